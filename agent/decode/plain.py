@@ -1,0 +1,59 @@
+"""Plain payloads, as Tasmota, ESPHome or a hand-made device publish one value per topic.
+
+``ON``/``OFF``, ``open``/``closed``, ``true``/``false``, ``1``/``0`` for doors and motion
+(ON means open, as in ESPHome's door class); a number of watts for power.
+
+>>> decode_plain("contact", b"closed")
+[('contact', 0.0)]
+>>> decode_plain("motion", b"ON")
+[('motion', 1.0)]
+>>> decode_plain("power", b" 1870.2 ")
+[('power', 1870.2)]
+"""
+
+from __future__ import annotations
+
+import math
+
+from agent.decode.errors import DecodeError
+from agent.decode.zigbee2mqtt import Readings
+from models.household import SensorKind
+
+_TRUE = {"on", "open", "true", "1", "detected", "active"}
+_FALSE = {"off", "closed", "close", "false", "0", "clear", "inactive"}
+
+
+def _text(payload: bytes) -> str:
+    try:
+        return payload.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise DecodeError("payload is not text") from None
+
+
+def decode_plain(kind: SensorKind, payload: bytes) -> Readings:
+    text = _text(payload)
+    if kind == "power":
+        try:
+            watts = float(text)
+        except ValueError:
+            raise DecodeError(f"power should be a number of watts, found {text[:40]!r}") from None
+        if not math.isfinite(watts) or watts < 0:
+            raise DecodeError(f"power should be a number of watts, found {text[:40]!r}")
+        return [("power", watts)]
+    low = text.lower()
+    if low in _TRUE:
+        value = 1.0
+    elif low in _FALSE:
+        value = 0.0
+    else:
+        raise DecodeError(f"expected ON/OFF, open/closed, true/false or 1/0, found {text[:40]!r}")
+    return [("contact" if kind == "contact" else "motion", value)]
+
+
+def decode_plain_availability(payload: bytes) -> Readings:
+    low = _text(payload).lower()
+    if low in ("online", "on", "1", "true"):
+        return [("availability", 1.0)]
+    if low in ("offline", "off", "0", "false"):
+        return [("availability", 0.0)]
+    raise DecodeError(f"availability should be online or offline, found {low[:40]!r}")

@@ -1,0 +1,86 @@
+"""Zigbee2MQTT device payloads: JSON objects of the device's exposed state.
+
+Z2M's ``contact`` is true when the magnet is near, that is when the door is *closed*.
+
+>>> decode_z2m("contact", b'{"contact": true, "battery": 91, "linkquality": 120}')
+[('contact', 0.0), ('battery', 91.0), ('link_quality', 120.0)]
+>>> decode_z2m("power", b'{"power": 2150.5, "state": "ON"}')
+[('power', 2150.5)]
+>>> decode_z2m_availability(b'{"state": "offline"}')
+[('availability', 0.0)]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from agent.decode.errors import DecodeError
+from models.events import Reading
+from models.household import SensorKind
+
+Readings = list[tuple[Reading, float]]
+
+
+def _bool(payload: dict[str, Any], key: str) -> bool:
+    v = payload[key]
+    if not isinstance(v, bool):
+        raise DecodeError(f"{key} should be true or false, found {v!r}")
+    return v
+
+
+def _number(payload: dict[str, Any], key: str) -> float:
+    v = payload[key]
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise DecodeError(f"{key} should be a number, found {v!r}")
+    return float(v)
+
+
+def decode_z2m(kind: SensorKind, payload: bytes) -> Readings:
+    try:
+        obj = json.loads(payload)
+    except (ValueError, RecursionError) as exc:
+        raise DecodeError(f"not JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise DecodeError(f"expected a JSON object, found {type(obj).__name__}")
+    out: Readings = []
+    if kind == "contact" and "contact" in obj:
+        out.append(("contact", 0.0 if _bool(obj, "contact") else 1.0))
+    if kind == "motion" and "occupancy" in obj:
+        out.append(("motion", 1.0 if _bool(obj, "occupancy") else 0.0))
+    if kind == "power":
+        if "power" in obj:
+            watts = _number(obj, "power")
+            if watts < 0:
+                raise DecodeError(f"power should not be negative, found {watts}")
+            out.append(("power", watts))
+        elif obj.get("state") == "OFF":
+            # A plug switched off draws nothing, even when it does not say so.
+            out.append(("power", 0.0))
+    if "battery" in obj and obj["battery"] is not None:
+        out.append(("battery", _number(obj, "battery")))
+    if "battery_low" in obj and obj["battery_low"] is not None:
+        out.append(("battery_low", 1.0 if _bool(obj, "battery_low") else 0.0))
+    if "linkquality" in obj and obj["linkquality"] is not None:
+        out.append(("link_quality", _number(obj, "linkquality")))
+    return out
+
+
+def decode_z2m_availability(payload: bytes) -> Readings:
+    """Z2M publishes ``online``/``offline``, as plain text (older) or ``{"state": ...}``."""
+    try:
+        text = payload.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise DecodeError("availability payload is not text") from None
+    if text.startswith("{"):
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise DecodeError(f"availability is not JSON: {exc}") from None
+        text = obj.get("state", "") if isinstance(obj, dict) else ""
+    if text == "online":
+        return [("availability", 1.0)]
+    if text == "offline":
+        return [("availability", 0.0)]
+    raise DecodeError(f"availability should be online or offline, found {text!r}")

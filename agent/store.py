@@ -1,0 +1,142 @@
+"""The home's SQLite file: events, model state, the alert outbox.
+
+Events are written in batches with one ``executemany`` (a call per row costs a thread hop
+each). The outbox is written with ``synchronous=FULL`` and committed before an alert is
+published, so an alert survives a power cut between detection and delivery.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from models.alert_policy import Alert
+from models.events import READINGS, SensorEvent
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    at REAL NOT NULL,            -- seconds since the epoch, UTC
+    sensor TEXT NOT NULL,
+    reading TEXT NOT NULL,
+    value REAL NOT NULL,
+    clock_trusted INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_at ON events(at);
+CREATE TABLE IF NOT EXISTS state (
+    key TEXT PRIMARY KEY,
+    json TEXT NOT NULL,
+    saved_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT PRIMARY KEY,
+    topic TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    sent_at REAL
+);
+CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent_at) WHERE sent_at IS NULL;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: str
+    topic: str
+    payload: str
+
+
+class Store:
+    """Use as ``async with Store.open(path) as store:``."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+        self._pending: list[tuple[float, str, str, float, int]] = []
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Store:
+        db = await aiosqlite.connect(str(path))
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=FULL")
+        await db.executescript(SCHEMA)
+        await db.commit()
+        return cls(db)
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.flush_events()
+        await self.db.close()
+
+    def add_event(self, e: SensorEvent) -> None:
+        self._pending.append((e.at.timestamp(), e.sensor, e.reading, e.value, int(e.clock_trusted)))
+
+    @property
+    def pending_events(self) -> int:
+        return len(self._pending)
+
+    async def flush_events(self) -> int:
+        if not self._pending:
+            return 0
+        rows, self._pending = self._pending, []
+        await self.db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
+        await self.db.commit()
+        return len(rows)
+
+    async def events(self, since: datetime | None = None) -> list[SensorEvent]:
+        t0 = since.timestamp() if since else float("-inf")
+        async with self.db.execute(
+            "SELECT at, sensor, reading, value, clock_trusted FROM events WHERE at >= ? ORDER BY at, rowid",
+            (t0,),
+        ) as cur:
+            rows = await cur.fetchall()
+        out = []
+        for at, sensor, reading, value, trusted in rows:
+            if reading in READINGS:
+                out.append(
+                    SensorEvent(datetime.fromtimestamp(at, UTC), sensor, reading, value, bool(trusted))
+                )
+        return out
+
+    async def save_state(self, key: str, state: dict[str, Any], now: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO state VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET json=excluded.json, saved_at=excluded.saved_at",
+            (key, json.dumps(state, separators=(",", ":")), now.timestamp()),
+        )
+        await self.db.commit()
+
+    async def load_state(self, key: str) -> dict[str, Any] | None:
+        async with self.db.execute("SELECT json FROM state WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        loaded = json.loads(row[0])
+        return loaded if isinstance(loaded, dict) else None
+
+    async def enqueue_alert(self, alert: Alert, topic: str, payload: str) -> bool:
+        """Durably store an alert to send. False if this alert id was already queued."""
+        cur = await self.db.execute(
+            "INSERT OR IGNORE INTO outbox (id, topic, payload, created_at) VALUES (?, ?, ?, ?)",
+            (alert.id, topic, payload, alert.detected_at.timestamp()),
+        )
+        await self.db.commit()
+        return cur.rowcount == 1
+
+    async def unsent(self, limit: int = 100) -> list[OutboxItem]:
+        async with self.db.execute(
+            "SELECT id, topic, payload FROM outbox WHERE sent_at IS NULL ORDER BY created_at, rowid LIMIT ?",
+            (limit,),
+        ) as cur:
+            return [OutboxItem(*row) for row in await cur.fetchall()]
+
+    async def mark_sent(self, alert_id: str, now: datetime) -> None:
+        await self.db.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", (now.timestamp(), alert_id))
+        await self.db.commit()

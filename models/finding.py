@@ -1,0 +1,27 @@
+"""A finding: what a detector saw, with its evidence, before the alert policy decides on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Severity = Literal["urgent", "warning", "info", "technical"]
+JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One deviation from the learned routine.
+
+    ``episode`` names the deviation so that the alert policy raises it once: the same
+    inactivity spell, the same morning.
+    """
+
+    type: str
+    severity: Severity
+    started_at: datetime
+    detected_at: datetime
+    summary: str
+    episode: str
+    evidence: dict[str, JsonValue] = field(default_factory=dict)

@@ -1,0 +1,81 @@
+"""When the day usually starts: the first use of a morning signal (kettle, kitchen) each day.
+
+Keeps the first-use time of the most recent days of each day type, in local wall-clock minutes,
+and days with no use at all. Old days drop out of the window, so a new habit is learned within a
+few weeks.
+
+>>> m = FirstUse(window=28)
+>>> for t in [480, 485, 470, 490, 475] * 4:
+...     m.add_day("weekday", t)
+>>> m.usual("weekday").median
+480.0
+>>> m.days_later_than("weekday", 560)
+(0, 20, 'weekdays')
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from models.local_time import DayType
+
+# A robust spread of a few minutes would make any slightly late morning look alarming.
+MIN_SPREAD_MIN = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class UsualStart:
+    median: float
+    spread: float  # robust standard deviation (scaled MAD), in minutes
+    typical_latest: float  # 90th percentile of the days with a use
+    days: int
+
+
+class FirstUse:
+    def __init__(self, window: int = 28) -> None:
+        self.window = window
+        self.history: dict[DayType, deque[float | None]] = {
+            "weekday": deque(maxlen=window),
+            "weekend": deque(maxlen=window),
+        }
+
+    def add_day(self, kind: DayType, first_minute: float | None) -> None:
+        self.history[kind].append(first_minute)
+
+    def _days(self, kind: DayType) -> tuple[list[float | None], str]:
+        """The recent days to compare with, and what to call them ("weekdays", or "days")."""
+        own = list(self.history[kind])
+        if len(own) >= 8:
+            return own, f"{kind}s"
+        # Few weekends yet: lean on all recent days.
+        other: DayType = "weekend" if kind == "weekday" else "weekday"
+        return own + list(self.history[other]), "days"
+
+    def usual(self, kind: DayType) -> UsualStart | None:
+        times = sorted(t for t in self._days(kind)[0] if t is not None)
+        if len(times) < 5:
+            return None
+        med = statistics.median(times)
+        mad = statistics.median(abs(t - med) for t in times)
+        q90 = times[min(len(times) - 1, int(0.9 * len(times)))]
+        return UsualStart(med, max(1.4826 * mad, MIN_SPREAD_MIN), q90, len(times))
+
+    def days_later_than(self, kind: DayType, minute: float) -> tuple[int, int, str]:
+        """On how many recent days the first use came later than ``minute`` (or never), of how many."""
+        days, called = self._days(kind)
+        later = sum(1 for t in days if t is None or t > minute)
+        return later, len(days), called
+
+    def to_state(self) -> dict[str, Any]:
+        return {"window": self.window, "history": {k: list(v) for k, v in self.history.items()}}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> FirstUse:
+        m = cls(int(state["window"]))
+        for kind in ("weekday", "weekend"):
+            for t in state["history"][kind]:
+                m.history[kind].append(None if t is None else float(t))
+        return m

@@ -1,0 +1,61 @@
+"""What the models know of a home: its time zone and each sensor's kind, room and role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+SensorKind = Literal["contact", "motion", "power"]
+
+# Roles tell the detectors what a sensor means in the resident's day.
+Role = Literal[
+    "front_door",
+    "back_door",
+    "kettle",
+    "fridge",
+    "microwave",
+    "appliance",
+    "bathroom",
+    "bedroom",
+    "kitchen",
+    "lounge",
+    "hallway",
+    "room",
+]
+OUTSIDE_DOOR_ROLES = frozenset({"front_door", "back_door"})
+
+
+@dataclass(frozen=True, slots=True)
+class SensorInfo:
+    id: str
+    kind: SensorKind
+    room: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Household:
+    """A home as the models see it.
+
+    >>> h = Household("h1", ZoneInfo("Europe/London"), (SensorInfo("fd", "contact", "hall", "front_door"),))
+    >>> h.outside_doors()
+    frozenset({'fd'})
+    """
+
+    id: str
+    tz: ZoneInfo
+    sensors: tuple[SensorInfo, ...]
+    _by_id: dict[str, SensorInfo] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {s.id: s for s in self.sensors})
+
+    def sensor(self, sensor_id: str) -> SensorInfo | None:
+        return self._by_id.get(sensor_id)
+
+    def outside_doors(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.sensors if s.role in OUTSIDE_DOOR_ROLES)
+
+    def with_roles(self, roles: frozenset[str]) -> frozenset[str]:
+        return frozenset(s.id for s in self.sensors if s.role in roles)

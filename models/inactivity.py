@@ -1,0 +1,88 @@
+"""Detector ``inactivity``: no sign of life at home for far longer than usual at this time of day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from models.finding import Finding
+from models.local_time import clock_text, duration_text, rarity_text
+from models.routine import HouseholdRoutine
+
+
+@dataclass(frozen=True, slots=True)
+class InactivitySettings:
+    # How rarely a spell this long may happen under the routine before it is alerted on:
+    # at most about one such alert in this many days, summed over the hours of the day.
+    once_in_days: float = 90.0
+    shortest: timedelta = timedelta(minutes=45)
+    # Raised whatever was learned, even while still learning: the safety net.
+    ceiling: timedelta = timedelta(hours=14)
+
+
+class InactivityDetector:
+    type = "inactivity"
+
+    def __init__(self, settings: InactivitySettings | None = None) -> None:
+        self.settings = settings or InactivitySettings()
+        self._cache: tuple[datetime, int, float] | None = None
+
+    def limit_s(self, routine: HouseholdRoutine, since: datetime) -> float:
+        """Seconds of quiet after ``since`` that the routine makes unusual enough to alert on."""
+        key = (since, routine.days_learned)
+        if self._cache is not None and self._cache[:2] == key:
+            return self._cache[2]
+        target_per_day = 1.0 / (self.settings.once_in_days * 24)
+        learned = routine.spells.length_for_rate(since, target_per_day)
+        limit = min(
+            max(learned, self.settings.shortest.total_seconds()),
+            self.settings.ceiling.total_seconds(),
+        )
+        self._cache = (since, routine.days_learned, limit)
+        return limit
+
+    def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
+        since = routine.last_activity_at
+        if since is None or routine.maybe_out:
+            return None
+        quiet_s = (now - since).total_seconds()
+        ceiling_s = self.settings.ceiling.total_seconds()
+        if learned:
+            limit_s = self.limit_s(routine, since)
+        else:
+            limit_s = ceiling_s
+        if quiet_s < limit_s:
+            return None
+        tz = routine.household.tz
+        since_local = since.astimezone(tz)
+        rate = routine.spells.rate_per_day(since, quiet_s) if learned else None
+        once_in = None if not rate else round(1.0 / rate, 1)
+        summary = (
+            f"No movement at home since {clock_text(since_local.hour * 60 + since_local.minute)}"
+            f" ({duration_text(quiet_s)})."
+        )
+        if once_in is not None:
+            summary += (
+                f" Here, a quiet spell this long starting at this time of day happens"
+                f" {rarity_text(once_in)}."
+            )
+        else:
+            summary += f" That is past the {duration_text(ceiling_s)} safety limit."
+        return Finding(
+            type=self.type,
+            severity="urgent",
+            started_at=since,
+            detected_at=now,
+            summary=summary,
+            episode=f"inactivity:{since.isoformat()}",
+            evidence={
+                "last_activity_at": since.isoformat(),
+                "last_activity_sensor": routine.last_activity_sensor,
+                "quiet_minutes": round(quiet_s / 60, 1),
+                "alert_after_minutes": round(limit_s / 60, 1),
+                "usual_rate_per_day": rate,
+                "about_once_in_days": once_in,
+                "basis": "learned" if learned else "safety_ceiling",
+                "days_learned": routine.days_learned,
+            },
+        )

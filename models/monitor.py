@@ -1,0 +1,86 @@
+"""The household monitor: the routine it learns and the detectors that watch it.
+
+>>> from datetime import datetime, timezone
+>>> from zoneinfo import ZoneInfo
+>>> from models.household import Household, SensorInfo
+>>> h = Household("h1", ZoneInfo("UTC"), (SensorInfo("hall", "motion", "hall", "hallway"),))
+>>> m = Monitor(h)
+>>> m.observe(SensorEvent(datetime(2024, 1, 1, 8, tzinfo=timezone.utc), "hall", "motion", 1.0))
+[]
+>>> [f.type for f in m.tick(datetime(2024, 1, 1, 23, tzinfo=timezone.utc))]
+['inactivity']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from models.events import SensorEvent
+from models.finding import Finding
+from models.household import Household
+from models.inactivity import InactivityDetector, InactivitySettings
+from models.missed_morning import MissedMorningDetector, MissedMorningSettings
+from models.routine import HouseholdRoutine, RoutineSettings
+
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorSettings:
+    learning_days: int = 14
+    routine: RoutineSettings = field(default_factory=RoutineSettings)
+    inactivity: InactivitySettings | None = field(default_factory=InactivitySettings)
+    missed_morning: MissedMorningSettings | None = field(default_factory=MissedMorningSettings)
+
+
+class Monitor:
+    def __init__(self, household: Household, settings: MonitorSettings | None = None) -> None:
+        self.household = household
+        self.settings = settings or MonitorSettings()
+        self.routine = HouseholdRoutine(household, self.settings.routine)
+        self.inactivity = (
+            InactivityDetector(self.settings.inactivity) if self.settings.inactivity else None
+        )
+        self.missed_morning = (
+            MissedMorningDetector(self.settings.missed_morning)
+            if self.settings.missed_morning
+            else None
+        )
+
+    @property
+    def learned(self) -> bool:
+        return self.routine.days_learned >= self.settings.learning_days
+
+    def observe(self, event: SensorEvent) -> list[Finding]:
+        """Learn from one event. Findings come from :meth:`tick`, which the runtime calls often."""
+        self.routine.observe(event)
+        return []
+
+    def tick(self, now: datetime) -> list[Finding]:
+        """What is unusual at ``now``, given everything observed so far."""
+        self.routine.advance(now)
+        found: list[Finding] = []
+        learned = self.learned
+        if self.inactivity is not None:
+            f = self.inactivity.check(self.routine, now, learned)
+            if f is not None:
+                found.append(f)
+        if self.missed_morning is not None:
+            f = self.missed_morning.check(self.routine, now, learned)
+            if f is not None:
+                found.append(f)
+        return found
+
+    def to_state(self) -> dict[str, Any]:
+        return {"version": STATE_VERSION, "household": self.household.id, "routine": self.routine.to_state()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"model state version {state.get('version')!r} is not {STATE_VERSION}")
+        if state.get("household") != self.household.id:
+            raise ValueError(
+                f"model state is for household {state.get('household')!r}, not {self.household.id!r}"
+            )
+        self.routine.load_state(state["routine"])

@@ -1,0 +1,176 @@
+"""How long the home usually stays quiet, learned per local hour and weekday/weekend.
+
+A quiet spell is the time between one sign of activity and the next while someone is home.
+For each local hour a spell can start in, the model keeps a histogram of spell lengths on a
+log scale, forgetting old days with a half-life. From it, it answers "how often does a quiet
+spell at least this long start around this hour?" as a rate per day. Beyond about the longest
+spell of each day, the tail is extrapolated as exponential (a peaks-over-threshold fit with the
+mean excess), so a length never yet seen still gets a rate rather than zero. A heavier, Pareto
+tail was tried first: it put a weekend afternoon's limit past 14 hours, because a nap or a night
+is bounded in a way a power law is not.
+
+>>> from datetime import datetime, timezone
+>>> from zoneinfo import ZoneInfo
+>>> m = QuietSpells(ZoneInfo("UTC"))
+>>> for day in range(20):
+...     m.start_day("weekday")
+...     for _ in range(60):
+...         m.learn(datetime(2024, 1, 1, 9, 30, tzinfo=timezone.utc), 600.0)
+>>> m.rate_per_day(datetime(2024, 1, 1, 9, 0, tzinfo=timezone.utc), 600.0) > 1
+True
+>>> m.rate_per_day(datetime(2024, 1, 1, 9, 0, tzinfo=timezone.utc), 4 * 3600.0) < 0.01
+True
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from models.local_time import DayType, day_type
+
+BINS_PER_OCTAVE = 4
+SHORTEST_S = 60.0
+N_BINS = 14 * BINS_PER_OCTAVE  # 1 minute to about 11 days
+HOURS = 24
+# Neighbouring hours share evidence: a spell starting at 13:55 is much like one at 14:05.
+HOUR_WEIGHTS = ((-1, 0.5), (0, 1.0), (1, 0.5))
+# Pseudo-days of the pooled (all days) estimate mixed into each day type's own.
+POOLING_DAYS = 4.0
+# Fewest (weighted) spells in the tail for its fit to be worth trusting; the tail also holds
+# about one spell per day observed, the longest of each day.
+TAIL_MIN_COUNT = 8.0
+# The tail's mean excess is never taken as less than this, nor under a tenth of its threshold.
+SHORTEST_EXCESS_S = 300.0
+
+
+def _bin_of(seconds: float) -> int:
+    if seconds <= SHORTEST_S:
+        return 0
+    i = int(math.log2(seconds / SHORTEST_S) * BINS_PER_OCTAVE)
+    return min(i, N_BINS - 1)
+
+
+def _lower_edge(i: int) -> float:
+    return SHORTEST_S * 2 ** (i / BINS_PER_OCTAVE)
+
+
+def _midpoint(i: int) -> float:
+    return SHORTEST_S * 2 ** ((i + 0.5) / BINS_PER_OCTAVE)
+
+
+class QuietSpells:
+    """Histogram of quiet-spell lengths per (day type, local start hour), with forgetting."""
+
+    def __init__(self, tz: ZoneInfo, half_life_days: float = 60.0) -> None:
+        self.tz = tz
+        self.half_life_days = half_life_days
+        self.counts: dict[DayType, list[list[float]]] = {
+            "weekday": [[0.0] * N_BINS for _ in range(HOURS)],
+            "weekend": [[0.0] * N_BINS for _ in range(HOURS)],
+        }
+        self.days: dict[DayType, float] = {"weekday": 0.0, "weekend": 0.0}
+
+    def start_day(self, kind: DayType) -> None:
+        """Count a new local day of observation, and let every old day fade a little."""
+        decay = 0.5 ** (1.0 / self.half_life_days)
+        for dt in ("weekday", "weekend"):
+            self.days[dt] *= decay
+            for row in self.counts[dt]:
+                for i, c in enumerate(row):
+                    if c:
+                        row[i] = c * decay
+        self.days[kind] += 1.0
+
+    def learn(self, started_at: datetime, length_s: float) -> None:
+        local = started_at.astimezone(self.tz)
+        self.counts[day_type(local.date())][local.hour][_bin_of(length_s)] += 1.0
+
+    def _histogram(self, started_at: datetime) -> tuple[list[float], float]:
+        """Spells per bin starting around this hour, and the days they were seen over."""
+        local = started_at.astimezone(self.tz)
+        own = day_type(local.date())
+        other: DayType = "weekend" if own == "weekday" else "weekday"
+        d_own, d_other = self.days[own], self.days[other]
+        pooled_days = d_own + d_other
+        hist = [0.0] * N_BINS
+        weight_sum = 0.0
+        for offset, w in HOUR_WEIGHTS:
+            h = (local.hour + offset) % HOURS
+            weight_sum += w
+            a, b = self.counts[own][h], self.counts[other][h]
+            for i in range(N_BINS):
+                if pooled_days > 0:
+                    pooled_rate = (a[i] + b[i]) / pooled_days
+                    hist[i] += w * (a[i] + POOLING_DAYS * pooled_rate)
+        return hist, weight_sum * (d_own + (POOLING_DAYS if pooled_days > 0 else 0.0))
+
+    def days_observed(self) -> float:
+        return self.days["weekday"] + self.days["weekend"]
+
+    def rate_per_day(self, started_at: datetime, length_s: float) -> float:
+        """Expected number of quiet spells of at least ``length_s`` starting around this hour, per day."""
+        hist, days = self._histogram(started_at)
+        if days <= 0:
+            return math.inf
+        u_bin, beta = self._tail(hist, days)
+        k = _bin_of(length_s)
+        if u_bin is None or k <= u_bin:
+            # Within the observed body: count spells from the bin holding length_s upwards.
+            return sum(hist[k:]) / days
+        u = _lower_edge(u_bin)
+        return sum(hist[u_bin:]) / days * math.exp(-(length_s - u) / beta)
+
+    def length_for_rate(self, started_at: datetime, target_per_day: float) -> float:
+        """The spell length that starts around this hour only ``target_per_day`` times a day."""
+        hist, days = self._histogram(started_at)
+        if days <= 0:
+            return math.inf
+        u_bin, beta = self._tail(hist, days)
+        if u_bin is None:
+            # Too few spells to fit a tail: the longest spell seen, doubled.
+            top = max((i for i, c in enumerate(hist) if c > 0), default=None)
+            return math.inf if top is None else 2 * _lower_edge(top + 1)
+        tail_rate = sum(hist[u_bin:]) / days
+        u = _lower_edge(u_bin)
+        if tail_rate <= target_per_day:
+            return u
+        return u + beta * math.log(tail_rate / target_per_day)
+
+    @staticmethod
+    def _tail(hist: list[float], days: float) -> tuple[int | None, float]:
+        """The tail's starting bin and its mean excess in seconds."""
+        wanted = max(TAIL_MIN_COUNT, days)
+        above = 0.0
+        u_bin = None
+        for i in range(N_BINS - 1, -1, -1):
+            above += hist[i]
+            if above >= wanted:
+                u_bin = i
+                break
+        if u_bin is None:
+            return None, 0.0
+        u = _lower_edge(u_bin)
+        n = sum(hist[u_bin:])
+        excess = sum(hist[i] * (_midpoint(i) - u) for i in range(u_bin, N_BINS)) / n
+        return u_bin, max(excess, SHORTEST_EXCESS_S, 0.1 * u)
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "half_life_days": self.half_life_days,
+            "days": dict(self.days),
+            "counts": {k: [[round(c, 6) for c in row] for row in v] for k, v in self.counts.items()},
+        }
+
+    @classmethod
+    def from_state(cls, tz: ZoneInfo, state: dict[str, Any]) -> QuietSpells:
+        m = cls(tz, float(state["half_life_days"]))
+        for dt in ("weekday", "weekend"):
+            m.days[dt] = float(state["days"][dt])
+            rows = state["counts"][dt]
+            if len(rows) != HOURS or any(len(r) != N_BINS for r in rows):
+                raise ValueError("quiet-spell state has the wrong shape")
+            m.counts[dt] = [[float(c) for c in row] for row in rows]
+        return m

@@ -1,0 +1,120 @@
+"""A household's learned routine: quiet spells by time of day, first use of the day, presence.
+
+It takes events in time order and a clock value; it never reads a clock itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from models.events import SensorEvent
+from models.first_use import FirstUse
+from models.household import Household
+from models.local_time import day_type, local_date, minutes_since_midnight
+from models.quiet_spells import QuietSpells
+
+# A spell longer than this is a gap in the data (hub off, sensors gone), not a quiet person.
+LONGEST_LEARNED_SPELL = timedelta(hours=24)
+# The day's first use only counts from this local hour: a kettle at 02:00 is a night, not a morning.
+MORNING_FROM_MIN = 4 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class RoutineSettings:
+    morning_roles: frozenset[str] = frozenset({"kettle"})
+    # How the carer reads the morning signal in an alert: "No kettle use yet this morning".
+    morning_label: str = "kettle use"
+    half_life_days: float = 60.0
+    first_use_window_days: int = 28
+
+
+class HouseholdRoutine:
+    def __init__(self, household: Household, settings: RoutineSettings | None = None) -> None:
+        self.household = household
+        self.settings = settings or RoutineSettings()
+        self.spells = QuietSpells(household.tz, self.settings.half_life_days)
+        self.first_use = FirstUse(self.settings.first_use_window_days)
+        self.outside_doors = household.outside_doors()
+        self.morning_sensors = household.with_roles(self.settings.morning_roles)
+        self.last_activity_at: datetime | None = None
+        self.last_activity_sensor: str | None = None
+        self.current_day: date | None = None
+        self.current_day_active = False
+        self.todays_first_use: float | None = None
+        self.days_learned = 0
+        self.late_events = 0
+        self.unknown_sensor_events = 0
+
+    @property
+    def maybe_out(self) -> bool:
+        """True when the last sign of life was an outside door: the resident may have gone out."""
+        return self.last_activity_sensor in self.outside_doors
+
+    def advance(self, now: datetime) -> None:
+        """Move the day forward to ``now``'s local date, closing each day passed."""
+        today = local_date(now, self.household.tz)
+        if self.current_day is None:
+            self.current_day = today
+            self.spells.start_day(day_type(today))
+            return
+        if today <= self.current_day:
+            return
+        if self.current_day_active:
+            self.first_use.add_day(day_type(self.current_day), self.todays_first_use)
+            self.days_learned += 1
+        # Days with no events at all are gaps in the data, not days to learn from.
+        self.current_day = today
+        self.current_day_active = False
+        self.todays_first_use = None
+        self.spells.start_day(day_type(today))
+
+    def observe(self, event: SensorEvent) -> bool:
+        """Learn from one event. Returns False when the event was not learned from."""
+        if not event.clock_trusted or not event.is_activity:
+            return False
+        if self.household.sensor(event.sensor) is None:
+            self.unknown_sensor_events += 1
+            return False
+        if self.last_activity_at is not None and event.at < self.last_activity_at:
+            self.late_events += 1
+            return False
+        self.advance(event.at)
+        if self.last_activity_at is not None and not self.maybe_out:
+            spell = event.at - self.last_activity_at
+            if timedelta(0) < spell <= LONGEST_LEARNED_SPELL:
+                self.spells.learn(self.last_activity_at, spell.total_seconds())
+        self.last_activity_at = event.at
+        self.last_activity_sensor = event.sensor
+        self.current_day_active = True
+        if event.sensor in self.morning_sensors and self.todays_first_use is None:
+            minute = minutes_since_midnight(event.at, self.household.tz)
+            if minute >= MORNING_FROM_MIN:
+                self.todays_first_use = minute
+        return True
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "spells": self.spells.to_state(),
+            "first_use": self.first_use.to_state(),
+            "last_activity_at": self.last_activity_at.isoformat() if self.last_activity_at else None,
+            "last_activity_sensor": self.last_activity_sensor,
+            "current_day": self.current_day.isoformat() if self.current_day else None,
+            "current_day_active": self.current_day_active,
+            "todays_first_use": self.todays_first_use,
+            "days_learned": self.days_learned,
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.spells = QuietSpells.from_state(self.household.tz, state["spells"])
+        self.first_use = FirstUse.from_state(state["first_use"])
+        last = state["last_activity_at"]
+        self.last_activity_at = datetime.fromisoformat(last) if last else None
+        self.last_activity_sensor = state["last_activity_sensor"]
+        day = state["current_day"]
+        self.current_day = date.fromisoformat(day) if day else None
+        self.current_day_active = bool(state["current_day_active"])
+        fu = state["todays_first_use"]
+        self.todays_first_use = None if fu is None else float(fu)
+        self.days_learned = int(state["days_learned"])
