@@ -67,6 +67,9 @@ class _MarkedLoader(yaml.SafeLoader):
     """Safe loading (no tags that build objects) that also records where each value stands."""
 
 
+_PLAIN_COLLECTIONS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
 def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
     lines: dict[Path_, int] = {}
     problems: list[ConfigProblem] = []
@@ -82,6 +85,12 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
 
     def build(node: yaml.Node, path: Path_) -> Any:
         lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.CollectionNode) and node.tag not in _PLAIN_COLLECTIONS:
+            problems.append(
+                ConfigProblem(file, node.start_mark.line + 1, _dotted(path),
+                              f"tag {node.tag!r} is not allowed; write plain values")
+            )
+            return None
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:

@@ -74,6 +74,14 @@ class Pipeline:
                 alerts.append(alert)
         return alerts
 
+    def clock_jumped(self, jump: timedelta) -> None:
+        """The wall clock moved by ``jump`` without time passing: quiet time is not lost or gained."""
+        r = self.monitor.routine
+        if r.last_activity_at is not None:
+            r.last_activity_at += jump
+        if self._last_event_at is not None:
+            self._last_event_at += jump
+
     def recipients_for(self, alert: Alert) -> list[str]:
         return [r.name for r in self.cfg.alerts.recipients if alert.severity in r.severities]
 

@@ -22,8 +22,11 @@ from typing import Any
 
 from models.local_time import DayType
 
-# A robust spread of a few minutes would make any slightly late morning look alarming.
-MIN_SPREAD_MIN = 10.0
+# A few weeks of mornings understate how much a start of day can vary; a spread of a few
+# minutes would make any slightly late morning look alarming.
+MIN_SPREAD_MIN = 20.0
+# Days of its own a day type needs before its own usual time is used rather than all days'.
+OWN_DAYS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +51,7 @@ class FirstUse:
     def _days(self, kind: DayType) -> tuple[list[float | None], str]:
         """The recent days to compare with, and what to call them ("weekdays", or "days")."""
         own = list(self.history[kind])
-        if len(own) >= 8:
+        if sum(1 for t in own if t is not None) >= OWN_DAYS:
             return own, f"{kind}s"
         # Few weekends yet: lean on all recent days.
         other: DayType = "weekend" if kind == "weekday" else "weekday"
@@ -56,12 +59,27 @@ class FirstUse:
 
     def usual(self, kind: DayType) -> UsualStart | None:
         times = sorted(t for t in self._days(kind)[0] if t is not None)
-        if len(times) < 5:
+        if len(times) < OWN_DAYS:
             return None
         med = statistics.median(times)
-        mad = statistics.median(abs(t - med) for t in times)
         q90 = times[min(len(times) - 1, int(0.9 * len(times)))]
-        return UsualStart(med, max(1.4826 * mad, MIN_SPREAD_MIN), q90, len(times))
+        return UsualStart(med, self._spread(), q90, len(times))
+
+    def _spread(self) -> float:
+        """How much the start of the day varies, from all recent days.
+
+        Weekdays and weekends each count their deviation from their own median, then the two
+        are pooled: eight weekends alone understate how late a morning can ordinarily be.
+        """
+        deviations: list[float] = []
+        for kind in ("weekday", "weekend"):
+            times = [t for t in self.history[kind] if t is not None]
+            if len(times) >= 3:
+                med = statistics.median(times)
+                deviations += [abs(t - med) for t in times]
+        if not deviations:
+            return MIN_SPREAD_MIN
+        return max(1.4826 * statistics.median(deviations), MIN_SPREAD_MIN)
 
     def days_later_than(self, kind: DayType, minute: float) -> tuple[int, int, str]:
         """On how many recent days the first use came later than ``minute`` (or never), of how many."""

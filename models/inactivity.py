@@ -55,19 +55,25 @@ class InactivityDetector:
             return None
         tz = routine.household.tz
         since_local = since.astimezone(tz)
+        by_ceiling = quiet_s >= ceiling_s
         rate = routine.spells.rate_per_day(since, quiet_s) if learned else None
-        once_in = None if not rate else round(1.0 / rate, 1)
+        once_in = round(1.0 / rate, 1) if rate else None
         summary = (
             f"No movement at home since {clock_text(since_local.hour * 60 + since_local.minute)}"
             f" ({duration_text(quiet_s)})."
         )
-        if once_in is not None:
+        if by_ceiling:
+            summary += f" That is past the {duration_text(ceiling_s)} safety limit."
+        elif once_in is not None:
             summary += (
                 f" Here, a quiet spell this long starting at this time of day happens"
                 f" {rarity_text(once_in)}."
             )
         else:
-            summary += f" That is past the {duration_text(ceiling_s)} safety limit."
+            summary += (
+                f" No quiet spell this long has started at this time of day in the"
+                f" {routine.days_learned} days learned."
+            )
         return Finding(
             type=self.type,
             severity="urgent",
@@ -82,7 +88,7 @@ class InactivityDetector:
                 "alert_after_minutes": round(limit_s / 60, 1),
                 "usual_rate_per_day": rate,
                 "about_once_in_days": once_in,
-                "basis": "learned" if learned else "safety_ceiling",
+                "basis": "safety_ceiling" if by_ceiling else "learned",
                 "days_learned": routine.days_learned,
             },
         )

@@ -1,0 +1,163 @@
+"""The ``hearth`` command: demo, run, replay, check-config, schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from agent.config import ConfigError, json_schema, load_config, load_config_text
+from agent.logs import setup_logging
+from agent.replay import replay
+from models.alert_policy import Alert
+
+
+def _alert_line(alert: Alert, tz: ZoneInfo) -> str:
+    local = alert.detected_at.astimezone(tz)
+    return f"{local:%a %d %b %H:%M}  {alert.severity.upper():7} {alert.type:15} {alert.summary}"
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from agent.simulator import DEMO_BAD_DAYS, Persona
+
+    text = resources.files("agent").joinpath("demo/home.yaml").read_text(encoding="utf-8")
+    cfg = load_config_text(text, "agent/demo/home.yaml")
+    tz = ZoneInfo(cfg.household.timezone)
+    start = date(2026, 3, 2)  # six weeks that cross the spring clock change
+    days = args.weeks * 7
+    print(f"Hearth demo: {cfg.household.id}, a simulated home in {cfg.household.timezone}, "
+          f"{days} days from {start:%d %b %Y}.")
+    print(f"Learning for {cfg.learning.days} days, then alerting. Bad days planted: "
+          + ", ".join(f"day {b.day} ({b.kind.replace('_', ' ')})" for b in DEMO_BAD_DAYS) + ".\n")
+    events = Persona(start, tz, seed=args.seed).events(days, DEMO_BAD_DAYS)
+    out = open(args.alerts_out, "w", encoding="utf-8") if args.alerts_out else None  # noqa: SIM115
+    try:
+        def show(alert: Alert) -> None:
+            print(_alert_line(alert, tz))
+            if out is not None:
+                out.write(json.dumps(alert.to_json()) + "\n")
+
+        result = replay(cfg, events, show)
+    finally:
+        if out is not None:
+            out.close()
+    c = result.pipeline.counters
+    r = result.pipeline.monitor.routine
+    print(f"\n{c.events} sensor events, {r.days_learned} days learned, {c.alerts} alerts.")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from agent.recordings import ReadReport, read_recording
+
+    cfg = load_config(args.config)
+    tz = ZoneInfo(cfg.household.timezone)
+    report = ReadReport()
+    try:
+        events = read_recording(args.input, cfg, report)
+    except ValueError as exc:
+        print(f"hearth replay: {exc}", file=sys.stderr)
+        return 2
+    until = datetime.fromisoformat(args.until).astimezone(tz) if args.until else None
+    with open(args.alerts_out, "w", encoding="utf-8") as out:
+        def write(alert: Alert) -> None:
+            out.write(json.dumps(alert.to_json(), ensure_ascii=False) + "\n")
+            if not args.quiet:
+                print(_alert_line(alert, tz))
+
+        result = replay(cfg, events, write, until)
+    dropped = ", ".join(f"{n} {why}" for why, n in report.dropped.items()) or "none"
+    span = ""
+    if result.first_event and result.last_event:
+        span = f" from {result.first_event.astimezone(tz):%Y-%m-%d} to {result.last_event.astimezone(tz):%Y-%m-%d}"
+    print(f"replayed {report.events} events{span} ({report.rows} rows read; dropped: {dropped}); "
+          f"{len(result.alerts)} alerts written to {args.alerts_out}", file=sys.stderr)
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    status = 0
+    for path in args.files:
+        try:
+            cfg = load_config(path)
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            status = 1
+            continue
+        mqtt = sum(1 for s in cfg.sensors if s.mqtt)
+        print(f"{path}: OK: household {cfg.household.id} ({cfg.household.timezone}), "
+              f"{len(cfg.sensors)} sensors ({mqtt} over MQTT)")
+    return status
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from agent.runtime import run_agent
+
+    cfg = load_config(args.config)
+    asyncio.run(run_agent(cfg))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hearth", description="Hearth: a home's routine, learned; only deviations reported.")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="run the built-in simulated household and print its alerts")
+    d.add_argument("--weeks", type=int, default=6, help="simulated weeks (default 6)")
+    d.add_argument("--seed", type=int, default=7, help="random seed of the persona")
+    d.add_argument("--alerts-out", help="also write the alerts as JSON lines here")
+    d.set_defaults(func=cmd_demo)
+
+    r = sub.add_parser("run", help="run the live agent")
+    r.add_argument("--config", required=True, help="the household's YAML file")
+    r.set_defaults(func=cmd_run)
+
+    rp = sub.add_parser("replay", help="run recorded events through the pipeline on their own clock")
+    rp.add_argument("--config", required=True, help="the household's YAML file")
+    rp.add_argument("--input", required=True, help="FORMAT:PATH, FORMAT one of csv, tihm")
+    rp.add_argument("--alerts-out", required=True, help="write one JSON alert per line here")
+    rp.add_argument("--until", help="keep the clock running to this time (ISO 8601) after the last event")
+    rp.add_argument("-q", "--quiet", action="store_true", help="do not print each alert")
+    rp.set_defaults(func=cmd_replay)
+
+    c = sub.add_parser("check-config", help="validate household YAML files")
+    c.add_argument("files", nargs="+")
+    c.set_defaults(func=cmd_check_config)
+
+    s = sub.add_parser("schema", help="print the JSON Schema of the YAML file")
+    s.add_argument("--output", help="write it here instead")
+    s.set_defaults(func=cmd_schema)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

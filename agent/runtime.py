@@ -1,0 +1,283 @@
+"""The live agent: one asyncio service reading sensors, learning, and delivering alerts.
+
+Tasks, all on one event loop:
+- ``read_sensors``: the local broker's messages, decoded and handed to the pipeline;
+- ``watch``: every few seconds, the detectors look at the time; alerts go to the outbox;
+- ``deliver``: the outbox, published upstream with QoS 1, marked sent on the broker's ack;
+- ``keep``: events written in batches, model state saved now and then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import aiomqtt
+
+from agent.config_schema import HearthConfig
+from agent.decode import DecodeError, Decoder, UnknownTopic
+from agent.mqtt_link import Backoff, client_for
+from agent.pipeline import Pipeline
+from agent.store import Store
+from models.alert_policy import Alert
+
+log = logging.getLogger("hearth.runtime")
+
+STATE_KEY = "pipeline"
+WATCH_EVERY_S = 5.0
+FLUSH_EVERY_S = 1.0
+SAVE_EVERY_S = 300.0
+# Before this the hub's clock cannot be right (no RTC, not yet synchronised).
+CLOCK_TRUSTED_FROM = datetime(2024, 1, 1, tzinfo=UTC)
+# Wall time moving this much more (or less) than monotonic time between two looks is a jump.
+CLOCK_JUMP = timedelta(seconds=60)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+    def monotonic(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+class Agent:
+    def __init__(
+        self,
+        cfg: HearthConfig,
+        store: Store,
+        clock: Clock | None = None,
+        watch_every_s: float = WATCH_EVERY_S,
+    ) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.clock: Clock = clock or SystemClock()
+        self.watch_every_s = watch_every_s
+        self.pipeline = Pipeline(cfg)
+        self.decoder = Decoder(cfg.sensors)
+        self.outbox_ready = asyncio.Event()
+        self.stopping = asyncio.Event()
+        self.dropped: dict[str, int] = {"unknown_topic": 0, "malformed": 0}
+        self.clock_jumps = 0
+        self.connected_local = asyncio.Event()
+        self.connected_upstream = asyncio.Event()
+        self.started = asyncio.Event()
+
+    @property
+    def status_topic(self) -> str:
+        prefix = self.cfg.upstream.topic_prefix if self.cfg.upstream else "hearth"
+        return f"{prefix}/{self.cfg.household.id}/status"
+
+    async def restore(self) -> None:
+        state = await self.store.load_state(STATE_KEY)
+        if state is None:
+            log.info("no saved routine: learning from scratch (%d days before learned alerts)",
+                     self.cfg.learning.days)
+            return
+        try:
+            self.pipeline.load_state(state)
+        except (KeyError, ValueError, TypeError) as exc:
+            log.error("saved routine could not be read (%s): learning from scratch", exc)
+            self.pipeline = Pipeline(self.cfg)
+            return
+        r = self.pipeline.monitor.routine
+        log.info("restored routine: %d days learned%s", r.days_learned,
+                 "" if self.pipeline.monitor.learned else f" of {self.cfg.learning.days}")
+
+    async def save(self) -> None:
+        await self.store.flush_events()
+        await self.store.save_state(STATE_KEY, self.pipeline.to_state(), self.clock.now())
+
+    def on_message(self, topic: str, payload: bytes, now: datetime) -> None:
+        trusted = now >= CLOCK_TRUSTED_FROM
+        try:
+            events = self.decoder.decode(topic, payload, now, trusted)
+        except UnknownTopic:
+            self._drop("unknown_topic", topic, "no sensor is configured on this topic")
+            return
+        except DecodeError as exc:
+            self._drop("malformed", topic, str(exc))
+            return
+        for e in events:
+            self.store.add_event(e)
+            self.pipeline.observe(e)
+
+    def _drop(self, why: str, topic: str, detail: str) -> None:
+        n = self.dropped[why] = self.dropped[why] + 1
+        # Every one is counted; the log says the first few and then every hundredth.
+        if n <= 5 or n % 100 == 0:
+            log.warning("dropped message on %s (%s, %d so far): %s", topic, why, n, detail)
+
+    async def read_sensors(self) -> None:
+        broker = self.cfg.local_broker
+        if broker is None:
+            return
+        backoff = Backoff()
+        topics = self.decoder.topics()
+        while True:
+            try:
+                async with client_for(broker, f"hearth-{self.cfg.household.id}-in") as client:
+                    await client.subscribe([(t, 1) for t in topics])
+                    log.info("connected to local broker %s:%d; listening to %d sensors on %d topics",
+                             broker.host, broker.port, len(self.cfg.sensors), len(topics))
+                    backoff.reset()
+                    self.connected_local.set()
+                    async for message in client.messages:
+                        payload = message.payload
+                        raw = payload if isinstance(payload, bytes) else str(payload).encode()
+                        self.on_message(str(message.topic), raw, self.clock.now())
+            except aiomqtt.MqttError as exc:
+                self.connected_local.clear()
+                wait = backoff.next()
+                log.warning("local broker %s:%d unavailable (%s); retrying in %.0f s",
+                            broker.host, broker.port, exc, wait)
+                await asyncio.sleep(wait)
+
+    async def raise_alert(self, alert: Alert) -> None:
+        topic = self.pipeline.alert_topic(alert)
+        payload = self.pipeline.alert_payload(alert)
+        fresh = await self.store.enqueue_alert(alert, topic, payload)
+        if fresh and self.cfg.alerts.console:
+            log.warning("ALERT %s [%s] %s", alert.type, alert.severity, alert.summary)
+        self.outbox_ready.set()
+
+    async def watch(self) -> None:
+        last_wall, last_mono = self.clock.now(), self.clock.monotonic()
+        while True:
+            await asyncio.sleep(self.watch_every_s)
+            now, mono = self.clock.now(), self.clock.monotonic()
+            drift = (now - last_wall) - timedelta(seconds=mono - last_mono)
+            if abs(drift) > CLOCK_JUMP:
+                self.clock_jumps += 1
+                log.warning("wall clock jumped by %s; quiet time is measured across the jump", drift)
+                self.pipeline.clock_jumped(drift)
+            last_wall, last_mono = now, mono
+            if now < CLOCK_TRUSTED_FROM:
+                continue
+            for alert in self.pipeline.tick(now):
+                await self.raise_alert(alert)
+
+    async def keep(self) -> None:
+        last_save = time.monotonic()
+        while True:
+            await asyncio.sleep(FLUSH_EVERY_S)
+            await self.store.flush_events()
+            if time.monotonic() - last_save >= SAVE_EVERY_S:
+                await self.save()
+                last_save = time.monotonic()
+
+    async def deliver(self) -> None:
+        up = self.cfg.upstream
+        if up is None:
+            return
+        will = aiomqtt.Will(self.status_topic, b"offline", qos=1, retain=True)
+        backoff = Backoff()
+        while True:
+            try:
+                async with client_for(up, f"hearth-{self.cfg.household.id}-up", will) as client:
+                    await client.publish(self.status_topic, b"online", qos=1, retain=True)
+                    log.info("connected to upstream broker %s:%d; alerts go to %s/%s/alerts/<type>",
+                             up.host, up.port, up.topic_prefix, self.cfg.household.id)
+                    backoff.reset()
+                    self.connected_upstream.set()
+                    try:
+                        await self._send_outbox(client)
+                    finally:
+                        if self.stopping.is_set():
+                            # A clean stop says so; the will covers an unclean one.
+                            await client.publish(self.status_topic, b"offline", qos=1, retain=True)
+                    return
+            except aiomqtt.MqttError as exc:
+                self.connected_upstream.clear()
+                if self.stopping.is_set():
+                    return
+                wait = backoff.next()
+                log.warning("upstream broker %s:%d unavailable (%s); alerts wait in the outbox; retrying in %.0f s",
+                            up.host, up.port, exc, wait)
+                await asyncio.sleep(wait)
+
+    async def _send_outbox(self, client: aiomqtt.Client) -> None:
+        while True:
+            self.outbox_ready.clear()
+            for item in await self.store.unsent():
+                # QoS 1: publish returns once the broker has acknowledged it.
+                await client.publish(item.topic, item.payload.encode(), qos=1, timeout=30)
+                await self.store.mark_sent(item.id, self.clock.now())
+                log.info("alert %s delivered upstream on %s", item.id, item.topic)
+            if self.stopping.is_set():
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.outbox_ready.wait(), timeout=30)
+
+    async def run(self) -> None:
+        await self.restore()
+        log.info("household %s (%s): %d sensors; detectors: %s", self.cfg.household.id,
+                 self.cfg.household.timezone, len(self.cfg.sensors), ", ".join(self._detectors()))
+        workers = [asyncio.create_task(c, name=c.__name__) for c in
+                   (self.read_sensors(), self.watch(), self.keep())]
+        delivery = asyncio.create_task(self.deliver(), name="deliver")
+        self.started.set()
+        await self.stopping.wait()
+        log.info("stopping: saving the routine and flushing the outbox")
+        for t in workers:
+            t.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        await self.save()
+        self.outbox_ready.set()
+        try:
+            await asyncio.wait_for(delivery, timeout=10)
+        except (TimeoutError, asyncio.CancelledError):
+            unsent = len(await self.store.unsent())
+            log.warning("upstream not reachable at stop: %d alert(s) stay in the outbox for next start", unsent)
+        counters = {**self.pipeline.counters.as_dict(), **self.dropped, "clock_jumps": self.clock_jumps}
+        log.info("stopped; counters %s", json.dumps(counters))
+
+    def _detectors(self) -> list[str]:
+        d = self.cfg.detectors
+        return [name for name, on in (("inactivity", d.inactivity.enabled),
+                                      ("missed_morning", d.missed_morning.enabled)) if on]
+
+
+async def run_agent(
+    cfg: HearthConfig,
+    stop: asyncio.Event | None = None,
+    clock: Clock | None = None,
+    watch_every_s: float = WATCH_EVERY_S,
+    started: asyncio.Event | None = None,
+) -> Agent:
+    """Run until SIGTERM, SIGINT or ``stop`` is set; returns the stopped agent (for its counters)."""
+    async with await Store.open(cfg.store.path) as store:
+        agent = Agent(cfg, store, clock, watch_every_s)
+        if started is not None:
+            agent.started = started
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, agent.stopping.set)
+        if stop is not None:
+            async def relay() -> None:
+                await stop.wait()
+                agent.stopping.set()
+            relay_task = asyncio.create_task(relay())
+        try:
+            await agent.run()
+        finally:
+            if stop is not None:
+                relay_task.cancel()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+    return agent

@@ -1,0 +1,123 @@
+"""Configuration a technician writes: every error located, explained, and all at once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.config import ConfigError, json_schema, load_config, load_config_text
+from tests.conftest import CONFIG, ROOT
+
+GOOD = """\
+household:
+  id: h1
+  timezone: Europe/London
+sensors:
+  - id: front_door
+    kind: contact
+    room: hall
+    role: front_door
+  - id: kettle
+    kind: power
+    room: kitchen
+    role: kettle
+"""
+
+
+def errors(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config_text(text, "home.yaml")
+    return [str(p) for p in info.value.problems]
+
+
+def test_good_config_loads_with_defaults() -> None:
+    cfg = load_config_text(GOOD)
+    assert cfg.learning.days == 14
+    assert cfg.detectors.inactivity.ceiling.total_seconds() == 14 * 3600
+
+
+def test_typo_in_role_names_line_path_value_and_suggestion() -> None:
+    text = GOOD.replace("role: kettle", "role: ketle")
+    (e,) = errors(text)
+    assert e.startswith("home.yaml:12: sensors[1].role: 'ketle' is not allowed (did you mean 'kettle'?)")
+    assert "front_door" in e  # lists what is allowed
+
+
+def test_unknown_key_suggests_the_near_one() -> None:
+    (e,) = errors(GOOD + "lerning:\n  days: 3\n")
+    assert e.startswith("home.yaml:13: lerning: unknown key 'lerning' (did you mean 'learning'?)")
+
+
+def test_unknown_nested_key_is_found_in_its_own_section() -> None:
+    (e,) = errors(GOOD + "detectors:\n  inactivity:\n    celing: 10h\n")
+    assert "home.yaml:15: detectors.inactivity.celing: unknown key 'celing' (did you mean 'ceiling'?)" in e
+
+
+def test_all_errors_are_reported_at_once() -> None:
+    text = GOOD.replace("kind: contact", "kind: door").replace("Europe/London", "Europe/Londn")
+    text += "learning:\n  days: 0\n"
+    errs = errors(text)
+    assert len(errs) == 3
+    assert any("household.timezone" in e and "did you mean 'Europe/London'" in e for e in errs)
+    assert any(e.startswith("home.yaml:6: sensors[0].kind") for e in errs)
+    assert any(e.startswith("home.yaml:14: learning.days") for e in errs)
+
+
+def test_durations_need_units() -> None:
+    (e,) = errors(GOOD + "detectors:\n  inactivity:\n    ceiling: 14\n")
+    assert "detectors.inactivity.ceiling" in e
+    assert "needs a unit" in e
+
+
+def test_objects_cannot_be_built_from_tags() -> None:
+    errs = errors(GOOD.replace("id: h1", "id: !!python/object/apply:os.system ['true']"))
+    assert "home.yaml:2: household.id: tag" in errs[0]
+
+
+def test_duplicate_keys_and_sensor_ids_are_errors() -> None:
+    errs = errors(GOOD.replace("  timezone: Europe/London", "  timezone: Europe/London\n  id: h2"))
+    assert "household.id: key given twice (first on line 2)" in errs[0]
+    errs = errors(GOOD.replace("id: kettle", "id: front_door"))
+    assert "sensors[1].id: sensor id 'front_door' is already used by sensors[0]" in errs[0]
+
+
+def test_broken_yaml_gives_its_line() -> None:
+    (e,) = errors("household:\n  id: h1\n  timezone: [Europe/London\nsensors: []\n")
+    assert e.startswith("home.yaml:")
+    assert "not valid YAML" in e
+
+
+def test_mqtt_sensors_need_a_local_broker() -> None:
+    text = GOOD.replace("    role: front_door\n", "    role: front_door\n    mqtt: {topic: zigbee2mqtt/door}\n")
+    (e,) = errors(text)
+    assert "local_broker: sensors read over MQTT need a local_broker" in e
+
+
+def test_shipped_examples_are_valid() -> None:
+    for path in sorted(CONFIG.glob("*.yaml")):
+        load_config(path)
+
+
+def test_json_schema_in_config_is_up_to_date() -> None:
+    committed = json.loads((CONFIG / "hearth.schema.json").read_text())
+    assert committed == json_schema(), "run: hearth schema --output config/hearth.schema.json"
+
+
+def test_check_config_command_exits_non_zero_with_line_numbers(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD.replace("room: kitchen", "room: kitchen\n    colour: red"))
+    run = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "check-config", str(bad)],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )
+    assert run.returncode == 1
+    assert f"{bad}:12: sensors[1].colour: unknown key 'colour'" in run.stderr
+    good = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "check-config", str(CONFIG / "zigbee2mqtt-home.yaml")],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )
+    assert good.returncode == 0, good.stderr

@@ -1,0 +1,146 @@
+"""Decoding payloads: Zigbee2MQTT semantics, plain payloads, and no crash on any bytes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agent.config_schema import SensorConfig
+from agent.decode import DecodeError, Decoder, UnknownTopic
+from agent.decode.appliance import PowerHysteresis
+
+AT = datetime(2024, 5, 1, 8, tzinfo=UTC)
+
+
+def sensor(id: str, kind: str, role: str, topic: str, style: str = "zigbee2mqtt") -> SensorConfig:
+    return SensorConfig.model_validate(
+        {"id": id, "kind": kind, "room": "r", "role": role, "mqtt": {"topic": topic, "style": style}}
+    )
+
+
+DECODER_SENSORS = [
+    sensor("door", "contact", "front_door", "z2m/door"),
+    sensor("pir", "motion", "kitchen", "z2m/pir"),
+    sensor("kettle", "power", "kettle", "z2m/kettle"),
+    sensor("hall", "motion", "hallway", "stat/hall/POWER", "plain"),
+    sensor("plug", "power", "appliance", "tele/plug/watts", "plain"),
+]
+
+
+def readings(d: Decoder, topic: str, payload: bytes) -> list[tuple[str, str, float]]:
+    return [(e.sensor, e.reading, e.value) for e in d.decode(topic, payload, AT)]
+
+
+def test_z2m_contact_true_means_closed() -> None:
+    d = Decoder(DECODER_SENSORS)
+    assert readings(d, "z2m/door", b'{"contact": true}') == [("door", "contact", 0.0)]
+    assert readings(d, "z2m/door", b'{"contact": false, "battery_low": true}') == [
+        ("door", "contact", 1.0),
+        ("door", "battery_low", 1.0),
+    ]
+
+
+def test_z2m_occupancy_battery_and_link_quality() -> None:
+    d = Decoder(DECODER_SENSORS)
+    got = readings(d, "z2m/pir", b'{"occupancy": true, "battery": 87, "linkquality": 96, "illuminance": 3}')
+    assert got == [("pir", "motion", 1.0), ("pir", "battery", 87.0), ("pir", "link_quality", 96.0)]
+
+
+def test_kettle_power_becomes_one_use_with_hysteresis() -> None:
+    d = Decoder(DECODER_SENSORS)
+    uses = []
+    for watts in (0.4, 2200, 1950, 700, 2100, 30, 2.0):
+        for e in d.decode("z2m/kettle", json.dumps({"power": watts, "state": "ON"}).encode(), AT):
+            if e.reading == "appliance":
+                uses.append(e.value)
+    assert uses == [1.0, 0.0]
+
+
+def test_plug_switched_off_counts_as_no_power() -> None:
+    d = Decoder(DECODER_SENSORS)
+    d.decode("z2m/kettle", b'{"power": 2000}', AT)
+    assert ("kettle", "appliance", 0.0) in readings(d, "z2m/kettle", b'{"state": "OFF"}')
+
+
+def test_availability_in_both_z2m_forms_and_plain() -> None:
+    d = Decoder(DECODER_SENSORS)
+    assert readings(d, "z2m/door/availability", b"offline") == [("door", "availability", 0.0)]
+    assert readings(d, "z2m/door/availability", b'{"state":"online"}') == [("door", "availability", 1.0)]
+    assert readings(d, "stat/hall/POWER/availability", b"Online") == [("hall", "availability", 1.0)]
+
+
+def test_plain_payloads() -> None:
+    d = Decoder(DECODER_SENSORS)
+    assert readings(d, "stat/hall/POWER", b"ON") == [("hall", "motion", 1.0)]
+    assert readings(d, "tele/plug/watts", b"12.5") == [("plug", "power", 12.5)]
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "says"),
+    [
+        ("z2m/door", b"{not json", "not JSON"),
+        ("z2m/door", b"[1, 2]", "expected a JSON object"),
+        ("z2m/door", b'{"contact": "yes"}', "contact should be true or false"),
+        ("z2m/kettle", b'{"power": -5}', "negative"),
+        ("z2m/kettle", b'{"power": "NaN"}', "should be a number"),
+        ("z2m/door/availability", b"maybe", "online or offline"),
+        ("stat/hall/POWER", b"\xff\xfe", "not text"),
+        ("tele/plug/watts", b"inf", "number of watts"),
+    ],
+)
+def test_malformed_payloads_say_what_is_wrong(topic: str, payload: bytes, says: str) -> None:
+    with pytest.raises(DecodeError, match=says):
+        Decoder(DECODER_SENSORS).decode(topic, payload, AT)
+
+
+def test_unknown_topic() -> None:
+    with pytest.raises(UnknownTopic):
+        Decoder(DECODER_SENSORS).decode("z2m/garage", b"{}", AT)
+
+
+TOPICS = st.sampled_from([t for s in DECODER_SENSORS if s.mqtt for t in (s.mqtt.topic, s.mqtt.topic + "/availability")])
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(
+        st.sampled_from(["contact", "occupancy", "power", "state", "battery", "battery_low", "linkquality", "x"]),
+        children, max_size=5),
+    max_leaves=10,
+)
+
+
+@given(topic=TOPICS, payload=st.binary(max_size=64))
+def test_any_bytes_decode_or_raise_decode_error(topic: str, payload: bytes) -> None:
+    try:
+        events = Decoder(DECODER_SENSORS).decode(topic, payload, AT)
+    except DecodeError:
+        return
+    assert all(e.value == e.value for e in events)  # no NaN gets through
+
+
+@given(topic=TOPICS, doc=JSONISH)
+def test_any_json_decodes_to_sane_events_or_decode_error(topic: str, doc: object) -> None:
+    try:
+        payload = json.dumps(doc).encode()
+    except ValueError:
+        return
+    try:
+        events = Decoder(DECODER_SENSORS).decode(topic, payload, AT)
+    except DecodeError:
+        return
+    for e in events:
+        assert e.value == e.value and abs(e.value) != float("inf")
+        if e.reading in ("contact", "motion", "appliance", "availability", "battery_low"):
+            assert e.value in (0.0, 1.0)
+        if e.reading == "power":
+            assert e.value >= 0
+
+
+@given(st.lists(st.floats(min_value=0, max_value=3000), max_size=50))
+def test_hysteresis_alternates_on_and_off(watts: list[float]) -> None:
+    h = PowerHysteresis(1000, 50)
+    switches = [s for w in watts if (s := h.update(w)) is not None]
+    assert switches == [1.0, 0.0] * (len(switches) // 2) + [1.0] * (len(switches) % 2)

@@ -1,0 +1,208 @@
+"""The learned routine and its detectors, driven by a manual clock (no sleeping)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agent.config import household_of, load_config, monitor_settings_of
+from agent.replay import replay
+from agent.simulator import BadDay, Persona
+from models.alert_policy import AlertPolicy
+from models.events import SensorEvent
+from models.finding import Finding
+from models.monitor import Monitor
+from models.quiet_spells import QuietSpells
+from tests.conftest import CONFIG
+
+LONDON = ZoneInfo("Europe/London")
+DEMO = load_config(CONFIG / "demo-home.yaml")
+
+
+def persona_events(days: int, start: date = date(2025, 1, 6), bad: tuple[BadDay, ...] = (), seed: int = 3) -> list[SensorEvent]:
+    return list(Persona(start, LONDON, seed).events(days, bad))
+
+
+def learned_monitor(days: int = 21, start: date = date(2025, 1, 6)) -> tuple[Monitor, list[SensorEvent]]:
+    events = persona_events(days, start)
+    m = Monitor(household_of(DEMO), monitor_settings_of(DEMO))
+    for e in events:
+        m.observe(e)
+    return m, events
+
+
+# --- quiet spells -------------------------------------------------------------------------
+
+@given(
+    spells=st.lists(st.tuples(st.integers(0, 23), st.floats(1, 20 * 3600)), min_size=1, max_size=300),
+    hour=st.integers(0, 23),
+    a=st.floats(60, 48 * 3600),
+    b=st.floats(60, 48 * 3600),
+)
+@settings(max_examples=60, deadline=None)
+def test_longer_spells_are_never_more_common(spells: list[tuple[int, float]], hour: int, a: float, b: float) -> None:
+    m = QuietSpells(ZoneInfo("UTC"))
+    m.start_day("weekday")
+    for h, length in spells:
+        m.learn(datetime(2024, 1, 1, h, tzinfo=UTC), length)
+    at = datetime(2024, 1, 1, hour, tzinfo=UTC)
+    short, long_ = min(a, b), max(a, b)
+    assert m.rate_per_day(at, long_) <= m.rate_per_day(at, short) + 1e-12
+    limit = m.length_for_rate(at, 1e-4)
+    assert limit > 0
+
+
+def test_quiet_spell_state_round_trips_through_json() -> None:
+    m, _ = learned_monitor(10)
+    state = json.loads(json.dumps(m.routine.spells.to_state()))
+    again = QuietSpells.from_state(LONDON, state)
+    at = datetime(2025, 1, 15, 13, tzinfo=UTC)
+    assert again.rate_per_day(at, 3600) == pytest.approx(m.routine.spells.rate_per_day(at, 3600))
+
+
+def test_broken_state_is_refused() -> None:
+    with pytest.raises(ValueError, match="wrong shape"):
+        QuietSpells.from_state(LONDON, {"half_life_days": 60, "days": {"weekday": 1, "weekend": 0},
+                                        "counts": {"weekday": [[0.0]], "weekend": [[0.0]]}})
+
+
+# --- inactivity -----------------------------------------------------------------------------
+
+def test_afternoon_limit_is_learned_between_shortest_and_ceiling() -> None:
+    m, _ = learned_monitor()
+    assert m.inactivity is not None
+    since = datetime(2025, 1, 27, 13, 30, tzinfo=UTC)
+    limit = m.inactivity.limit_s(m.routine, since)
+    assert 45 * 60 <= limit < 6 * 3600
+    night = m.inactivity.limit_s(m.routine, datetime(2025, 1, 27, 23, 30, tzinfo=UTC))
+    assert night > limit  # sleeping is a long quiet spell, learned as normal
+
+
+def test_inactive_afternoon_raises_one_urgent_alert_with_evidence() -> None:
+    m, events = learned_monitor()
+    last = events[-1].at
+    day = last.date() + timedelta(days=1)
+    m.observe(SensorEvent(datetime(day.year, day.month, day.day, 13, 0, tzinfo=UTC), "lounge_motion", "motion", 1.0))
+    found: list[Finding] = []
+    t = datetime(day.year, day.month, day.day, 13, 1, tzinfo=UTC)
+    while t < datetime(day.year, day.month, day.day, 20, 0, tzinfo=UTC):
+        found += m.tick(t)
+        t += timedelta(minutes=1)
+    kinds = {f.type for f in found}
+    assert "inactivity" in kinds
+    first = next(f for f in found if f.type == "inactivity")
+    assert first.severity == "urgent"
+    assert "No movement at home since 13:00" in first.summary
+    assert first.evidence["basis"] == "learned"
+    assert isinstance(first.evidence["quiet_minutes"], float) and first.evidence["quiet_minutes"] >= 45
+
+
+def test_gone_out_is_not_inactivity() -> None:
+    m, events = learned_monitor()
+    day = events[-1].at.date() + timedelta(days=1)
+    t0 = datetime(day.year, day.month, day.day, 13, 0, tzinfo=UTC)
+    m.observe(SensorEvent(t0, "hall_motion", "motion", 1.0))
+    m.observe(SensorEvent(t0 + timedelta(minutes=1), "front_door", "contact", 1.0))
+    m.observe(SensorEvent(t0 + timedelta(minutes=1, seconds=20), "front_door", "contact", 0.0))
+    found = [f for h in range(1, 10) for f in m.tick(t0 + timedelta(hours=h))]
+    assert [f for f in found if f.type == "inactivity"] == []
+
+
+def test_nothing_learned_alerts_only_past_the_safety_ceiling() -> None:
+    m = Monitor(household_of(DEMO), monitor_settings_of(DEMO))
+    t0 = datetime(2025, 3, 3, 9, tzinfo=UTC)
+    m.observe(SensorEvent(t0, "kitchen_motion", "motion", 1.0))
+    assert m.tick(t0 + timedelta(hours=13, minutes=59)) == []
+    (f,) = m.tick(t0 + timedelta(hours=14))
+    assert f.evidence["basis"] == "safety_ceiling"
+    assert "safety limit" in f.summary
+
+
+# --- missed morning ---------------------------------------------------------------------------
+
+def test_missed_morning_after_learned_time_and_not_when_kettle_used() -> None:
+    events = persona_events(28, bad=(BadDay(24, "missed_morning"),))
+    result = replay(DEMO, events)
+    mm = [a for a in result.alerts if a.type == "missed_morning"]
+    assert len(mm) == 1
+    local = mm[0].detected_at.astimezone(LONDON)
+    assert local.date() == date(2025, 1, 6) + timedelta(days=24)
+    assert 8 <= local.hour < 11
+    assert "No kettle use yet this morning" in mm[0].summary
+    # Day 24 is a Thursday: compared with the 18 weekdays before it.
+    assert mm[0].evidence["days_compared"] == 18
+    assert mm[0].evidence["day_type"] == "weekday"
+
+
+def test_no_learned_alert_during_learning_period() -> None:
+    # A fall on day 10, before 14 days are learned, is only caught by the safety ceiling (if at all).
+    events = persona_events(14, bad=(BadDay(10, "missed_morning"),))
+    result = replay(DEMO, events)
+    assert all(a.evidence.get("basis") == "safety_ceiling" for a in result.alerts)
+
+
+# --- whole routine, clock changes, bad input --------------------------------------------------
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_planted_bad_days_are_found_and_ordinary_days_across_clock_changes_are_quiet(seed: int) -> None:
+    # Six weeks across the spring clock change (29 March 2026), a fall on day 30.
+    events = persona_events(42, start=date(2026, 3, 2), bad=(BadDay(30, "fall"),), seed=seed)
+    result = replay(DEMO, events)
+    assert [a.type for a in result.alerts] == ["inactivity"]
+    assert result.alerts[0].started_at.astimezone(LONDON).date() == date(2026, 4, 1)
+
+
+def test_autumn_clock_change_raises_nothing() -> None:
+    events = persona_events(35, start=date(2025, 10, 1), seed=4)
+    assert replay(DEMO, events).alerts == []
+
+
+def test_out_of_order_and_unknown_events_are_counted_not_learned() -> None:
+    m, events = learned_monitor(3)
+    before = m.routine.to_state()
+    assert not m.routine.observe(SensorEvent(events[0].at, "kitchen_motion", "motion", 1.0))
+    assert not m.routine.observe(SensorEvent(events[-1].at, "garage", "motion", 1.0))
+    assert m.routine.late_events == 1 and m.routine.unknown_sensor_events == 1
+    assert m.routine.to_state() == before
+
+
+def test_monitor_state_round_trip_gives_the_same_findings() -> None:
+    m, events = learned_monitor()
+    again = Monitor(household_of(DEMO), monitor_settings_of(DEMO))
+    again.load_state(json.loads(json.dumps(m.to_state())))
+    later = events[-1].at + timedelta(hours=20)
+    assert [f.summary for f in again.tick(later)] == [f.summary for f in m.tick(later)]
+    with pytest.raises(ValueError, match="household"):
+        other = Monitor(household_of(load_config(CONFIG / "tihm-home.yaml")))
+        other.load_state(m.to_state())
+
+
+# --- alert policy -----------------------------------------------------------------------------
+
+def finding(episode: str, at: datetime, type: str = "inactivity") -> Finding:
+    return Finding(type, "urgent", at, at, "s", episode, {})
+
+
+def test_policy_raises_each_episode_once_with_a_stable_id() -> None:
+    p = AlertPolicy("h1")
+    t = datetime(2025, 1, 1, tzinfo=UTC)
+    a = p.decide(finding("e1", t))
+    assert a is not None and p.decide(finding("e1", t + timedelta(minutes=1))) is None
+    assert AlertPolicy("h1").decide(finding("e1", t)).id == a.id  # type: ignore[union-attr]
+    assert AlertPolicy("h2").decide(finding("e1", t)).id != a.id  # type: ignore[union-attr]
+
+
+def test_policy_cooldown_and_pause() -> None:
+    t = datetime(2025, 1, 1, tzinfo=UTC)
+    p = AlertPolicy("h1", {"inactivity": timedelta(hours=2)})
+    assert p.decide(finding("e1", t)) is not None
+    assert p.decide(finding("e2", t + timedelta(hours=1))) is None
+    assert p.decide(finding("e3", t + timedelta(hours=3))) is not None
+    paused = AlertPolicy("h1", paused_until=t + timedelta(hours=1))
+    assert paused.decide(finding("e1", t)) is None
+    assert paused.suppressed == {"paused": 1}
