@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from agent.config import ConfigError, json_schema, load_config, load_config_text
 from agent.logs import setup_logging
+from agent.pipeline import Pipeline
 from agent.replay import replay
 from models.alert_policy import Alert
 
@@ -31,19 +32,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     tz = ZoneInfo(cfg.household.timezone)
     start = date(2026, 3, 2)  # six weeks that cross the spring clock change
     days = args.weeks * 7
-    print(f"Hearth demo: {cfg.household.id}, a simulated home in {cfg.household.timezone}, "
-          f"{days} days from {start:%d %b %Y}.")
-    print(f"Learning for {cfg.learning.days} days, then alerting. Bad days planted: "
-          + ", ".join(f"day {b.day} ({b.kind.replace('_', ' ')})" for b in DEMO_BAD_DAYS) + ".\n")
+    print(
+        f"Hearth demo: {cfg.household.id}, a simulated home in {cfg.household.timezone}, "
+        f"{days} days from {start:%d %b %Y}."
+    )
+    print(
+        f"Learning for {cfg.learning.days} days, then alerting. Bad days planted: "
+        + ", ".join(f"day {b.day} ({b.kind.replace('_', ' ')})" for b in DEMO_BAD_DAYS)
+        + ".\n"
+    )
     events = Persona(start, tz, seed=args.seed).events(days, DEMO_BAD_DAYS)
+    pipeline = Pipeline(cfg)
     out = open(args.alerts_out, "w", encoding="utf-8") if args.alerts_out else None  # noqa: SIM115
     try:
+
         def show(alert: Alert) -> None:
             print(_alert_line(alert, tz))
             if out is not None:
-                out.write(json.dumps(alert.to_json()) + "\n")
+                out.write(pipeline.alert_payload(alert) + "\n")
 
-        result = replay(cfg, events, show)
+        result = replay(cfg, events, show, pipeline=pipeline)
     finally:
         if out is not None:
             out.close()
@@ -64,20 +72,36 @@ def cmd_replay(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"hearth replay: {exc}", file=sys.stderr)
         return 2
-    until = datetime.fromisoformat(args.until).astimezone(tz) if args.until else None
+    until = None
+    if args.until:
+        try:
+            until = datetime.fromisoformat(args.until)
+        except ValueError:
+            print(
+                f"hearth replay: --until wants an ISO 8601 time, got {args.until!r}",
+                file=sys.stderr,
+            )
+            return 2
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=tz)
+    pipeline = Pipeline(cfg)
     with open(args.alerts_out, "w", encoding="utf-8") as out:
+
         def write(alert: Alert) -> None:
-            out.write(json.dumps(alert.to_json(), ensure_ascii=False) + "\n")
+            out.write(pipeline.alert_payload(alert) + "\n")
             if not args.quiet:
                 print(_alert_line(alert, tz))
 
-        result = replay(cfg, events, write, until)
+        result = replay(cfg, events, write, until, pipeline)
     dropped = ", ".join(f"{n} {why}" for why, n in report.dropped.items()) or "none"
     span = ""
     if result.first_event and result.last_event:
         span = f" from {result.first_event.astimezone(tz):%Y-%m-%d} to {result.last_event.astimezone(tz):%Y-%m-%d}"
-    print(f"replayed {report.events} events{span} ({report.rows} rows read; dropped: {dropped}); "
-          f"{len(result.alerts)} alerts written to {args.alerts_out}", file=sys.stderr)
+    print(
+        f"replayed {report.events} events{span} ({report.rows} rows read; dropped: {dropped}); "
+        f"{len(result.alerts)} alerts written to {args.alerts_out}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -91,8 +115,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             status = 1
             continue
         mqtt = sum(1 for s in cfg.sensors if s.mqtt)
-        print(f"{path}: OK: household {cfg.household.id} ({cfg.household.timezone}), "
-              f"{len(cfg.sensors)} sensors ({mqtt} over MQTT)")
+        print(
+            f"{path}: OK: household {cfg.household.id} ({cfg.household.timezone}), "
+            f"{len(cfg.sensors)} sensors ({mqtt} over MQTT)"
+        )
     return status
 
 
@@ -114,7 +140,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="hearth", description="Hearth: a home's routine, learned; only deviations reported.")
+    p = argparse.ArgumentParser(
+        prog="hearth", description="Hearth: a home's routine, learned; only deviations reported."
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -128,11 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--config", required=True, help="the household's YAML file")
     r.set_defaults(func=cmd_run)
 
-    rp = sub.add_parser("replay", help="run recorded events through the pipeline on their own clock")
+    rp = sub.add_parser(
+        "replay", help="run recorded events through the pipeline on their own clock"
+    )
     rp.add_argument("--config", required=True, help="the household's YAML file")
     rp.add_argument("--input", required=True, help="FORMAT:PATH, FORMAT one of csv, tihm")
     rp.add_argument("--alerts-out", required=True, help="write one JSON alert per line here")
-    rp.add_argument("--until", help="keep the clock running to this time (ISO 8601) after the last event")
+    rp.add_argument(
+        "--until", help="keep the clock running to this time (ISO 8601) after the last event"
+    )
     rp.add_argument("-q", "--quiet", action="store_true", help="do not print each alert")
     rp.set_defaults(func=cmd_replay)
 

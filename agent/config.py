@@ -24,8 +24,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import GenerateJsonSchema
 
 from agent.config_schema import HearthConfig
+from agent.durations import format_duration
 from models.household import Household, SensorInfo
 from models.inactivity import InactivitySettings
 from models.missed_morning import MissedMorningSettings
@@ -87,8 +89,12 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
         lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.CollectionNode) and node.tag not in _PLAIN_COLLECTIONS:
             problems.append(
-                ConfigProblem(file, node.start_mark.line + 1, _dotted(path),
-                              f"tag {node.tag!r} is not allowed; write plain values")
+                ConfigProblem(
+                    file,
+                    node.start_mark.line + 1,
+                    _dotted(path),
+                    f"tag {node.tag!r} is not allowed; write plain values",
+                )
             )
             return None
         if isinstance(node, yaml.MappingNode):
@@ -96,14 +102,21 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
                     problems.append(
-                        ConfigProblem(file, key_node.start_mark.line + 1, _dotted(path), "a key must be plain text")
+                        ConfigProblem(
+                            file,
+                            key_node.start_mark.line + 1,
+                            _dotted(path),
+                            "a key must be plain text",
+                        )
                     )
                     continue
                 key = str(key_node.value)
                 if key in out:
                     problems.append(
                         ConfigProblem(
-                            file, key_node.start_mark.line + 1, _dotted((*path, key)),
+                            file,
+                            key_node.start_mark.line + 1,
+                            _dotted((*path, key)),
                             f"key given twice (first on line {lines[(*path, key)]})",
                         )
                     )
@@ -118,7 +131,9 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
         except yaml.constructor.ConstructorError as exc:
             problems.append(
                 ConfigProblem(
-                    file, node.start_mark.line + 1, _dotted(path),
+                    file,
+                    node.start_mark.line + 1,
+                    _dotted(path),
                     f"tag {node.tag!r} is not allowed; write plain values ({exc.problem})",
                 )
             )
@@ -171,7 +186,9 @@ def _suggest(found: Any, allowed: list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _pydantic_problems(file: str, exc: ValidationError, lines: dict[Path_, int]) -> list[ConfigProblem]:
+def _pydantic_problems(
+    file: str, exc: ValidationError, lines: dict[Path_, int]
+) -> list[ConfigProblem]:
     out = []
     for err in exc.errors():
         loc: Path_ = tuple(p for p in err["loc"] if isinstance(p, str | int))
@@ -184,7 +201,12 @@ def _pydantic_problems(file: str, exc: ValidationError, lines: dict[Path_, int])
         elif kind == "missing":
             msg = "required key is missing"
         elif kind == "literal_error":
-            expected = [a.strip(" '") for a in str(err.get("ctx", {}).get("expected", "")).replace(" or ", ", ").split(",")]
+            expected = [
+                a.strip(" '")
+                for a in str(err.get("ctx", {}).get("expected", ""))
+                .replace(" or ", ", ")
+                .split(",")
+            ]
             msg = f"{found!r} is not allowed{_suggest(found, expected)}; use one of: {', '.join(expected)}"
         elif kind == "value_error":
             msg = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
@@ -194,7 +216,9 @@ def _pydantic_problems(file: str, exc: ValidationError, lines: dict[Path_, int])
     return out
 
 
-def _household_problems(file: str, cfg: HearthConfig, lines: dict[Path_, int]) -> list[ConfigProblem]:
+def _household_problems(
+    file: str, cfg: HearthConfig, lines: dict[Path_, int]
+) -> list[ConfigProblem]:
     """Checks across keys, which the schema alone cannot express."""
     out = []
 
@@ -205,38 +229,59 @@ def _household_problems(file: str, cfg: HearthConfig, lines: dict[Path_, int]) -
     seen_topics: dict[str, int] = {}
     for i, s in enumerate(cfg.sensors):
         if s.id in seen_ids:
-            add(("sensors", i, "id"), f"sensor id {s.id!r} is already used by sensors[{seen_ids[s.id]}]")
+            add(
+                ("sensors", i, "id"),
+                f"sensor id {s.id!r} is already used by sensors[{seen_ids[s.id]}]",
+            )
         seen_ids.setdefault(s.id, i)
         if s.mqtt is not None:
             if s.mqtt.topic in seen_topics:
-                add(("sensors", i, "mqtt", "topic"),
-                    f"topic {s.mqtt.topic!r} is already used by sensors[{seen_topics[s.mqtt.topic]}]")
+                add(
+                    ("sensors", i, "mqtt", "topic"),
+                    f"topic {s.mqtt.topic!r} is already used by sensors[{seen_topics[s.mqtt.topic]}]",
+                )
             seen_topics.setdefault(s.mqtt.topic, i)
             if any(c in s.mqtt.topic for c in "+#"):
-                add(("sensors", i, "mqtt", "topic"), "a sensor's topic names one device: no + or # wildcards")
+                add(
+                    ("sensors", i, "mqtt", "topic"),
+                    "a sensor's topic names one device: no + or # wildcards",
+                )
         if s.power.off_watts >= s.power.on_watts:
-            add(("sensors", i, "power"),
-                f"off_watts ({s.power.off_watts}) must be below on_watts ({s.power.on_watts})")
+            add(
+                ("sensors", i, "power"),
+                f"off_watts ({s.power.off_watts}) must be below on_watts ({s.power.on_watts})",
+            )
     if any(s.mqtt is not None for s in cfg.sensors) and cfg.local_broker is None:
         add(("local_broker",), "sensors read over MQTT need a local_broker")
     mm = cfg.detectors.missed_morning
     if mm.enabled and not any(s.role in mm.signal_roles for s in cfg.sensors):
-        add(("detectors", "missed_morning", "signal_roles"),
-            f"no sensor has role {' or '.join(mm.signal_roles)}; add one or set enabled: false")
+        add(
+            ("detectors", "missed_morning", "signal_roles"),
+            f"no sensor has role {' or '.join(mm.signal_roles)}; add one or set enabled: false",
+        )
     ina = cfg.detectors.inactivity
     if ina.shortest >= ina.ceiling:
         add(("detectors", "inactivity", "shortest"), "shortest must be below ceiling")
     for name in cfg.alerts.cooldown:
         if name not in ("inactivity", "missed_morning"):
-            add(("alerts", "cooldown", name),
-                f"unknown alert type {name!r}{_suggest(name, ['inactivity', 'missed_morning'])}")
+            add(
+                ("alerts", "cooldown", name),
+                f"unknown alert type {name!r}{_suggest(name, ['inactivity', 'missed_morning'])}",
+            )
     return out
 
 
 def load_config_text(text: str, file: str = "<config>") -> HearthConfig:
     data, lines = _compose(text, file)
     if not isinstance(data, dict):
-        raise ConfigError(file, [ConfigProblem(file, 1, "", "the file must be a mapping of keys (household:, sensors:, ...)")])
+        raise ConfigError(
+            file,
+            [
+                ConfigProblem(
+                    file, 1, "", "the file must be a mapping of keys (household:, sensors:, ...)"
+                )
+            ],
+        )
     try:
         cfg = HearthConfig.model_validate(data)
     except ValidationError as exc:
@@ -252,7 +297,9 @@ def load_config(path: str | Path) -> HearthConfig:
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(p), [ConfigProblem(str(p), None, "", f"cannot read the file: {exc}")]) from None
+        raise ConfigError(
+            str(p), [ConfigProblem(str(p), None, "", f"cannot read the file: {exc}")]
+        ) from None
     return load_config_text(text, str(p))
 
 
@@ -274,14 +321,27 @@ def monitor_settings_of(cfg: HearthConfig) -> MonitorSettings:
             morning_label=mm.label,
             half_life_days=half_life,
         ),
-        inactivity=InactivitySettings(ina.once_in_days, ina.shortest, ina.ceiling) if ina.enabled else None,
+        inactivity=InactivitySettings(ina.once_in_days, ina.shortest, ina.ceiling)
+        if ina.enabled
+        else None,
         missed_morning=(
-            MissedMorningSettings(mm.spread_factor, mm.margin / timedelta(minutes=1)) if mm.enabled else None
+            MissedMorningSettings(mm.spread_factor, mm.margin / timedelta(minutes=1))
+            if mm.enabled
+            else None
         ),
     )
 
 
+class _TechnicianSchema(GenerateJsonSchema):
+    """Defaults written as a technician writes them: ``45min``, not ISO 8601's ``PT45M``."""
+
+    def encode_default(self, dft: Any) -> Any:
+        if isinstance(dft, timedelta):
+            return format_duration(dft)
+        return super().encode_default(dft)
+
+
 def json_schema() -> dict[str, Any]:
-    schema = HearthConfig.model_json_schema(mode="validation")
+    schema = HearthConfig.model_json_schema(mode="validation", schema_generator=_TechnicianSchema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

@@ -6,9 +6,9 @@ The JSON Schema in ``config/hearth.schema.json`` is generated from these models
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
 import difflib
+from datetime import timedelta
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -26,12 +26,22 @@ def _known_time_zone(name: str) -> str:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         close = difflib.get_close_matches(name, sorted(available_timezones()), n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else " (an IANA name such as Europe/London)"
+        hint = (
+            f" (did you mean {close[0]!r}?)" if close else " (an IANA name such as Europe/London)"
+        )
         raise ValueError(f"unknown time zone {name!r}{hint}") from None
     return name
 
 
 TimeZoneName = Annotated[str, AfterValidator(_known_time_zone)]
+
+
+def _urgent_and_warning() -> list[Severity]:
+    return ["urgent", "warning"]
+
+
+def _kettle() -> list[Role]:
+    return ["kettle"]
 
 
 class Strict(BaseModel):
@@ -67,19 +77,28 @@ class PowerThresholds(Strict):
         1000.0, gt=0, title="On above (W)", description="The appliance counts as in use above this."
     )
     off_watts: float = Field(
-        50.0, ge=0, title="Off below (W)", description="And as off again only below this (hysteresis)."
+        50.0,
+        ge=0,
+        title="Off below (W)",
+        description="And as off again only below this (hysteresis).",
     )
 
 
 class SensorConfig(Strict):
     id: Identifier = Field(title="Sensor id", description="Name used in alerts and logs.")
-    kind: SensorKind = Field(title="Kind", description="contact (door), motion (PIR) or power (plug).")
-    room: str = Field(title="Room", description="Where it is: kitchen, hall, bathroom...", min_length=1)
+    kind: SensorKind = Field(
+        title="Kind", description="contact (door), motion (PIR) or power (plug)."
+    )
+    room: str = Field(
+        title="Room", description="Where it is: kitchen, hall, bathroom...", min_length=1
+    )
     role: Role = Field(
         title="Role",
         description="What it means in the day: front_door, kettle, bathroom, bedroom, kitchen...",
     )
-    mqtt: MqttBinding | None = Field(None, title="MQTT source", description="Where it is read from.")
+    mqtt: MqttBinding | None = Field(
+        None, title="MQTT source", description="Where it is read from."
+    )
     power: PowerThresholds = Field(
         default_factory=PowerThresholds,
         title="Power thresholds",
@@ -89,7 +108,9 @@ class SensorConfig(Strict):
 
 class TlsConfig(Strict):
     ca_file: str | None = Field(None, title="CA file", description="PEM file of the broker's CA.")
-    cert_file: str | None = Field(None, title="Client certificate", description="PEM, for mutual TLS.")
+    cert_file: str | None = Field(
+        None, title="Client certificate", description="PEM, for mutual TLS."
+    )
     key_file: str | None = Field(None, title="Client key", description="PEM, for mutual TLS.")
 
 
@@ -99,19 +120,23 @@ class BrokerConfig(Strict):
     username: str | None = Field(None, title="User name", description="If the broker wants one.")
     password: str | None = Field(None, title="Password", description="If the broker wants one.")
     tls: TlsConfig | None = Field(None, title="TLS", description="Set to use TLS.")
-    client_id: str | None = Field(None, title="Client id", description="Default: hearth-<household>.")
+    client_id: str | None = Field(
+        None, title="Client id", description="Default: hearth-<household>."
+    )
 
 
 class UpstreamConfig(BrokerConfig):
     topic_prefix: str = Field(
-        "hearth", title="Topic prefix", description="Alerts go to <prefix>/<household>/alerts/<type>."
+        "hearth",
+        title="Topic prefix",
+        description="Alerts go to <prefix>/<household>/alerts/<type>.",
     )
 
 
 class Recipient(Strict):
     name: str = Field(title="Name", description="Who, as the care team knows them.", min_length=1)
     severities: list[Severity] = Field(
-        default_factory=lambda: ["urgent", "warning"],
+        default_factory=_urgent_and_warning,
         title="Severities",
         description="Which alerts they receive.",
     )
@@ -120,18 +145,27 @@ class Recipient(Strict):
 class InactivityConfig(Strict):
     enabled: bool = Field(True, title="Enabled", description="Watch for unusually long stillness.")
     once_in_days: float = Field(
-        90.0, gt=1, title="Rarity", description="Alert on quiet spells rarer than once in this many days."
+        90.0,
+        gt=1,
+        title="Rarity",
+        description="Alert on quiet spells rarer than once in this many days.",
     )
-    shortest: Duration = Field("45min", title="Shortest alert", description="Never alert sooner.")
+    shortest: Duration = Field(
+        timedelta(minutes=45), title="Shortest alert", description="Never alert sooner."
+    )
     ceiling: Duration = Field(
-        "14h", title="Safety ceiling", description="Always alert after this much stillness at home."
+        timedelta(hours=14),
+        title="Safety ceiling",
+        description="Always alert after this much stillness at home.",
     )
 
 
 class MissedMorningConfig(Strict):
-    enabled: bool = Field(True, title="Enabled", description="Watch for a morning that has not started.")
+    enabled: bool = Field(
+        True, title="Enabled", description="Watch for a morning that has not started."
+    )
     signal_roles: list[Role] = Field(
-        default_factory=lambda: ["kettle"],
+        default_factory=_kettle,
         title="Morning signals",
         description="Sensor roles whose first use marks the start of the day.",
         min_length=1,
@@ -140,10 +174,15 @@ class MissedMorningConfig(Strict):
         "kettle use", title="Label", description="How alerts name the signal: 'No kettle use yet'."
     )
     spread_factor: float = Field(
-        3.0, gt=0, title="Spread factor", description="Robust standard deviations past the usual time."
+        3.0,
+        gt=0,
+        title="Spread factor",
+        description="Robust standard deviations past the usual time.",
     )
     margin: Duration = Field(
-        "30min", title="Margin", description="At least this long after the latest usual time."
+        timedelta(minutes=30),
+        title="Margin",
+        description="At least this long after the latest usual time.",
     )
 
 
@@ -168,23 +207,33 @@ class AlertsConfig(Strict):
 
 class LearningConfig(Strict):
     days: int = Field(
-        14, ge=1, le=365, title="Learning days", description="Days learned before the first learned alert."
+        14,
+        ge=1,
+        le=365,
+        title="Learning days",
+        description="Days learned before the first learned alert.",
     )
     half_life: Duration = Field(
-        "60d", title="Forgetting half-life", description="How fast old days lose weight."
+        timedelta(days=60),
+        title="Forgetting half-life",
+        description="How fast old days lose weight.",
     )
 
 
 class StoreConfig(Strict):
     path: str = Field(
-        "hearth.sqlite", title="Database file", description="SQLite file for events, state and outbox."
+        "hearth.sqlite",
+        title="Database file",
+        description="SQLite file for events, state and outbox.",
     )
 
 
 class HearthConfig(Strict):
     """One household's Hearth configuration."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, title="Hearth household configuration")
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, title="Hearth household configuration"
+    )
 
     household: HouseholdSection = Field(title="Household")
     sensors: list[SensorConfig] = Field(title="Sensors", min_length=1)

@@ -31,7 +31,9 @@ def parse_duration(value: Any) -> timedelta:
         raise ValueError(f"a duration needs a unit, as in 90s, 45min, 4h or 14d (found {value!r})")
     m = _PATTERN.match(value)
     if not m:
-        raise ValueError(f"not a duration: {value!r}; write a number and a unit (ms, s, min, h, d, w)")
+        raise ValueError(
+            f"not a duration: {value!r}; write a number and a unit (ms, s, min, h, d, w)"
+        )
     return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
 
 
@@ -52,5 +54,7 @@ Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
     PlainSerializer(format_duration, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": PATTERN_TEXT, "examples": ["90s", "45min", "4h", "14d"]}),
+    WithJsonSchema(
+        {"type": "string", "pattern": PATTERN_TEXT, "examples": ["90s", "45min", "4h", "14d"]}
+    ),
 ]

@@ -10,7 +10,9 @@ import aiomqtt
 from agent.config_schema import BrokerConfig
 
 
-def client_for(broker: BrokerConfig, client_id: str, will: aiomqtt.Will | None = None) -> aiomqtt.Client:
+def client_for(
+    broker: BrokerConfig, client_id: str, will: aiomqtt.Will | None = None
+) -> aiomqtt.Client:
     tls = None
     if broker.tls is not None:
         tls = aiomqtt.TLSParameters(

@@ -47,7 +47,11 @@ def read_hearth_csv(path: Path, cfg: HearthConfig, report: ReadReport) -> Iterat
     """``time,sensor,value`` rows; times without an offset are in the household's zone."""
     tz = ZoneInfo(cfg.household.timezone)
     kinds = {s.id: s for s in cfg.sensors}
-    power = {s.id: PowerHysteresis(s.power.on_watts, s.power.off_watts) for s in cfg.sensors if s.kind == "power"}
+    power = {
+        s.id: PowerHysteresis(s.power.on_watts, s.power.off_watts)
+        for s in cfg.sensors
+        if s.kind == "power"
+    }
     with path.open(newline="", encoding="utf-8") as f:
         for n, row in enumerate(csv.reader(f), start=1):
             where = f"{path}:{n}"
@@ -120,7 +124,9 @@ def read_recording(spec: str, cfg: HearthConfig, report: ReadReport) -> list[Sen
     """``FORMAT:PATH`` to events sorted by time (a recording may be out of order)."""
     fmt, sep, path = spec.partition(":")
     if not sep or fmt not in FORMATS:
-        raise ValueError(f"--input wants FORMAT:PATH with FORMAT one of {', '.join(FORMATS)}; got {spec!r}")
+        raise ValueError(
+            f"--input wants FORMAT:PATH with FORMAT one of {', '.join(FORMATS)}; got {spec!r}"
+        )
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"no such file: {path}")

@@ -34,9 +34,10 @@ def replay(
     events: Iterable[SensorEvent],
     on_alert: Callable[[Alert], None] | None = None,
     until: datetime | None = None,
+    pipeline: Pipeline | None = None,
 ) -> ReplayResult:
-    """Run ``events`` (in time order) through a fresh pipeline and collect its alerts."""
-    result = ReplayResult(Pipeline(cfg))
+    """Run ``events`` (in time order) through a pipeline (a fresh one by default); collect its alerts."""
+    result = ReplayResult(pipeline or Pipeline(cfg))
     pipeline = result.pipeline
     next_tick: datetime | None = None
 

@@ -84,8 +84,10 @@ class Agent:
     async def restore(self) -> None:
         state = await self.store.load_state(STATE_KEY)
         if state is None:
-            log.info("no saved routine: learning from scratch (%d days before learned alerts)",
-                     self.cfg.learning.days)
+            log.info(
+                "no saved routine: learning from scratch (%d days before learned alerts)",
+                self.cfg.learning.days,
+            )
             return
         try:
             self.pipeline.load_state(state)
@@ -94,8 +96,11 @@ class Agent:
             self.pipeline = Pipeline(self.cfg)
             return
         r = self.pipeline.monitor.routine
-        log.info("restored routine: %d days learned%s", r.days_learned,
-                 "" if self.pipeline.monitor.learned else f" of {self.cfg.learning.days}")
+        log.info(
+            "restored routine: %d days learned%s",
+            r.days_learned,
+            "" if self.pipeline.monitor.learned else f" of {self.cfg.learning.days}",
+        )
 
     async def save(self) -> None:
         await self.store.flush_events()
@@ -131,8 +136,13 @@ class Agent:
             try:
                 async with client_for(broker, f"hearth-{self.cfg.household.id}-in") as client:
                     await client.subscribe([(t, 1) for t in topics])
-                    log.info("connected to local broker %s:%d; listening to %d sensors on %d topics",
-                             broker.host, broker.port, len(self.cfg.sensors), len(topics))
+                    log.info(
+                        "connected to local broker %s:%d; listening to %d sensors on %d topics",
+                        broker.host,
+                        broker.port,
+                        len(self.cfg.sensors),
+                        len(topics),
+                    )
                     backoff.reset()
                     self.connected_local.set()
                     async for message in client.messages:
@@ -142,8 +152,13 @@ class Agent:
             except aiomqtt.MqttError as exc:
                 self.connected_local.clear()
                 wait = backoff.next()
-                log.warning("local broker %s:%d unavailable (%s); retrying in %.0f s",
-                            broker.host, broker.port, exc, wait)
+                log.warning(
+                    "local broker %s:%d unavailable (%s); retrying in %.0f s",
+                    broker.host,
+                    broker.port,
+                    exc,
+                    wait,
+                )
                 await asyncio.sleep(wait)
 
     async def raise_alert(self, alert: Alert) -> None:
@@ -162,7 +177,9 @@ class Agent:
             drift = (now - last_wall) - timedelta(seconds=mono - last_mono)
             if abs(drift) > CLOCK_JUMP:
                 self.clock_jumps += 1
-                log.warning("wall clock jumped by %s; quiet time is measured across the jump", drift)
+                log.warning(
+                    "wall clock jumped by %s; quiet time is measured across the jump", drift
+                )
                 self.pipeline.clock_jumped(drift)
             last_wall, last_mono = now, mono
             if now < CLOCK_TRUSTED_FROM:
@@ -189,8 +206,13 @@ class Agent:
             try:
                 async with client_for(up, f"hearth-{self.cfg.household.id}-up", will) as client:
                     await client.publish(self.status_topic, b"online", qos=1, retain=True)
-                    log.info("connected to upstream broker %s:%d; alerts go to %s/%s/alerts/<type>",
-                             up.host, up.port, up.topic_prefix, self.cfg.household.id)
+                    log.info(
+                        "connected to upstream broker %s:%d; alerts go to %s/%s/alerts/<type>",
+                        up.host,
+                        up.port,
+                        up.topic_prefix,
+                        self.cfg.household.id,
+                    )
                     backoff.reset()
                     self.connected_upstream.set()
                     try:
@@ -205,29 +227,59 @@ class Agent:
                 if self.stopping.is_set():
                     return
                 wait = backoff.next()
-                log.warning("upstream broker %s:%d unavailable (%s); alerts wait in the outbox; retrying in %.0f s",
-                            up.host, up.port, exc, wait)
+                log.warning(
+                    "upstream broker %s:%d unavailable (%s); alerts wait in the outbox; retrying in %.0f s",
+                    up.host,
+                    up.port,
+                    exc,
+                    wait,
+                )
                 await asyncio.sleep(wait)
 
     async def _send_outbox(self, client: aiomqtt.Client) -> None:
-        while True:
-            self.outbox_ready.clear()
-            for item in await self.store.unsent():
-                # QoS 1: publish returns once the broker has acknowledged it.
-                await client.publish(item.topic, item.payload.encode(), qos=1, timeout=30)
-                await self.store.mark_sent(item.id, self.clock.now())
-                log.info("alert %s delivered upstream on %s", item.id, item.topic)
-            if self.stopping.is_set():
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.outbox_ready.wait(), timeout=30)
+        # Nothing is subscribed upstream: the message iterator only serves to raise MqttError
+        # the moment the connection drops, so that it is known before the next alert is due.
+        link = asyncio.create_task(self._until_disconnected(client))
+        try:
+            while True:
+                self.outbox_ready.clear()
+                for item in await self.store.unsent():
+                    # QoS 1: publish returns once the broker has acknowledged it.
+                    await client.publish(item.topic, item.payload.encode(), qos=1, timeout=30)
+                    await self.store.mark_sent(item.id, self.clock.now())
+                    log.info("alert %s delivered upstream on %s", item.id, item.topic)
+                if self.stopping.is_set():
+                    return
+                ready = asyncio.create_task(self.outbox_ready.wait())
+                done, _ = await asyncio.wait(
+                    {ready, link}, timeout=30, return_when=asyncio.FIRST_COMPLETED
+                )
+                ready.cancel()
+                if link in done:
+                    link.result()
+                    raise aiomqtt.MqttError("upstream connection closed")
+        finally:
+            link.cancel()
+
+    @staticmethod
+    async def _until_disconnected(client: aiomqtt.Client) -> None:
+        async for _ in client.messages:
+            pass
 
     async def run(self) -> None:
         await self.restore()
-        log.info("household %s (%s): %d sensors; detectors: %s", self.cfg.household.id,
-                 self.cfg.household.timezone, len(self.cfg.sensors), ", ".join(self._detectors()))
-        workers = [asyncio.create_task(c, name=c.__name__) for c in
-                   (self.read_sensors(), self.watch(), self.keep())]
+        log.info(
+            "household %s (%s): %d sensors; detectors: %s",
+            self.cfg.household.id,
+            self.cfg.household.timezone,
+            len(self.cfg.sensors),
+            ", ".join(self._detectors()),
+        )
+        workers = [
+            asyncio.create_task(self.read_sensors(), name="read_sensors"),
+            asyncio.create_task(self.watch(), name="watch"),
+            asyncio.create_task(self.keep(), name="keep"),
+        ]
         delivery = asyncio.create_task(self.deliver(), name="deliver")
         self.started.set()
         await self.stopping.wait()
@@ -241,14 +293,27 @@ class Agent:
             await asyncio.wait_for(delivery, timeout=10)
         except (TimeoutError, asyncio.CancelledError):
             unsent = len(await self.store.unsent())
-            log.warning("upstream not reachable at stop: %d alert(s) stay in the outbox for next start", unsent)
-        counters = {**self.pipeline.counters.as_dict(), **self.dropped, "clock_jumps": self.clock_jumps}
+            log.warning(
+                "upstream not reachable at stop: %d alert(s) stay in the outbox for next start",
+                unsent,
+            )
+        counters = {
+            **self.pipeline.counters.as_dict(),
+            **self.dropped,
+            "clock_jumps": self.clock_jumps,
+        }
         log.info("stopped; counters %s", json.dumps(counters))
 
     def _detectors(self) -> list[str]:
         d = self.cfg.detectors
-        return [name for name, on in (("inactivity", d.inactivity.enabled),
-                                      ("missed_morning", d.missed_morning.enabled)) if on]
+        return [
+            name
+            for name, on in (
+                ("inactivity", d.inactivity.enabled),
+                ("missed_morning", d.missed_morning.enabled),
+            )
+            if on
+        ]
 
 
 async def run_agent(
@@ -268,9 +333,11 @@ async def run_agent(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, agent.stopping.set)
         if stop is not None:
+
             async def relay() -> None:
                 await stop.wait()
                 agent.stopping.set()
+
             relay_task = asyncio.create_task(relay())
         try:
             await agent.run()

@@ -63,7 +63,9 @@ class Persona:
             SensorEvent(at + timedelta(seconds=20), "front_door", "contact", 0.0),
         ]
 
-    def _potter(self, d: date, start: float, end: float, rooms: tuple[str, ...]) -> list[SensorEvent]:
+    def _potter(
+        self, d: date, start: float, end: float, rooms: tuple[str, ...]
+    ) -> list[SensorEvent]:
         out: list[SensorEvent] = []
         t = start
         while t < end:

@@ -102,7 +102,9 @@ class Store:
         for at, sensor, reading, value, trusted in rows:
             if reading in READINGS:
                 out.append(
-                    SensorEvent(datetime.fromtimestamp(at, UTC), sensor, reading, value, bool(trusted))
+                    SensorEvent(
+                        datetime.fromtimestamp(at, UTC), sensor, reading, value, bool(trusted)
+                    )
                 )
         return out
 
@@ -138,5 +140,7 @@ class Store:
             return [OutboxItem(*row) for row in await cur.fetchall()]
 
     async def mark_sent(self, alert_id: str, now: datetime) -> None:
-        await self.db.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", (now.timestamp(), alert_id))
+        await self.db.execute(
+            "UPDATE outbox SET sent_at = ? WHERE id = ?", (now.timestamp(), alert_id)
+        )
         await self.db.commit()

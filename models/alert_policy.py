@@ -58,11 +58,13 @@ class AlertPolicy:
         if finding.episode in self._raised:
             return None
         if self.paused_until is not None and finding.detected_at < self.paused_until:
-            return self._suppress("paused", finding)
+            self._suppress("paused", finding)
+            return None
         last = self._last_of_type.get(finding.type)
         wait = self.cooldown.get(finding.type)
         if last is not None and wait is not None and finding.detected_at - last < wait:
-            return self._suppress("cooldown", finding)
+            self._suppress("cooldown", finding)
+            return None
         self._raised.append(finding.episode)
         self._last_of_type[finding.type] = finding.detected_at
         return Alert(
@@ -80,7 +82,6 @@ class AlertPolicy:
         # Marked raised so that the same episode is not raised the moment the pause ends.
         self._raised.append(finding.episode)
         self.suppressed[why] = self.suppressed.get(why, 0) + 1
-        return None
 
     def to_state(self) -> dict[str, Any]:
         return {
@@ -90,4 +91,6 @@ class AlertPolicy:
 
     def load_state(self, state: dict[str, Any]) -> None:
         self._raised.extend(state["raised"])
-        self._last_of_type = {k: datetime.fromisoformat(v) for k, v in state["last_of_type"].items()}
+        self._last_of_type = {
+            k: datetime.fromisoformat(v) for k, v in state["last_of_type"].items()
+        }

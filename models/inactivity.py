@@ -47,10 +47,7 @@ class InactivityDetector:
             return None
         quiet_s = (now - since).total_seconds()
         ceiling_s = self.settings.ceiling.total_seconds()
-        if learned:
-            limit_s = self.limit_s(routine, since)
-        else:
-            limit_s = ceiling_s
+        limit_s = self.limit_s(routine, since) if learned else ceiling_s
         if quiet_s < limit_s:
             return None
         tz = routine.household.tz

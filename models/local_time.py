@@ -39,7 +39,7 @@ def clock_text(minutes: float) -> str:
     >>> clock_text(490.4)
     '08:10'
     """
-    m = int(round(minutes)) % (24 * 60)
+    m = round(minutes) % (24 * 60)
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
@@ -51,7 +51,7 @@ def duration_text(seconds: float) -> str:
     >>> duration_text(2700)
     '45 min'
     """
-    minutes = int(round(seconds / 60))
+    minutes = round(seconds / 60)
     if minutes < 60:
         return f"{minutes} min"
     h, m = divmod(minutes, 60)
@@ -74,7 +74,7 @@ def rarity_text(once_in_days: float) -> str:
     """How rare, in words a carer reads at a glance.
 
     >>> rarity_text(2378)
-    'about once in 6 years'
+    'about once in 7 years'
     >>> rarity_text(45.2)
     'about once in 45 days'
     >>> rarity_text(40000)

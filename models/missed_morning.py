@@ -5,8 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from models.finding import Finding
-from models.local_time import clock_text, day_type, local_date, local_instant, minutes_since_midnight
+from models.finding import Finding, JsonValue
+from models.local_time import (
+    clock_text,
+    day_type,
+    local_date,
+    local_instant,
+    minutes_since_midnight,
+)
 from models.routine import HouseholdRoutine
 
 
@@ -36,7 +42,9 @@ class MissedMorningDetector:
         if usual is None:
             return None
         s = self.settings
-        deadline = max(usual.median + s.spread_factor * usual.spread, usual.typical_latest + s.margin_min)
+        deadline = max(
+            usual.median + s.spread_factor * usual.spread, usual.typical_latest + s.margin_min
+        )
         now_min = minutes_since_midnight(now, tz)
         if now_min < deadline or deadline >= 24 * 60:
             return None
@@ -61,6 +69,6 @@ class MissedMorningDetector:
                 "days_later_or_unused": later,
                 "days_compared": of,
                 "day_type": kind,
-                "signal_sensors": sorted(routine.morning_sensors),
+                "signal_sensors": list[JsonValue](sorted(routine.morning_sensors)),
             },
         )

@@ -74,7 +74,11 @@ class Monitor:
         return found
 
     def to_state(self) -> dict[str, Any]:
-        return {"version": STATE_VERSION, "household": self.household.id, "routine": self.routine.to_state()}
+        return {
+            "version": STATE_VERSION,
+            "household": self.household.id,
+            "routine": self.routine.to_state(),
+        }
 
     def load_state(self, state: dict[str, Any]) -> None:
         if state.get("version") != STATE_VERSION:

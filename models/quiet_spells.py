@@ -161,7 +161,9 @@ class QuietSpells:
         return {
             "half_life_days": self.half_life_days,
             "days": dict(self.days),
-            "counts": {k: [[round(c, 6) for c in row] for row in v] for k, v in self.counts.items()},
+            "counts": {
+                k: [[round(c, 6) for c in row] for row in v] for k, v in self.counts.items()
+            },
         }
 
     @classmethod

@@ -98,7 +98,9 @@ class HouseholdRoutine:
         return {
             "spells": self.spells.to_state(),
             "first_use": self.first_use.to_state(),
-            "last_activity_at": self.last_activity_at.isoformat() if self.last_activity_at else None,
+            "last_activity_at": self.last_activity_at.isoformat()
+            if self.last_activity_at
+            else None,
             "last_activity_sensor": self.last_activity_sensor,
             "current_day": self.current_day.isoformat() if self.current_day else None,
             "current_day_active": self.current_day_active,

@@ -7,7 +7,6 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,12 +24,6 @@ def dataset(*parts: str) -> Path:
     return p
 
 
-@dataclass(frozen=True)
-class Broker:
-    host: str
-    port: int
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -38,49 +31,72 @@ def _free_port() -> int:
         return port
 
 
-def _start_mosquitto(tmp: Path) -> tuple[subprocess.Popen[bytes], Broker]:
-    exe = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
-    if exe is None:
-        pytest.fail("mosquitto is not installed: apt-get install -y mosquitto (.ci/run does this)")
-    port = _free_port()
-    conf = tmp / f"mosquitto-{port}.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    log = (tmp / f"mosquitto-{port}.log").open("wb")
-    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"mosquitto exited with {proc.returncode}; see {tmp}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc, Broker("127.0.0.1", port)
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    pytest.fail("mosquitto did not start listening within 20 s")
+class Mosquitto:
+    """A real Mosquitto broker on a loopback port, which a test may stop and start again."""
 
+    def __init__(self, workdir: Path) -> None:
+        exe = shutil.which("mosquitto") or (
+            "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
+        )
+        if exe is None:
+            pytest.fail(
+                "mosquitto is not installed: apt-get install -y mosquitto (.ci/run does this)"
+            )
+        self.exe = exe
+        self.host = "127.0.0.1"
+        self.port = _free_port()
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
 
-@pytest.fixture
-def mosquitto_factory(tmp_path: Path) -> Iterator[list[tuple[subprocess.Popen[bytes], Broker]]]:
-    started: list[tuple[subprocess.Popen[bytes], Broker]] = []
-    yield started
-    for proc, _ in started:
-        proc.terminate()
+    def start(self) -> None:
+        conf = self.workdir / f"mosquitto-{self.port}.conf"
+        conf.write_text(
+            f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
+        )
+        log = (self.workdir / f"mosquitto-{self.port}.log").open("ab")
+        self.proc = subprocess.Popen(
+            [self.exe, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"mosquitto exited with {self.proc.returncode}; see {self.workdir}")
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        pytest.fail("mosquitto did not start listening within 20 s")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
         try:
-            proc.wait(timeout=5)
+            self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+def _broker(workdir: Path) -> Iterator[Mosquitto]:
+    b = Mosquitto(workdir)
+    b.start()
+    try:
+        yield b
+    finally:
+        b.stop()
 
 
 @pytest.fixture
-def broker(tmp_path: Path, mosquitto_factory: list[tuple[subprocess.Popen[bytes], Broker]]) -> Broker:
-    started = _start_mosquitto(tmp_path)
-    mosquitto_factory.append(started)
-    return started[1]
+def broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """The home's broker, which Zigbee2MQTT publishes to."""
+    yield from _broker(tmp_path)
 
 
 @pytest.fixture
-def upstream_broker(tmp_path: Path, mosquitto_factory: list[tuple[subprocess.Popen[bytes], Broker]]) -> Broker:
-    started = _start_mosquitto(tmp_path)
-    mosquitto_factory.append(started)
-    return started[1]
+def upstream_broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """The care team's broker, where alerts go."""
+    yield from _broker(tmp_path)

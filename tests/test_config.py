@@ -43,7 +43,9 @@ def test_good_config_loads_with_defaults() -> None:
 def test_typo_in_role_names_line_path_value_and_suggestion() -> None:
     text = GOOD.replace("role: kettle", "role: ketle")
     (e,) = errors(text)
-    assert e.startswith("home.yaml:12: sensors[1].role: 'ketle' is not allowed (did you mean 'kettle'?)")
+    assert e.startswith(
+        "home.yaml:12: sensors[1].role: 'ketle' is not allowed (did you mean 'kettle'?)"
+    )
     assert "front_door" in e  # lists what is allowed
 
 
@@ -54,7 +56,10 @@ def test_unknown_key_suggests_the_near_one() -> None:
 
 def test_unknown_nested_key_is_found_in_its_own_section() -> None:
     (e,) = errors(GOOD + "detectors:\n  inactivity:\n    celing: 10h\n")
-    assert "home.yaml:15: detectors.inactivity.celing: unknown key 'celing' (did you mean 'ceiling'?)" in e
+    assert (
+        "home.yaml:15: detectors.inactivity.celing: unknown key 'celing' (did you mean 'ceiling'?)"
+        in e
+    )
 
 
 def test_all_errors_are_reported_at_once() -> None:
@@ -92,7 +97,9 @@ def test_broken_yaml_gives_its_line() -> None:
 
 
 def test_mqtt_sensors_need_a_local_broker() -> None:
-    text = GOOD.replace("    role: front_door\n", "    role: front_door\n    mqtt: {topic: zigbee2mqtt/door}\n")
+    text = GOOD.replace(
+        "    role: front_door\n", "    role: front_door\n    mqtt: {topic: zigbee2mqtt/door}\n"
+    )
     (e,) = errors(text)
     assert "local_broker: sensors read over MQTT need a local_broker" in e
 
@@ -112,12 +119,29 @@ def test_check_config_command_exits_non_zero_with_line_numbers(tmp_path: Path) -
     bad.write_text(GOOD.replace("room: kitchen", "room: kitchen\n    colour: red"))
     run = subprocess.run(
         [sys.executable, "-m", "agent.cli", "check-config", str(bad)],
-        capture_output=True, text=True, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
     assert run.returncode == 1
     assert f"{bad}:12: sensors[1].colour: unknown key 'colour'" in run.stderr
     good = subprocess.run(
         [sys.executable, "-m", "agent.cli", "check-config", str(CONFIG / "zigbee2mqtt-home.yaml")],
-        capture_output=True, text=True, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
     assert good.returncode == 0, good.stderr
+
+
+def test_shipped_examples_pass_the_json_schema_editors_use() -> None:
+    import jsonschema
+    import yaml
+
+    schema = json.loads((CONFIG / "hearth.schema.json").read_text())
+    for path in sorted(CONFIG.glob("*.yaml")):
+        jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"household": {"id": "h"}, "sensors": [], "colour": 1}, schema)

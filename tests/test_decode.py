@@ -18,7 +18,13 @@ AT = datetime(2024, 5, 1, 8, tzinfo=UTC)
 
 def sensor(id: str, kind: str, role: str, topic: str, style: str = "zigbee2mqtt") -> SensorConfig:
     return SensorConfig.model_validate(
-        {"id": id, "kind": kind, "room": "r", "role": role, "mqtt": {"topic": topic, "style": style}}
+        {
+            "id": id,
+            "kind": kind,
+            "room": "r",
+            "role": role,
+            "mqtt": {"topic": topic, "style": style},
+        }
     )
 
 
@@ -46,7 +52,9 @@ def test_z2m_contact_true_means_closed() -> None:
 
 def test_z2m_occupancy_battery_and_link_quality() -> None:
     d = Decoder(DECODER_SENSORS)
-    got = readings(d, "z2m/pir", b'{"occupancy": true, "battery": 87, "linkquality": 96, "illuminance": 3}')
+    got = readings(
+        d, "z2m/pir", b'{"occupancy": true, "battery": 87, "linkquality": 96, "illuminance": 3}'
+    )
     assert got == [("pir", "motion", 1.0), ("pir", "battery", 87.0), ("pir", "link_quality", 96.0)]
 
 
@@ -69,7 +77,9 @@ def test_plug_switched_off_counts_as_no_power() -> None:
 def test_availability_in_both_z2m_forms_and_plain() -> None:
     d = Decoder(DECODER_SENSORS)
     assert readings(d, "z2m/door/availability", b"offline") == [("door", "availability", 0.0)]
-    assert readings(d, "z2m/door/availability", b'{"state":"online"}') == [("door", "availability", 1.0)]
+    assert readings(d, "z2m/door/availability", b'{"state":"online"}') == [
+        ("door", "availability", 1.0)
+    ]
     assert readings(d, "stat/hall/POWER/availability", b"Online") == [("hall", "availability", 1.0)]
 
 
@@ -102,12 +112,30 @@ def test_unknown_topic() -> None:
         Decoder(DECODER_SENSORS).decode("z2m/garage", b"{}", AT)
 
 
-TOPICS = st.sampled_from([t for s in DECODER_SENSORS if s.mqtt for t in (s.mqtt.topic, s.mqtt.topic + "/availability")])
+TOPICS = st.sampled_from(
+    [t for s in DECODER_SENSORS if s.mqtt for t in (s.mqtt.topic, s.mqtt.topic + "/availability")]
+)
 JSONISH = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(
-        st.sampled_from(["contact", "occupancy", "power", "state", "battery", "battery_low", "linkquality", "x"]),
-        children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "contact",
+                    "occupancy",
+                    "power",
+                    "state",
+                    "battery",
+                    "battery_low",
+                    "linkquality",
+                    "x",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
     max_leaves=10,
 )
 
@@ -132,7 +160,8 @@ def test_any_json_decodes_to_sane_events_or_decode_error(topic: str, doc: object
     except DecodeError:
         return
     for e in events:
-        assert e.value == e.value and abs(e.value) != float("inf")
+        assert e.value == e.value
+        assert abs(e.value) != float("inf")
         if e.reading in ("contact", "motion", "appliance", "availability", "battery_low"):
             assert e.value in (0.0, 1.0)
         if e.reading == "power":

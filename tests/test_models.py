@@ -24,11 +24,15 @@ LONDON = ZoneInfo("Europe/London")
 DEMO = load_config(CONFIG / "demo-home.yaml")
 
 
-def persona_events(days: int, start: date = date(2025, 1, 6), bad: tuple[BadDay, ...] = (), seed: int = 3) -> list[SensorEvent]:
+def persona_events(
+    days: int, start: date = date(2025, 1, 6), bad: tuple[BadDay, ...] = (), seed: int = 3
+) -> list[SensorEvent]:
     return list(Persona(start, LONDON, seed).events(days, bad))
 
 
-def learned_monitor(days: int = 21, start: date = date(2025, 1, 6)) -> tuple[Monitor, list[SensorEvent]]:
+def learned_monitor(
+    days: int = 21, start: date = date(2025, 1, 6)
+) -> tuple[Monitor, list[SensorEvent]]:
     events = persona_events(days, start)
     m = Monitor(household_of(DEMO), monitor_settings_of(DEMO))
     for e in events:
@@ -38,14 +42,19 @@ def learned_monitor(days: int = 21, start: date = date(2025, 1, 6)) -> tuple[Mon
 
 # --- quiet spells -------------------------------------------------------------------------
 
+
 @given(
-    spells=st.lists(st.tuples(st.integers(0, 23), st.floats(1, 20 * 3600)), min_size=1, max_size=300),
+    spells=st.lists(
+        st.tuples(st.integers(0, 23), st.floats(1, 20 * 3600)), min_size=1, max_size=300
+    ),
     hour=st.integers(0, 23),
     a=st.floats(60, 48 * 3600),
     b=st.floats(60, 48 * 3600),
 )
 @settings(max_examples=60, deadline=None)
-def test_longer_spells_are_never_more_common(spells: list[tuple[int, float]], hour: int, a: float, b: float) -> None:
+def test_longer_spells_are_never_more_common(
+    spells: list[tuple[int, float]], hour: int, a: float, b: float
+) -> None:
     m = QuietSpells(ZoneInfo("UTC"))
     m.start_day("weekday")
     for h, length in spells:
@@ -67,11 +76,18 @@ def test_quiet_spell_state_round_trips_through_json() -> None:
 
 def test_broken_state_is_refused() -> None:
     with pytest.raises(ValueError, match="wrong shape"):
-        QuietSpells.from_state(LONDON, {"half_life_days": 60, "days": {"weekday": 1, "weekend": 0},
-                                        "counts": {"weekday": [[0.0]], "weekend": [[0.0]]}})
+        QuietSpells.from_state(
+            LONDON,
+            {
+                "half_life_days": 60,
+                "days": {"weekday": 1, "weekend": 0},
+                "counts": {"weekday": [[0.0]], "weekend": [[0.0]]},
+            },
+        )
 
 
 # --- inactivity -----------------------------------------------------------------------------
+
 
 def test_afternoon_limit_is_learned_between_shortest_and_ceiling() -> None:
     m, _ = learned_monitor()
@@ -87,7 +103,14 @@ def test_inactive_afternoon_raises_one_urgent_alert_with_evidence() -> None:
     m, events = learned_monitor()
     last = events[-1].at
     day = last.date() + timedelta(days=1)
-    m.observe(SensorEvent(datetime(day.year, day.month, day.day, 13, 0, tzinfo=UTC), "lounge_motion", "motion", 1.0))
+    m.observe(
+        SensorEvent(
+            datetime(day.year, day.month, day.day, 13, 0, tzinfo=UTC),
+            "lounge_motion",
+            "motion",
+            1.0,
+        )
+    )
     found: list[Finding] = []
     t = datetime(day.year, day.month, day.day, 13, 1, tzinfo=UTC)
     while t < datetime(day.year, day.month, day.day, 20, 0, tzinfo=UTC):
@@ -99,7 +122,8 @@ def test_inactive_afternoon_raises_one_urgent_alert_with_evidence() -> None:
     assert first.severity == "urgent"
     assert "No movement at home since 13:00" in first.summary
     assert first.evidence["basis"] == "learned"
-    assert isinstance(first.evidence["quiet_minutes"], float) and first.evidence["quiet_minutes"] >= 45
+    assert isinstance(first.evidence["quiet_minutes"], float)
+    assert first.evidence["quiet_minutes"] >= 45
 
 
 def test_gone_out_is_not_inactivity() -> None:
@@ -125,6 +149,7 @@ def test_nothing_learned_alerts_only_past_the_safety_ceiling() -> None:
 
 # --- missed morning ---------------------------------------------------------------------------
 
+
 def test_missed_morning_after_learned_time_and_not_when_kettle_used() -> None:
     events = persona_events(28, bad=(BadDay(24, "missed_morning"),))
     result = replay(DEMO, events)
@@ -148,8 +173,11 @@ def test_no_learned_alert_during_learning_period() -> None:
 
 # --- whole routine, clock changes, bad input --------------------------------------------------
 
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_planted_bad_days_are_found_and_ordinary_days_across_clock_changes_are_quiet(seed: int) -> None:
+def test_planted_bad_days_are_found_and_ordinary_days_across_clock_changes_are_quiet(
+    seed: int,
+) -> None:
     # Six weeks across the spring clock change (29 March 2026), a fall on day 30.
     events = persona_events(42, start=date(2026, 3, 2), bad=(BadDay(30, "fall"),), seed=seed)
     result = replay(DEMO, events)
@@ -167,7 +195,8 @@ def test_out_of_order_and_unknown_events_are_counted_not_learned() -> None:
     before = m.routine.to_state()
     assert not m.routine.observe(SensorEvent(events[0].at, "kitchen_motion", "motion", 1.0))
     assert not m.routine.observe(SensorEvent(events[-1].at, "garage", "motion", 1.0))
-    assert m.routine.late_events == 1 and m.routine.unknown_sensor_events == 1
+    assert m.routine.late_events == 1
+    assert m.routine.unknown_sensor_events == 1
     assert m.routine.to_state() == before
 
 
@@ -177,12 +206,13 @@ def test_monitor_state_round_trip_gives_the_same_findings() -> None:
     again.load_state(json.loads(json.dumps(m.to_state())))
     later = events[-1].at + timedelta(hours=20)
     assert [f.summary for f in again.tick(later)] == [f.summary for f in m.tick(later)]
+    other = Monitor(household_of(load_config(CONFIG / "tihm-home.yaml")))
     with pytest.raises(ValueError, match="household"):
-        other = Monitor(household_of(load_config(CONFIG / "tihm-home.yaml")))
         other.load_state(m.to_state())
 
 
 # --- alert policy -----------------------------------------------------------------------------
+
 
 def finding(episode: str, at: datetime, type: str = "inactivity") -> Finding:
     return Finding(type, "urgent", at, at, "s", episode, {})
@@ -192,7 +222,8 @@ def test_policy_raises_each_episode_once_with_a_stable_id() -> None:
     p = AlertPolicy("h1")
     t = datetime(2025, 1, 1, tzinfo=UTC)
     a = p.decide(finding("e1", t))
-    assert a is not None and p.decide(finding("e1", t + timedelta(minutes=1))) is None
+    assert a is not None
+    assert p.decide(finding("e1", t + timedelta(minutes=1))) is None
     assert AlertPolicy("h1").decide(finding("e1", t)).id == a.id  # type: ignore[union-attr]
     assert AlertPolicy("h2").decide(finding("e1", t)).id != a.id  # type: ignore[union-attr]
 

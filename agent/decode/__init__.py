@@ -43,7 +43,9 @@ class Decoder:
     def topics(self) -> list[str]:
         return sorted([*self._by_topic, *self._availability])
 
-    def decode(self, topic: str, payload: bytes, at: datetime, clock_trusted: bool = True) -> list[SensorEvent]:
+    def decode(
+        self, topic: str, payload: bytes, at: datetime, clock_trusted: bool = True
+    ) -> list[SensorEvent]:
         """Events in this message; raises DecodeError or UnknownTopic, never anything else."""
         sensor = self._by_topic.get(topic)
         if sensor is not None and sensor.mqtt is not None:
@@ -65,5 +67,7 @@ class Decoder:
                 if r == "power":
                     switched = hysteresis.update(v)
                     if switched is not None:
-                        events.append(SensorEvent(at, sensor.id, "appliance", switched, clock_trusted))
+                        events.append(
+                            SensorEvent(at, sensor.id, "appliance", switched, clock_trusted)
+                        )
         return events

@@ -1,0 +1,325 @@
+"""The live agent on real brokers: Z2M messages in, a learned routine, an alert out upstream.
+
+Two real Mosquitto brokers (the home's and the care team's) on loopback ports. The agent's
+clock is a manual one the test moves; nothing waits for real hours to pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiomqtt
+import yaml
+
+from agent.config import load_config_text
+from agent.config_schema import HearthConfig
+from agent.replay import replay
+from agent.runtime import STATE_KEY, Agent
+from agent.simulator import Persona
+from agent.store import Store
+from tests.conftest import CONFIG, Mosquitto
+
+LONDON = ZoneInfo("Europe/London")
+HISTORY_START = date(2025, 5, 5)  # a Monday
+HISTORY_DAYS = 21
+# The day after the history, a Monday, the resident is up and about, then still from 13:00.
+LIVE_DAY = HISTORY_START + timedelta(days=HISTORY_DAYS)
+
+
+@dataclass
+class ManualClock:
+    wall: datetime
+    mono: float = 1000.0
+
+    def now(self) -> datetime:
+        return self.wall
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def advance(self, by: timedelta) -> None:
+        self.wall += by
+        self.mono += by.total_seconds()
+
+    def jump(self, by: timedelta) -> None:
+        """The wall clock is reset (NTP, a hand) while no time passes."""
+        self.wall += by
+
+
+def live_config(home: Mosquitto, upstream: Mosquitto, db: Path) -> HearthConfig:
+    doc: dict[str, Any] = yaml.safe_load((CONFIG / "demo-home.yaml").read_text())
+    doc["household"]["id"] = "live-home"
+    for s in doc["sensors"]:
+        s["mqtt"] = {"topic": f"zigbee2mqtt/{s['id']}", "style": "zigbee2mqtt"}
+    doc["local_broker"] = {"host": home.host, "port": home.port}
+    doc["upstream"] = {"host": upstream.host, "port": upstream.port, "topic_prefix": "hearth"}
+    doc["store"] = {"path": str(db)}
+    return load_config_text(yaml.safe_dump(doc), "live-home.yaml")
+
+
+async def prelearn(cfg: HearthConfig) -> None:
+    """Three weeks of the persona's routine, learned as a replay, saved where the agent starts."""
+    result = replay(cfg, Persona(HISTORY_START, LONDON, seed=5).events(HISTORY_DAYS))
+    assert result.pipeline.monitor.learned
+    async with await Store.open(cfg.store.path) as store:
+        await store.save_state(STATE_KEY, result.pipeline.to_state(), datetime.now(UTC))
+
+
+@dataclass
+class Upstream:
+    """What the care team's broker receives."""
+
+    messages: list[tuple[str, bytes, bool]] = field(default_factory=list)
+
+    def on(self, topic_prefix: str) -> list[dict[str, Any]]:
+        return [json.loads(p) for t, p, _ in self.messages if t.startswith(topic_prefix)]
+
+
+async def listen(broker: Mosquitto, into: Upstream, ready: asyncio.Event) -> None:
+    async with aiomqtt.Client(broker.host, broker.port, identifier="care-team") as client:
+        await client.subscribe("hearth/#", qos=1)
+        ready.set()
+        async for m in client.messages:
+            payload = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
+            into.messages.append((str(m.topic), payload, m.retain))
+
+
+async def retained(broker: Mosquitto, topic: str) -> bytes | None:
+    async with aiomqtt.Client(broker.host, broker.port, identifier="care-team-check") as client:
+        await client.subscribe(topic, qos=1)
+        try:
+            async with asyncio.timeout(3):
+                async for m in client.messages:
+                    return m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
+        except TimeoutError:
+            return None
+    return None
+
+
+async def until(cond: Callable[[], bool], what: str, seconds: float = 30) -> None:
+    """Wait for something the agent does in its own time (a loaded machine may be slow)."""
+    async with asyncio.timeout(seconds):
+        while not cond():  # noqa: ASYNC110 - polls state the agent keeps, not an event of ours
+            await asyncio.sleep(0.02)
+    assert cond(), what
+
+
+def local(hh: int, mm: int) -> datetime:
+    return datetime(LIVE_DAY.year, LIVE_DAY.month, LIVE_DAY.day, hh, mm, tzinfo=LONDON).astimezone(
+        UTC
+    )
+
+
+async def with_agent(
+    cfg: HearthConfig, clock: ManualClock, body: Callable[[Agent], Awaitable[None]]
+) -> Agent:
+    async with await Store.open(cfg.store.path) as store:
+        agent = Agent(cfg, store, clock, watch_every_s=0.02)
+        task = asyncio.create_task(agent.run())
+        try:
+            await until(agent.connected_local.is_set, "connected to the home broker")
+            await until(agent.connected_upstream.is_set, "connected upstream")
+            await body(agent)
+        finally:
+            agent.stopping.set()
+            await asyncio.wait_for(task, timeout=30)
+    return agent
+
+
+async def publish(
+    home: Mosquitto,
+    agent: Agent,
+    clock: ManualClock,
+    at: datetime,
+    topic: str,
+    payload: dict[str, Any] | bytes,
+) -> None:
+    """Publish as the sensor would, at ``at`` on the agent's clock, and wait until it is read."""
+    if at > clock.wall:
+        clock.advance(at - clock.wall)
+    seen = agent.pipeline.counters.events + sum(agent.dropped.values())
+    raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    async with aiomqtt.Client(home.host, home.port, identifier="z2m") as z2m:
+        await z2m.publish(topic, raw, qos=1)
+    await until(
+        lambda: agent.pipeline.counters.events + sum(agent.dropped.values()) > seen,
+        f"agent read {topic}",
+    )
+
+
+async def ordinary_morning_then_still(home: Mosquitto, agent: Agent, clock: ManualClock) -> None:
+    await publish(
+        home,
+        agent,
+        clock,
+        local(7, 40),
+        "zigbee2mqtt/bedroom_motion",
+        {"occupancy": True, "battery": 90},
+    )
+    await publish(
+        home, agent, clock, local(7, 52), "zigbee2mqtt/kettle", {"power": 2150.0, "state": "ON"}
+    )
+    await publish(
+        home, agent, clock, local(7, 55), "zigbee2mqtt/kettle", {"power": 1.2, "state": "ON"}
+    )
+    for minute in range(8 * 60, 13 * 60, 7):
+        room = ("kitchen_motion", "lounge_motion", "hall_motion")[minute % 3]
+        await publish(
+            home,
+            agent,
+            clock,
+            local(minute // 60, minute % 60),
+            f"zigbee2mqtt/{room}",
+            {"occupancy": True, "linkquality": 120},
+        )
+    await publish(
+        home, agent, clock, local(13, 0), "zigbee2mqtt/lounge_motion", {"occupancy": True}
+    )
+    # Line noise from a badly paired device: counted and logged, never a crash.
+    await publish(home, agent, clock, local(13, 1), "zigbee2mqtt/lounge_motion", b"{occupancy: tru")
+    await publish(home, agent, clock, local(13, 2), "zigbee2mqtt/kettle/availability", b"online")
+
+
+def test_still_afternoon_reaches_the_care_team(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    cfg = live_config(broker, upstream_broker, tmp_path / "home.sqlite")
+    clock = ManualClock(local(7, 30))
+    received = Upstream()
+
+    async def body(agent: Agent) -> None:
+        await ordinary_morning_then_still(broker, agent, clock)
+        assert agent.dropped["malformed"] == 1
+        assert received.on("hearth/live-home/alerts/") == []
+        # The afternoon passes with no movement: ten minutes at a time, on the agent's clock.
+        while not received.on("hearth/live-home/alerts/") and clock.wall < local(21, 0):
+            clock.advance(timedelta(minutes=10))
+            await asyncio.sleep(0.1)
+        await until(lambda: bool(received.on("hearth/live-home/alerts/")), "an alert upstream", 30)
+
+    async def scenario() -> Agent:
+        await prelearn(cfg)
+        ready = asyncio.Event()
+        listener = asyncio.create_task(listen(upstream_broker, received, ready))
+        await until(ready.is_set, "care team listening")
+        agent = await with_agent(cfg, clock, body)
+        await asyncio.sleep(0.3)
+        listener.cancel()
+        return agent
+
+    agent = asyncio.run(scenario())
+    (alert,) = received.on("hearth/live-home/alerts/")
+    topics = [t for t, _, _ in received.messages if "/alerts/" in t]
+    assert topics == ["hearth/live-home/alerts/inactivity"]
+    assert alert["type"] == "inactivity"
+    assert alert["severity"] == "urgent"
+    assert alert["household"] == "live-home"
+    assert alert["schema_version"] == 1
+    assert "No movement at home since 13:00" in alert["summary"]
+    assert alert["recipients"] == ["Daughter (Sarah)", "Home-care team"]
+    detected = datetime.fromisoformat(alert["detected_at"])
+    assert local(13, 45) <= detected <= local(20, 0)
+    assert alert["evidence"]["basis"] == "learned"
+    statuses = [p for t, p, _ in received.messages if t == "hearth/live-home/status"]
+    assert statuses[0] == b"online"
+    assert statuses[-1] == b"offline"
+    assert asyncio.run(retained(upstream_broker, "hearth/live-home/status")) == b"offline"
+    db = sqlite3.connect(cfg.store.path)
+    assert db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone() == (1,)
+    assert db.execute(
+        "SELECT count(*) FROM events WHERE sensor='kettle' AND reading='appliance'"
+    ).fetchone() == (2,)
+    assert agent.pipeline.counters.alerts == 1
+
+
+def test_alert_waits_in_the_outbox_while_upstream_is_down(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    cfg = live_config(broker, upstream_broker, tmp_path / "home.sqlite")
+    clock = ManualClock(local(7, 30))
+    received = Upstream()
+
+    async def body(agent: Agent) -> None:
+        await ordinary_morning_then_still(broker, agent, clock)
+        upstream_broker.stop()
+        await until(lambda: not agent.connected_upstream.is_set(), "noticed upstream gone")
+        while agent.pipeline.counters.alerts == 0 and clock.wall < local(21, 0):
+            clock.advance(timedelta(minutes=10))
+            await asyncio.sleep(0.1)
+        assert agent.pipeline.counters.alerts == 1
+        assert len(await agent.store.unsent()) == 1
+        upstream_broker.start()
+        ready = asyncio.Event()
+        listener = asyncio.create_task(listen(upstream_broker, received, ready))
+        await until(ready.is_set, "care team listening")
+        await until(
+            lambda: bool(received.on("hearth/live-home/alerts/")),
+            "alert delivered after reconnect",
+            60,
+        )
+        listener.cancel()
+
+    async def scenario() -> None:
+        await prelearn(cfg)
+        await with_agent(cfg, clock, body)
+
+    asyncio.run(scenario())
+    assert [a["type"] for a in received.on("hearth/live-home/alerts/")] == ["inactivity"]
+
+
+def test_home_broker_restart_is_survived(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    cfg = live_config(broker, upstream_broker, tmp_path / "home.sqlite")
+    clock = ManualClock(local(7, 30))
+
+    async def body(agent: Agent) -> None:
+        await publish(
+            broker, agent, clock, local(7, 40), "zigbee2mqtt/bedroom_motion", {"occupancy": True}
+        )
+        broker.stop()
+        await until(lambda: not agent.connected_local.is_set(), "noticed the home broker gone")
+        broker.start()
+        await until(agent.connected_local.is_set, "reconnected to the home broker", 60)
+        await publish(
+            broker, agent, clock, local(7, 45), "zigbee2mqtt/kitchen_motion", {"occupancy": True}
+        )
+        assert agent.pipeline.counters.events == 2
+
+    asyncio.run(with_agent(cfg, clock, body))
+
+
+def test_clock_jump_is_not_inactivity(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    cfg = live_config(broker, upstream_broker, tmp_path / "home.sqlite")
+    clock = ManualClock(local(7, 30))
+
+    async def body(agent: Agent) -> None:
+        await publish(
+            broker, agent, clock, local(7, 40), "zigbee2mqtt/bedroom_motion", {"occupancy": True}
+        )
+        await publish(broker, agent, clock, local(7, 52), "zigbee2mqtt/kettle", {"power": 2150.0})
+        await publish(
+            broker, agent, clock, local(8, 0), "zigbee2mqtt/lounge_motion", {"occupancy": True}
+        )
+        clock.jump(timedelta(hours=6))  # NTP corrects a clock that was six hours slow
+        await until(lambda: agent.clock_jumps == 1, "jump noticed")
+        for _ in range(5):
+            clock.advance(timedelta(minutes=5))
+            await asyncio.sleep(0.05)
+        assert agent.pipeline.counters.alerts == 0
+
+    async def scenario() -> None:
+        await prelearn(cfg)
+        await with_agent(cfg, clock, body)
+
+    asyncio.run(scenario())
