@@ -37,8 +37,10 @@ def replay_tihm() -> None:
         if r.first_event and r.last_event:
             days += (r.last_event - r.first_event).days + 1
     dt = time.perf_counter() - t0
-    print(f"replay, TIHM: {len(homes)} homes, {events} events, {days} home-days in {dt:.1f} s "
-          f"({events / dt:,.0f} events/s, {days / dt:.0f} home-days/s, minute ticks included)")
+    print(
+        f"replay, TIHM: {len(homes)} homes, {events} events, {days} home-days in {dt:.1f} s "
+        f"({events / dt:,.0f} events/s, {days / dt:.0f} home-days/s, minute ticks included)"
+    )
 
 
 def replay_year() -> None:
@@ -59,11 +61,15 @@ def store_rate() -> None:
                 t0 = time.perf_counter()
                 for i in range(0, n, 500):
                     for j in range(500):
-                        store.add_event(SensorEvent(t + timedelta(seconds=i + j), "pir", "motion", 1.0))
+                        store.add_event(
+                            SensorEvent(t + timedelta(seconds=i + j), "pir", "motion", 1.0)
+                        )
                     await store.flush_events()
                 return n / (time.perf_counter() - t0)
 
-    print(f"store: {asyncio.run(go()):,.0f} events/s written in batches of 500 (synchronous=FULL, WAL)")
+    print(
+        f"store: {asyncio.run(go()):,.0f} events/s written in batches of 500 (synchronous=FULL, WAL)"
+    )
 
 
 def memory() -> None:
@@ -71,10 +77,13 @@ def memory() -> None:
     rss = "print(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1])"
     imports = "import agent.runtime, agent.cli, agent.config, agent.decode, agent.store\n"
     base = subprocess.run([sys.executable, "-c", rss], capture_output=True, text=True, check=True)
-    agent = subprocess.run([sys.executable, "-c", imports + rss], capture_output=True, text=True,
-                           check=True, cwd=ROOT)
-    print(f"memory: python alone {int(base.stdout) / 1024:.0f} MiB RSS; "
-          f"with the live agent's modules imported {int(agent.stdout) / 1024:.0f} MiB")
+    agent = subprocess.run(
+        [sys.executable, "-c", imports + rss], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    print(
+        f"memory: python alone {int(base.stdout) / 1024:.0f} MiB RSS; "
+        f"with the live agent's modules imported {int(agent.stdout) / 1024:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

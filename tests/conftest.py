@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import socket
 import subprocess
@@ -34,7 +35,7 @@ def _free_port() -> int:
 class Mosquitto:
     """A real Mosquitto broker on a loopback port, which a test may stop and start again."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, tls: tuple[Path, Path, Path] | None = None) -> None:
         exe = shutil.which("mosquitto") or (
             "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
         )
@@ -46,13 +47,18 @@ class Mosquitto:
         self.host = "127.0.0.1"
         self.port = _free_port()
         self.workdir = workdir
+        self.tls = tls  # (CA, server certificate, server key)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         conf = self.workdir / f"mosquitto-{self.port}.conf"
-        conf.write_text(
-            f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
-        )
+        text = f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
+        # Run as root, Mosquitto would switch to its own user, who cannot read the test's files.
+        text += f"user {getpass.getuser()}\n"
+        if self.tls is not None:
+            ca, cert, key = self.tls
+            text += f"cafile {ca}\ncertfile {cert}\nkeyfile {key}\n"
+        conf.write_text(text)
         log = (self.workdir / f"mosquitto-{self.port}.log").open("ab")
         self.proc = subprocess.Popen(
             [self.exe, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT
@@ -81,8 +87,8 @@ class Mosquitto:
         self.proc = None
 
 
-def _broker(workdir: Path) -> Iterator[Mosquitto]:
-    b = Mosquitto(workdir)
+def _broker(workdir: Path, tls: tuple[Path, Path, Path] | None = None) -> Iterator[Mosquitto]:
+    b = Mosquitto(workdir, tls)
     b.start()
     try:
         yield b
@@ -100,3 +106,66 @@ def broker(tmp_path: Path) -> Iterator[Mosquitto]:
 def upstream_broker(tmp_path: Path) -> Iterator[Mosquitto]:
     """The care team's broker, where alerts go."""
     yield from _broker(tmp_path)
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    exe = shutil.which("openssl")
+    if exe is None:
+        pytest.fail("openssl is not installed (needed to make the TLS test's certificates)")
+    subprocess.run([exe, *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def tls_upstream_broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """The care team's broker behind TLS, with a CA made for the test."""
+    d = tmp_path / "pki"
+    d.mkdir()
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Test care CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        cwd=d,
+    )
+    _openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        cwd=d,
+    )
+    (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.pem",
+        cwd=d,
+    )
+    yield from _broker(tmp_path, (d / "ca.pem", d / "server.pem", d / "server.key"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import subprocess
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -55,12 +56,15 @@ class ManualClock:
 
 
 def live_config(home: Mosquitto, upstream: Mosquitto, db: Path) -> HearthConfig:
+    """The demo home, its sensors on Z2M topics of ``home``, alerts to ``upstream``."""
     doc: dict[str, Any] = yaml.safe_load((CONFIG / "demo-home.yaml").read_text())
     doc["household"]["id"] = "live-home"
     for s in doc["sensors"]:
         s["mqtt"] = {"topic": f"zigbee2mqtt/{s['id']}", "style": "zigbee2mqtt"}
     doc["local_broker"] = {"host": home.host, "port": home.port}
     doc["upstream"] = {"host": upstream.host, "port": upstream.port, "topic_prefix": "hearth"}
+    if upstream.tls is not None:
+        doc["upstream"]["tls"] = {"ca_file": str(upstream.tls[0])}
     doc["store"] = {"path": str(db)}
     return load_config_text(yaml.safe_dump(doc), "live-home.yaml")
 
@@ -107,7 +111,7 @@ async def retained(broker: Mosquitto, topic: str) -> bytes | None:
 async def until(cond: Callable[[], bool], what: str, seconds: float = 30) -> None:
     """Wait for something the agent does in its own time (a loaded machine may be slow)."""
     async with asyncio.timeout(seconds):
-        while not cond():  # noqa: ASYNC110 - polls state the agent keeps, not an event of ours
+        while not cond():
             await asyncio.sleep(0.02)
     assert cond(), what
 
@@ -323,3 +327,71 @@ def test_clock_jump_is_not_inactivity(
         await with_agent(cfg, clock, body)
 
     asyncio.run(scenario())
+
+
+def test_upstream_over_tls_delivers_and_a_wrong_ca_is_refused(
+    broker: Mosquitto, tls_upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    cfg = live_config(broker, tls_upstream_broker, tmp_path / "home.sqlite")
+    clock = ManualClock(local(7, 30))
+    ca = tls_upstream_broker.tls[0] if tls_upstream_broker.tls else None
+    assert ca is not None
+
+    async def body(agent: Agent) -> None:
+        await ordinary_morning_then_still(broker, agent, clock)
+        while agent.pipeline.counters.alerts == 0 and clock.wall < local(21, 0):
+            clock.advance(timedelta(minutes=10))
+            await asyncio.sleep(0.1)
+        assert agent.pipeline.counters.alerts == 1
+        async with asyncio.timeout(30):
+            while await agent.store.unsent():
+                await asyncio.sleep(0.05)
+
+    async def scenario() -> None:
+        await prelearn(cfg)
+        await with_agent(cfg, clock, body)
+
+    asyncio.run(scenario())
+    db = sqlite3.connect(cfg.store.path)
+    assert db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone() == (1,)
+
+    # The same broker, but the hub trusts another CA: no connection, the alert is not "sent".
+    other = tmp_path / "other-ca"
+    other.mkdir()
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Somebody else",
+            "-keyout",
+            "k",
+            "-out",
+            "ca.pem",
+        ],
+        cwd=other,
+        check=True,
+        capture_output=True,
+    )
+    doc = cfg.model_dump(mode="json")
+    doc["upstream"]["tls"]["ca_file"] = str(other / "ca.pem")
+    doc["store"]["path"] = str(tmp_path / "second.sqlite")
+    wrong = HearthConfig.model_validate(doc)
+
+    async def refused() -> None:
+        async with await Store.open(wrong.store.path) as store:
+            agent = Agent(wrong, store, ManualClock(local(7, 30)), watch_every_s=0.02)
+            task = asyncio.create_task(agent.run())
+            await until(agent.connected_local.is_set, "home broker")
+            await asyncio.sleep(1.5)
+            assert not agent.connected_upstream.is_set()
+            agent.stopping.set()
+            await asyncio.wait_for(task, timeout=30)
+
+    asyncio.run(refused())
