@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,7 +30,6 @@ class Counters:
     unknown_sensor: int = 0
     out_of_order: int = 0
     alerts: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -39,7 +38,6 @@ class Counters:
             "unknown_sensor": self.unknown_sensor,
             "out_of_order": self.out_of_order,
             "alerts": self.alerts,
-            **self.extra,
         }
 
 
@@ -62,7 +60,7 @@ class Pipeline:
             self.counters.out_of_order += 1
         else:
             self._last_event_at = event.at
-        if self.monitor.routine.observe(event):
+        if self.monitor.observe(event):
             self.counters.learned += 1
 
     def tick(self, now: datetime) -> list[Alert]:

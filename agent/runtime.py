@@ -10,7 +10,6 @@ Tasks, all on one event loop:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import signal
@@ -74,7 +73,6 @@ class Agent:
         self.clock_jumps = 0
         self.connected_local = asyncio.Event()
         self.connected_upstream = asyncio.Event()
-        self.started = asyncio.Event()
 
     @property
     def status_topic(self) -> str:
@@ -281,7 +279,6 @@ class Agent:
             asyncio.create_task(self.keep(), name="keep"),
         ]
         delivery = asyncio.create_task(self.deliver(), name="deliver")
-        self.started.set()
         await self.stopping.wait()
         log.info("stopping: saving the routine and flushing the outbox")
         for t in workers:
@@ -316,35 +313,16 @@ class Agent:
         ]
 
 
-async def run_agent(
-    cfg: HearthConfig,
-    stop: asyncio.Event | None = None,
-    clock: Clock | None = None,
-    watch_every_s: float = WATCH_EVERY_S,
-    started: asyncio.Event | None = None,
-) -> Agent:
-    """Run until SIGTERM, SIGINT or ``stop`` is set; returns the stopped agent (for its counters)."""
+async def run_agent(cfg: HearthConfig) -> Agent:
+    """Run until SIGTERM or SIGINT; returns the stopped agent (for its counters)."""
     async with await Store.open(cfg.store.path) as store:
-        agent = Agent(cfg, store, clock, watch_every_s)
-        if started is not None:
-            agent.started = started
+        agent = Agent(cfg, store)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, agent.stopping.set)
-        if stop is not None:
-
-            async def relay() -> None:
-                await stop.wait()
-                agent.stopping.set()
-
-            relay_task = asyncio.create_task(relay())
+            loop.add_signal_handler(sig, agent.stopping.set)
         try:
             await agent.run()
         finally:
-            if stop is not None:
-                relay_task.cancel()
             for sig in (signal.SIGTERM, signal.SIGINT):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.remove_signal_handler(sig)
+                loop.remove_signal_handler(sig)
     return agent

@@ -6,7 +6,7 @@
 >>> h = Household("h1", ZoneInfo("UTC"), (SensorInfo("hall", "motion", "hall", "hallway"),))
 >>> m = Monitor(h)
 >>> m.observe(SensorEvent(datetime(2024, 1, 1, 8, tzinfo=timezone.utc), "hall", "motion", 1.0))
-[]
+True
 >>> [f.type for f in m.tick(datetime(2024, 1, 1, 23, tzinfo=timezone.utc))]
 ['inactivity']
 """
@@ -53,10 +53,12 @@ class Monitor:
     def learned(self) -> bool:
         return self.routine.days_learned >= self.settings.learning_days
 
-    def observe(self, event: SensorEvent) -> list[Finding]:
-        """Learn from one event. Findings come from :meth:`tick`, which the runtime calls often."""
-        self.routine.observe(event)
-        return []
+    def observe(self, event: SensorEvent) -> bool:
+        """Learn from one event; False if it was not learned from (see HouseholdRoutine.observe).
+
+        Findings come from :meth:`tick`, which the runtime calls every few seconds.
+        """
+        return self.routine.observe(event)
 
     def tick(self, now: datetime) -> list[Finding]:
         """What is unusual at ``now``, given everything observed so far."""

@@ -115,57 +115,22 @@ def _openssl(*args: str, cwd: Path) -> None:
     subprocess.run([exe, *args], cwd=cwd, check=True, capture_output=True)
 
 
+def make_ca(d: Path, name: str) -> Path:
+    """A self-signed CA in ``d``: ``ca.pem`` and ``ca.key``."""
+    d.mkdir(parents=True, exist_ok=True)
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name}",
+             "-keyout", "ca.key", "-out", "ca.pem", cwd=d)  # fmt: skip
+    return d / "ca.pem"
+
+
 @pytest.fixture
 def tls_upstream_broker(tmp_path: Path) -> Iterator[Mosquitto]:
     """The care team's broker behind TLS, with a CA made for the test."""
     d = tmp_path / "pki"
-    d.mkdir()
-    _openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=Test care CA",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        cwd=d,
-    )
-    _openssl(
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        cwd=d,
-    )
+    ca = make_ca(d, "Test care CA")
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+             "-keyout", "server.key", "-out", "server.csr", cwd=d)  # fmt: skip
     (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-    _openssl(
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-        "-out",
-        "server.pem",
-        cwd=d,
-    )
-    yield from _broker(tmp_path, (d / "ca.pem", d / "server.pem", d / "server.key"))
+    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+             "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem", cwd=d)  # fmt: skip
+    yield from _broker(tmp_path, (ca, d / "server.pem", d / "server.key"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import subprocess
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -26,7 +25,7 @@ from agent.replay import replay
 from agent.runtime import STATE_KEY, Agent
 from agent.simulator import Persona
 from agent.store import Store
-from tests.conftest import CONFIG, Mosquitto
+from tests.conftest import CONFIG, Mosquitto, make_ca
 
 LONDON = ZoneInfo("Europe/London")
 HISTORY_START = date(2025, 5, 5)  # a Monday
@@ -192,6 +191,13 @@ async def ordinary_morning_then_still(home: Mosquitto, agent: Agent, clock: Manu
     await publish(home, agent, clock, local(13, 2), "zigbee2mqtt/kettle/availability", b"online")
 
 
+async def let_the_afternoon_pass(agent: Agent, clock: ManualClock) -> None:
+    """Ten minutes at a time on the agent's clock, until it raises an alert or it is 21:00."""
+    while agent.pipeline.counters.alerts == 0 and clock.wall < local(21, 0):
+        clock.advance(timedelta(minutes=10))
+        await asyncio.sleep(0.1)
+
+
 def test_still_afternoon_reaches_the_care_team(
     broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
 ) -> None:
@@ -204,9 +210,7 @@ def test_still_afternoon_reaches_the_care_team(
         assert agent.dropped["malformed"] == 1
         assert received.on("hearth/live-home/alerts/") == []
         # The afternoon passes with no movement: ten minutes at a time, on the agent's clock.
-        while not received.on("hearth/live-home/alerts/") and clock.wall < local(21, 0):
-            clock.advance(timedelta(minutes=10))
-            await asyncio.sleep(0.1)
+        await let_the_afternoon_pass(agent, clock)
         await until(lambda: bool(received.on("hearth/live-home/alerts/")), "an alert upstream", 30)
 
     async def scenario() -> Agent:
@@ -255,9 +259,7 @@ def test_alert_waits_in_the_outbox_while_upstream_is_down(
         await ordinary_morning_then_still(broker, agent, clock)
         upstream_broker.stop()
         await until(lambda: not agent.connected_upstream.is_set(), "noticed upstream gone")
-        while agent.pipeline.counters.alerts == 0 and clock.wall < local(21, 0):
-            clock.advance(timedelta(minutes=10))
-            await asyncio.sleep(0.1)
+        await let_the_afternoon_pass(agent, clock)
         assert agent.pipeline.counters.alerts == 1
         assert len(await agent.store.unsent()) == 1
         upstream_broker.start()
@@ -334,14 +336,10 @@ def test_upstream_over_tls_delivers_and_a_wrong_ca_is_refused(
 ) -> None:
     cfg = live_config(broker, tls_upstream_broker, tmp_path / "home.sqlite")
     clock = ManualClock(local(7, 30))
-    ca = tls_upstream_broker.tls[0] if tls_upstream_broker.tls else None
-    assert ca is not None
 
     async def body(agent: Agent) -> None:
         await ordinary_morning_then_still(broker, agent, clock)
-        while agent.pipeline.counters.alerts == 0 and clock.wall < local(21, 0):
-            clock.advance(timedelta(minutes=10))
-            await asyncio.sleep(0.1)
+        await let_the_afternoon_pass(agent, clock)
         assert agent.pipeline.counters.alerts == 1
         async with asyncio.timeout(30):
             while await agent.store.unsent():
@@ -356,31 +354,9 @@ def test_upstream_over_tls_delivers_and_a_wrong_ca_is_refused(
     assert db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone() == (1,)
 
     # The same broker, but the hub trusts another CA: no connection, the alert is not "sent".
-    other = tmp_path / "other-ca"
-    other.mkdir()
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=Somebody else",
-            "-keyout",
-            "k",
-            "-out",
-            "ca.pem",
-        ],
-        cwd=other,
-        check=True,
-        capture_output=True,
-    )
+    other_ca = make_ca(tmp_path / "other-ca", "Somebody else")
     doc = cfg.model_dump(mode="json")
-    doc["upstream"]["tls"]["ca_file"] = str(other / "ca.pem")
+    doc["upstream"]["tls"]["ca_file"] = str(other_ca)
     doc["store"]["path"] = str(tmp_path / "second.sqlite")
     wrong = HearthConfig.model_validate(doc)
 
