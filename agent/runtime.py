@@ -69,7 +69,7 @@ class Agent:
         self.decoder = Decoder(cfg.sensors)
         self.outbox_ready = asyncio.Event()
         self.stopping = asyncio.Event()
-        self.dropped: dict[str, int] = {"unknown_topic": 0, "malformed": 0}
+        self.dropped: dict[str, int] = {"unknown_topic": 0, "malformed": 0, "no_reading": 0}
         self.clock_jumps = 0
         self.connected_local = asyncio.Event()
         self.connected_upstream = asyncio.Event()
@@ -113,6 +113,10 @@ class Agent:
             return
         except DecodeError as exc:
             self._drop("malformed", topic, str(exc))
+            return
+        if not events:
+            preview = payload[:60].decode("utf-8", "replace")
+            self._drop("no_reading", topic, f"no reading Hearth uses in {preview!r}")
             return
         for e in events:
             self.store.add_event(e)

@@ -189,6 +189,9 @@ async def ordinary_morning_then_still(home: Mosquitto, agent: Agent, clock: Manu
     # Line noise from a badly paired device: counted and logged, never a crash.
     await publish(home, agent, clock, local(13, 1), "zigbee2mqtt/lounge_motion", b"{occupancy: tru")
     await publish(home, agent, clock, local(13, 2), "zigbee2mqtt/kettle/availability", b"online")
+    await publish(
+        home, agent, clock, local(13, 3), "zigbee2mqtt/kettle", {"update": {"state": "idle"}}
+    )
 
 
 async def let_the_afternoon_pass(agent: Agent, clock: ManualClock) -> None:
@@ -208,6 +211,7 @@ def test_still_afternoon_reaches_the_care_team(
     async def body(agent: Agent) -> None:
         await ordinary_morning_then_still(broker, agent, clock)
         assert agent.dropped["malformed"] == 1
+        assert agent.dropped["no_reading"] == 1
         assert received.on("hearth/live-home/alerts/") == []
         # The afternoon passes with no movement: ten minutes at a time, on the agent's clock.
         await let_the_afternoon_pass(agent, clock)
