@@ -139,6 +139,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bridge_sim(args: argparse.Namespace) -> int:
+    from agent.bridge_simulator import run_simulator
+
+    cfg = load_config(args.config)
+    sensors = [(s.serial.id, s.kind) for s in cfg.sensors if s.serial is not None]
+    if not sensors:
+        print(f"hearth bridge-sim: no sensor in {args.config} is read over serial", file=sys.stderr)
+        return 2
+    link = Path(args.link or (cfg.serial_bridge.port if cfg.serial_bridge else "hearth-bridge"))
+    run_simulator(link, sensors, args.every, args.noise, args.drop, args.reset_every, args.count)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hearth", description="Hearth: a home's routine, learned; only deviations reported."
@@ -171,6 +184,16 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check-config", help="validate household YAML files")
     c.add_argument("files", nargs="+")
     c.set_defaults(func=cmd_check_config)
+
+    b = sub.add_parser("bridge-sim", help="simulate a serial bridge on a pseudo-terminal")
+    b.add_argument("--config", required=True, help="the household's YAML file (its serial sensors)")
+    b.add_argument("--link", help="path of the link to the pty (default: serial_bridge.port)")
+    b.add_argument("--every", type=float, default=5.0, help="seconds between readings")
+    b.add_argument("--noise", type=float, default=0.0, help="chance of line noise before a frame")
+    b.add_argument("--drop", type=float, default=0.0, help="chance a frame is lost")
+    b.add_argument("--reset-every", type=int, default=0, help="restart the bridge every N readings")
+    b.add_argument("--count", type=int, help="stop after N readings")
+    b.set_defaults(func=cmd_bridge_sim)
 
     s = sub.add_parser("schema", help="print the JSON Schema of the YAML file")
     s.add_argument("--output", help="write it here instead")

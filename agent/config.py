@@ -227,6 +227,7 @@ def _household_problems(
 
     seen_ids: dict[str, int] = {}
     seen_topics: dict[str, int] = {}
+    seen_serial: dict[str, int] = {}
     for i, s in enumerate(cfg.sensors):
         if s.id in seen_ids:
             add(
@@ -246,6 +247,15 @@ def _household_problems(
                     ("sensors", i, "mqtt", "topic"),
                     "a sensor's topic names one device: no + or # wildcards",
                 )
+        if s.mqtt is not None and s.serial is not None:
+            add(("sensors", i, "serial"), "a sensor is read over mqtt or serial, not both")
+        if s.serial is not None:
+            if s.serial.id in seen_serial:
+                add(
+                    ("sensors", i, "serial", "id"),
+                    f"bridge id {s.serial.id!r} is already used by sensors[{seen_serial[s.serial.id]}]",
+                )
+            seen_serial.setdefault(s.serial.id, i)
         if s.power.off_watts >= s.power.on_watts:
             add(
                 ("sensors", i, "power"),
@@ -253,6 +263,8 @@ def _household_problems(
             )
     if any(s.mqtt is not None for s in cfg.sensors) and cfg.local_broker is None:
         add(("local_broker",), "sensors read over MQTT need a local_broker")
+    if any(s.serial is not None for s in cfg.sensors) and cfg.serial_bridge is None:
+        add(("serial_bridge",), "sensors read over serial need a serial_bridge (its port)")
     mm = cfg.detectors.missed_morning
     if mm.enabled and not any(s.role in mm.signal_roles for s in cfg.sensors):
         add(

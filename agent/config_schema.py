@@ -84,6 +84,13 @@ class PowerThresholds(Strict):
     )
 
 
+class SerialBinding(Strict):
+    id: Identifier = Field(
+        title="Id on the bridge",
+        description="The sensor's id in the bridge firmware's SENSORS list.",
+    )
+
+
 class SensorConfig(Strict):
     id: Identifier = Field(title="Sensor id", description="Name used in alerts and logs.")
     kind: SensorKind = Field(
@@ -98,6 +105,11 @@ class SensorConfig(Strict):
     )
     mqtt: MqttBinding | None = Field(
         None, title="MQTT source", description="Where it is read from."
+    )
+    serial: SerialBinding | None = Field(
+        None,
+        title="Serial source",
+        description="Read from the serial bridge instead (see serial_bridge).",
     )
     power: PowerThresholds = Field(
         default_factory=PowerThresholds,
@@ -122,6 +134,22 @@ class BrokerConfig(Strict):
     tls: TlsConfig | None = Field(None, title="TLS", description="Set to use TLS.")
     client_id: str | None = Field(
         None, title="Client id", description="Default: hearth-<household>."
+    )
+
+
+class SerialBridgeConfig(Strict):
+    port: str = Field(
+        title="Serial port",
+        description="The bridge's device, best by id: /dev/serial/by-id/usb-MicroPython_Board_...",
+        min_length=1,
+    )
+    baud: int = Field(
+        115200, ge=1200, le=4_000_000, title="Baud rate", description="As the firmware sets it."
+    )
+    heartbeat_timeout: Duration = Field(
+        timedelta(seconds=60),
+        title="Heartbeat timeout",
+        description="A bridge heard from not at all for this long raises a sensor_silent alert.",
     )
 
 
@@ -239,6 +267,11 @@ class HearthConfig(Strict):
     sensors: list[SensorConfig] = Field(title="Sensors", min_length=1)
     local_broker: BrokerConfig | None = Field(
         None, title="Local broker", description="The in-home MQTT broker the sensors publish to."
+    )
+    serial_bridge: SerialBridgeConfig | None = Field(
+        None,
+        title="Serial bridge",
+        description="A microcontroller on a USB port reading wired sensors (firmware-bridge/).",
     )
     upstream: UpstreamConfig | None = Field(
         None, title="Upstream broker", description="Where alerts go (the care team's broker)."

@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from agent.config_schema import HearthConfig
-from agent.decode.appliance import PowerHysteresis
+from agent.decode.appliance import ApplianceUse
 from agent.decode.errors import DecodeError
 from agent.decode.plain import decode_plain
 from models.events import SensorEvent
@@ -47,11 +47,7 @@ def read_hearth_csv(path: Path, cfg: HearthConfig, report: ReadReport) -> Iterat
     """``time,sensor,value`` rows; times without an offset are in the household's zone."""
     tz = ZoneInfo(cfg.household.timezone)
     kinds = {s.id: s for s in cfg.sensors}
-    power = {
-        s.id: PowerHysteresis(s.power.on_watts, s.power.off_watts)
-        for s in cfg.sensors
-        if s.kind == "power"
-    }
+    use = ApplianceUse(cfg.sensors)
     with path.open(newline="", encoding="utf-8") as f:
         for n, row in enumerate(csv.reader(f), start=1):
             where = f"{path}:{n}"
@@ -75,13 +71,8 @@ def read_hearth_csv(path: Path, cfg: HearthConfig, report: ReadReport) -> Iterat
             except DecodeError:
                 report.drop("unreadable value", where)
                 continue
-            for reading, value in readings:
-                report.events += 1
-                yield SensorEvent(at, sensor.id, reading, value)
-                if reading == "power":
-                    switched = power[sensor.id].update(value)
-                    if switched is not None:
-                        yield SensorEvent(at, sensor.id, "appliance", switched)
+            report.events += len(readings)
+            yield from use.events(sensor.id, at, readings)
 
 
 def read_tihm(path: Path, cfg: HearthConfig, report: ReadReport) -> Iterator[SensorEvent]:

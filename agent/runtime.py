@@ -24,8 +24,12 @@ from agent.config_schema import HearthConfig
 from agent.decode import DecodeError, Decoder, UnknownTopic
 from agent.mqtt_link import Backoff, client_for
 from agent.pipeline import Pipeline
+from agent.serial_bridge import SerialBridge
 from agent.store import Store
 from models.alert_policy import Alert
+from models.events import SensorEvent
+from models.finding import Finding, JsonValue
+from models.local_time import duration_text
 
 log = logging.getLogger("hearth.runtime")
 
@@ -71,6 +75,17 @@ class Agent:
         self.stopping = asyncio.Event()
         self.dropped: dict[str, int] = {"unknown_topic": 0, "malformed": 0, "no_reading": 0}
         self.clock_jumps = 0
+        self.bridge: SerialBridge | None = None
+        if cfg.serial_bridge is not None:
+            self.bridge = SerialBridge(
+                cfg.serial_bridge,
+                list(cfg.sensors),
+                self._accept,
+                self.clock.now,
+                self.clock.monotonic,
+                lambda at: at >= CLOCK_TRUSTED_FROM,
+            )
+        self.started_at = self.clock.now()
         self.connected_local = asyncio.Event()
         self.connected_upstream = asyncio.Event()
 
@@ -119,8 +134,11 @@ class Agent:
             self._drop("no_reading", topic, f"no reading Hearth uses in {preview!r}")
             return
         for e in events:
-            self.store.add_event(e)
-            self.pipeline.observe(e)
+            self._accept(e)
+
+    def _accept(self, event: SensorEvent) -> None:
+        self.store.add_event(event)
+        self.pipeline.observe(event)
 
     def _drop(self, why: str, topic: str, detail: str) -> None:
         n = self.dropped[why] = self.dropped[why] + 1
@@ -163,6 +181,10 @@ class Agent:
                 )
                 await asyncio.sleep(wait)
 
+    async def read_bridge(self) -> None:
+        if self.bridge is not None:
+            await self.bridge.run()
+
     async def raise_alert(self, alert: Alert) -> None:
         topic = self.pipeline.alert_topic(alert)
         payload = self.pipeline.alert_payload(alert)
@@ -188,6 +210,52 @@ class Agent:
                 continue
             for alert in self.pipeline.tick(now):
                 await self.raise_alert(alert)
+            silent = self.bridge_silence(now)
+            if silent is not None:
+                technical = self.pipeline.policy.decide(silent)
+                if technical is not None:
+                    self.pipeline.counters.alerts += 1
+                    await self.raise_alert(technical)
+
+    def bridge_silence(self, now: datetime) -> Finding | None:
+        """A technical finding when the serial bridge has not been heard for its heartbeat timeout."""
+        if self.bridge is None or self.cfg.serial_bridge is None:
+            return None
+        silent_s = self.bridge.silent_for()
+        limit = self.cfg.serial_bridge.heartbeat_timeout
+        if silent_s < limit.total_seconds():
+            return None
+        port = self.cfg.serial_bridge.port
+        since = self.bridge.last_heard_at or self.started_at
+        sensors = self.bridge.decoder.sensor_ids
+        heard = (
+            f"since {since.astimezone(self.pipeline.household.tz):%H:%M}"
+            if self.bridge.last_heard_at
+            else "since Hearth started"
+        )
+        return Finding(
+            type="sensor_silent",
+            severity="technical",
+            started_at=since,
+            detected_at=now,
+            summary=(
+                f"Nothing heard from the serial bridge on {port} {heard} ({duration_text(silent_s)};"
+                f" it sends a heartbeat every 10 s). Its sensors ({', '.join(sensors)}) are not being"
+                " read: check its USB cable and power."
+            ),
+            episode=f"sensor_silent:bridge:{since.isoformat()}",
+            evidence={
+                "source": "serial_bridge",
+                "port": port,
+                "silent_minutes": round(silent_s / 60, 1),
+                "heartbeat_timeout_s": limit.total_seconds(),
+                "last_heard_at": self.bridge.last_heard_at.isoformat()
+                if self.bridge.last_heard_at
+                else None,
+                "sensors": list[JsonValue](sensors),
+                "port_open": self.bridge.connected.is_set(),
+            },
+        )
 
     async def keep(self) -> None:
         last_save = time.monotonic()
@@ -279,6 +347,7 @@ class Agent:
         )
         workers = [
             asyncio.create_task(self.read_sensors(), name="read_sensors"),
+            asyncio.create_task(self.read_bridge(), name="read_bridge"),
             asyncio.create_task(self.watch(), name="watch"),
             asyncio.create_task(self.keep(), name="keep"),
         ]
@@ -300,6 +369,7 @@ class Agent:
             )
         counters = {
             **self.pipeline.counters.as_dict(),
+            **(self.bridge.counters() if self.bridge else {}),
             **self.dropped,
             "clock_jumps": self.clock_jumps,
         }

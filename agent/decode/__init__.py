@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from agent.config_schema import SensorConfig
-from agent.decode.appliance import PowerHysteresis
+from agent.decode.appliance import ApplianceUse
 from agent.decode.errors import DecodeError, UnknownTopic
 from agent.decode.plain import decode_plain, decode_plain_availability
 from agent.decode.zigbee2mqtt import decode_z2m, decode_z2m_availability
@@ -31,14 +31,12 @@ class Decoder:
     def __init__(self, sensors: Sequence[SensorConfig]) -> None:
         self._by_topic: dict[str, SensorConfig] = {}
         self._availability: dict[str, SensorConfig] = {}
-        self._power: dict[str, PowerHysteresis] = {}
+        self._use = ApplianceUse(sensors)
         for s in sensors:
             if s.mqtt is None:
                 continue
             self._by_topic[s.mqtt.topic] = s
             self._availability[f"{s.mqtt.topic}/availability"] = s
-            if s.kind == "power":
-                self._power[s.id] = PowerHysteresis(s.power.on_watts, s.power.off_watts)
 
     def topics(self) -> list[str]:
         return sorted([*self._by_topic, *self._availability])
@@ -60,14 +58,4 @@ class Decoder:
                 readings = decode_plain_availability(payload)
         else:
             raise UnknownTopic(topic)
-        events = [SensorEvent(at, sensor.id, r, v, clock_trusted) for r, v in readings]
-        hysteresis = self._power.get(sensor.id)
-        if hysteresis is not None:
-            for r, v in readings:
-                if r == "power":
-                    switched = hysteresis.update(v)
-                    if switched is not None:
-                        events.append(
-                            SensorEvent(at, sensor.id, "appliance", switched, clock_trusted)
-                        )
-        return events
+        return self._use.events(sensor.id, at, readings, clock_trusted)

@@ -10,6 +10,12 @@ many uses.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from agent.config_schema import SensorConfig
+from models.events import Reading, SensorEvent
+
 
 class PowerHysteresis:
     def __init__(self, on_watts: float, off_watts: float) -> None:
@@ -26,3 +32,35 @@ class PowerHysteresis:
             self.on = False
             return 0.0
         return None
+
+
+class ApplianceUse:
+    """Each power sensor's hysteresis; turns a sensor's readings into events, uses included.
+
+    The MQTT decoder, the serial bridge and the CSV reader all go through it, so a kettle counts
+    the same however its watts arrive.
+    """
+
+    def __init__(self, sensors: Iterable[SensorConfig]) -> None:
+        self._power = {
+            s.id: PowerHysteresis(s.power.on_watts, s.power.off_watts)
+            for s in sensors
+            if s.kind == "power"
+        }
+
+    def events(
+        self,
+        sensor_id: str,
+        at: datetime,
+        readings: Sequence[tuple[Reading, float]],
+        clock_trusted: bool = True,
+    ) -> list[SensorEvent]:
+        out = []
+        hysteresis = self._power.get(sensor_id)
+        for reading, value in readings:
+            out.append(SensorEvent(at, sensor_id, reading, value, clock_trusted))
+            if reading == "power" and hysteresis is not None:
+                switched = hysteresis.update(value)
+                if switched is not None:
+                    out.append(SensorEvent(at, sensor_id, "appliance", switched, clock_trusted))
+        return out
