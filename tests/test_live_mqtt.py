@@ -128,7 +128,10 @@ async def with_agent(
         agent = Agent(cfg, store, clock, watch_every_s=0.02)
         task = asyncio.create_task(agent.run())
         try:
-            await until(agent.connected_local.is_set, "connected to the home broker")
+            if cfg.local_broker is not None:
+                await until(agent.connected_local.is_set, "connected to the home broker")
+            if agent.bridge is not None:
+                await until(agent.bridge.connected.is_set, "serial bridge open")
             await until(agent.connected_upstream.is_set, "connected upstream")
             await body(agent)
         finally:

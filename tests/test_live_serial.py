@@ -1,0 +1,202 @@
+"""The live agent with its sensors on a serial bridge (the simulator on a real pty): the same
+routine gives the same alerts as over MQTT, and a silent bridge is reported to the technician."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agent.bridge_simulator import SimulatedBridge
+from agent.config import load_config_text
+from agent.config_schema import HearthConfig
+from agent.runtime import Agent
+from tests.conftest import CONFIG, Mosquitto
+from tests.test_live_mqtt import (
+    LONDON,
+    ManualClock,
+    Upstream,
+    listen,
+    live_config,
+    local,
+    prelearn,
+    publish,
+    until,
+    with_agent,
+)
+
+# One ordinary morning, then nothing from 13:00: (local time, sensor, kind, value).
+ROUTINE: list[tuple[tuple[int, int], str, str, float]] = [
+    ((7, 40), "bedroom_motion", "motion", 1.0),
+    ((7, 52), "kettle", "power", 2150.0),
+    ((7, 55), "kettle", "power", 1.2),
+    *[
+        (
+            (m // 60, m % 60),
+            ("kitchen_motion", "lounge_motion", "hall_motion")[m % 3],
+            "motion",
+            1.0,
+        )
+        for m in range(8 * 60, 13 * 60, 7)
+    ],
+    ((13, 0), "lounge_motion", "motion", 1.0),
+]
+
+
+def serial_config(
+    link: Path, upstream: Mosquitto, db: Path, heartbeat_timeout: str
+) -> HearthConfig:
+    doc: dict[str, Any] = yaml.safe_load((CONFIG / "demo-home.yaml").read_text())
+    doc["household"]["id"] = "live-home"
+    for s in doc["sensors"]:
+        s["serial"] = {"id": s["id"]}
+    doc["serial_bridge"] = {"port": str(link), "heartbeat_timeout": heartbeat_timeout}
+    doc["upstream"] = {"host": upstream.host, "port": upstream.port}
+    doc["store"] = {"path": str(db)}
+    doc["alerts"]["recipients"].append({"name": "Installer", "severities": ["technical"]})
+    return load_config_text(yaml.safe_dump(doc), "serial-home.yaml")
+
+
+async def run_and_listen(
+    cfg: HearthConfig,
+    upstream: Mosquitto,
+    clock: ManualClock,
+    body: Callable[[Agent], Awaitable[None]],
+) -> Upstream:
+    received = Upstream()
+    await prelearn(cfg)
+    ready = asyncio.Event()
+    listener = asyncio.create_task(listen(upstream, received, ready))
+    await until(ready.is_set, "care team listening")
+    await with_agent(cfg, clock, body)
+    await asyncio.sleep(0.3)
+    listener.cancel()
+    return received
+
+
+async def afternoon(
+    agent: Agent, clock: ManualClock, between_steps: Callable[[], Awaitable[None]]
+) -> None:
+    while agent.pipeline.counters.alerts == 0 and clock.wall < local(21, 0):
+        await between_steps()
+        clock.advance(timedelta(minutes=10))
+        await asyncio.sleep(0.1)
+
+
+def carer_alerts(received: Upstream) -> list[dict[str, Any]]:
+    return [a for a in received.on("hearth/live-home/alerts/") if a["severity"] != "technical"]
+
+
+def test_serial_routine_gives_the_same_alerts_as_mqtt(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    # Over MQTT.
+    mqtt_cfg = live_config(broker, upstream_broker, tmp_path / "mqtt.sqlite")
+    mqtt_clock = ManualClock(local(7, 30))
+
+    async def over_mqtt(agent: Agent) -> None:
+        for (hh, mm), sensor, kind, value in ROUTINE:
+            payload = {"power": value} if kind == "power" else {"occupancy": bool(value)}
+            await publish(
+                broker, agent, mqtt_clock, local(hh, mm), f"zigbee2mqtt/{sensor}", payload
+            )
+
+        async def nothing() -> None:
+            return None
+
+        await afternoon(agent, mqtt_clock, nothing)
+
+    by_mqtt = asyncio.run(run_and_listen(mqtt_cfg, upstream_broker, mqtt_clock, over_mqtt))
+
+    # Over the serial bridge, with a little line noise on the way.
+    link = tmp_path / "hearth-bridge"
+    serial_cfg = serial_config(link, upstream_broker, tmp_path / "serial.sqlite", "15min")
+    serial_clock = ManualClock(local(7, 30))
+    sim = SimulatedBridge(link, [(s.id, s.kind) for s in serial_cfg.sensors])
+    sim.open()
+
+    async def over_serial(agent: Agent) -> None:
+        assert agent.bridge is not None
+        bridge = agent.bridge
+        for (hh, mm), sensor, kind, value in ROUTINE:
+            at = local(hh, mm)
+            serial_clock.advance(at - serial_clock.wall)
+            frames = bridge.reader.frames
+            if mm % 5 == 0:
+                sim.noise(12)
+            sim.reading(sensor, kind, value)
+            await until(lambda seen=frames: bridge.reader.frames > seen, f"bridge read {sensor}")
+
+        async def heartbeat() -> None:
+            frames = bridge.reader.frames
+            sim.heartbeat()
+            await until(lambda: bridge.reader.frames > frames, "heartbeat read")
+
+        await afternoon(agent, serial_clock, heartbeat)
+
+    try:
+        by_serial = asyncio.run(
+            run_and_listen(serial_cfg, upstream_broker, serial_clock, over_serial)
+        )
+    finally:
+        sim.close()
+
+    mqtt_alerts, serial_alerts = carer_alerts(by_mqtt), carer_alerts(by_serial)
+    assert [a["type"] for a in mqtt_alerts] == ["inactivity"]
+    strip = ("recipients",)
+    assert [{k: v for k, v in a.items() if k not in strip} for a in serial_alerts] == [
+        {k: v for k, v in a.items() if k not in strip} for a in mqtt_alerts
+    ]
+    assert [
+        a for a in by_serial.on("hearth/live-home/alerts/") if a["severity"] == "technical"
+    ] == []
+
+
+def test_a_silent_bridge_raises_a_technical_alert(
+    upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    link = tmp_path / "hearth-bridge"
+    cfg = serial_config(link, upstream_broker, tmp_path / "serial.sqlite", "60s")
+    clock = ManualClock(local(7, 40))
+    sim = SimulatedBridge(link, [(s.id, s.kind) for s in cfg.sensors])
+    sim.open()
+
+    async def body(agent: Agent) -> None:
+        assert agent.bridge is not None
+        bridge = agent.bridge
+        sim.reading("kitchen_motion", "motion", 1)
+        sim.reading("kettle", "power", 2150)
+        await until(lambda: agent.pipeline.counters.events == 3, "an ordinary start to the day")
+        sim.close()  # unplugged
+        await until(lambda: not bridge.connected.is_set(), "noticed")
+        clock.advance(timedelta(seconds=59))
+        await asyncio.sleep(0.2)
+        assert agent.pipeline.counters.alerts == 0
+        clock.advance(timedelta(seconds=2))
+        await until(lambda: agent.pipeline.counters.alerts == 1, "silence alert")
+        clock.advance(timedelta(minutes=5))
+        await asyncio.sleep(0.2)
+        assert agent.pipeline.counters.alerts == 1  # one alert for one silence
+
+    try:
+        received = asyncio.run(run_and_listen(cfg, upstream_broker, clock, body))
+    finally:
+        sim.close()
+    (alert,) = received.on("hearth/live-home/alerts/sensor_silent")
+    assert alert["severity"] == "technical"
+    assert alert["recipients"] == ["Installer"]
+    assert str(link) in alert["summary"]
+    assert "since 07:40" in alert["summary"]
+    assert alert["evidence"]["port_open"] is False
+    assert datetime_local(alert["started_at"]) == "07:40"
+    assert [a["type"] for a in received.on("hearth/live-home/alerts/")] == ["sensor_silent"]
+
+
+def datetime_local(iso: str) -> str:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).astimezone(LONDON).strftime("%H:%M")
