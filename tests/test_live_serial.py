@@ -4,6 +4,7 @@ routine gives the same alerts as over MQTT, and a silent bridge is reported to t
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -122,19 +123,22 @@ def test_serial_routine_gives_the_same_alerts_as_mqtt(
     async def over_serial(agent: Agent) -> None:
         assert agent.bridge is not None
         bridge = agent.bridge
+
+        async def send(write: Callable[[], None]) -> None:
+            """Write one frame on the pty and wait until the agent has read it."""
+            before = bridge.reader.frames
+            write()
+            await until(lambda: bridge.reader.frames > before, "frame read")
+
         for (hh, mm), sensor, kind, value in ROUTINE:
             at = local(hh, mm)
             serial_clock.advance(at - serial_clock.wall)
-            frames = bridge.reader.frames
             if mm % 5 == 0:
                 sim.noise(12)
-            sim.reading(sensor, kind, value)
-            await until(lambda seen=frames: bridge.reader.frames > seen, f"bridge read {sensor}")
+            await send(functools.partial(sim.reading, sensor, kind, value))
 
         async def heartbeat() -> None:
-            frames = bridge.reader.frames
-            sim.heartbeat()
-            await until(lambda: bridge.reader.frames > frames, "heartbeat read")
+            await send(sim.heartbeat)
 
         await afternoon(agent, serial_clock, heartbeat)
 
