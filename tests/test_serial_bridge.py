@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent.bridge_protocol import crc16_ccitt
+import serial
+
+from agent.bridge_protocol import Frame, FrameReader, crc16_ccitt
 from agent.bridge_simulator import SimulatedBridge
 from agent.config_schema import SensorConfig, SerialBridgeConfig
 from agent.serial_bridge import SerialBridge
 from models.events import SensorEvent
+from tests.conftest import CONFIG, ROOT
 
 SENSORS = [
     SensorConfig.model_validate(
@@ -187,3 +192,53 @@ def test_a_missing_port_is_retried_not_fatal(tmp_path: Path) -> None:
             sim.close()
 
     asyncio.run(go())
+
+
+def test_bridge_sim_command_speaks_to_a_reader(tmp_path: Path) -> None:
+    link = tmp_path / "bridge"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "agent.cli",
+            "bridge-sim",
+            "--config",
+            str(CONFIG / "serial-home.yaml"),
+            "--link",
+            str(link),
+            "--every",
+            "0.02",
+            "--count",
+            "200",
+            "--noise",
+            "0.3",
+            "--drop",
+            "0.1",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not link.exists():
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the simulator made no pty"
+            time.sleep(0.02)
+        port = serial.Serial(str(link), 115200, timeout=0.2)
+        reader = FrameReader()
+        frames: list[Frame] = []
+        while time.monotonic() < deadline and len(frames) < 30:
+            frames += reader.feed(port.read(4096))
+        port.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert len(frames) >= 30
+    assert {f.type for f in frames} >= {"R"}
+    assert all(
+        f.fields[0] in ("front_door", "back_door", "hall_pir", "kettle")
+        for f in frames
+        if f.type == "R"
+    )
+    assert sum(reader.problems.values()) >= 1  # it was asked for noise, and noise came
