@@ -21,6 +21,29 @@ def _first_tick_after(at: datetime) -> datetime:
     return datetime.fromtimestamp((at.timestamp() // step + 1) * step, UTC)
 
 
+def drive(
+    events: Iterable[SensorEvent],
+    observe: Callable[[SensorEvent], None],
+    tick: Callable[[datetime], None],
+    start: datetime | None = None,
+    until: datetime | None = None,
+) -> None:
+    """The replay clock: ``tick`` at every minute from ``start`` (or the first event) on, each
+    event observed once the clock has reached it, and ticks on to ``until`` after the last."""
+    next_tick = None if start is None else _first_tick_after(start - TICK)
+    for event in events:
+        if next_tick is None:
+            next_tick = _first_tick_after(event.at)
+        while next_tick <= event.at:
+            tick(next_tick)
+            next_tick += TICK
+        observe(event)
+    if next_tick is not None and until is not None:
+        while next_tick <= until:
+            tick(next_tick)
+            next_tick += TICK
+
+
 @dataclass
 class ReplayResult:
     pipeline: Pipeline
@@ -38,26 +61,18 @@ def replay(
 ) -> ReplayResult:
     """Run ``events`` (in time order) through a pipeline (a fresh one by default); collect its alerts."""
     result = ReplayResult(pipeline or Pipeline(cfg))
-    pipeline = result.pipeline
-    next_tick: datetime | None = None
 
-    def run_ticks_to(t: datetime) -> None:
-        nonlocal next_tick
-        assert next_tick is not None
-        while next_tick <= t:
-            for alert in pipeline.tick(next_tick):
-                result.alerts.append(alert)
-                if on_alert is not None:
-                    on_alert(alert)
-            next_tick += TICK
-
-    for event in events:
-        if next_tick is None:
-            next_tick = _first_tick_after(event.at)
+    def observe(event: SensorEvent) -> None:
+        if result.first_event is None:
             result.first_event = event.at
-        run_ticks_to(event.at)
-        pipeline.observe(event)
         result.last_event = event.at
-    if next_tick is not None and until is not None:
-        run_ticks_to(until)
+        result.pipeline.observe(event)
+
+    def tick(now: datetime) -> None:
+        for alert in result.pipeline.tick(now):
+            result.alerts.append(alert)
+            if on_alert is not None:
+                on_alert(alert)
+
+    drive(events, observe, tick, until=until)
     return result
