@@ -152,6 +152,31 @@ def cmd_bridge_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from agent.evaluation import CONTENDERS, markdown, progress_bar, run_eval
+
+    cfg = load_config(args.config)
+    homes = sorted(Path(args.data).glob("*.csv"))
+    if args.homes:
+        homes = homes[: args.homes]
+    if not homes:
+        print(f"hearth eval: no TIHM activity files (*.csv) in {args.data}", file=sys.stderr)
+        return 2
+    rows, extra = run_eval(
+        cfg,
+        homes,
+        list(CONTENDERS),
+        args.days_per_kind,
+        Path(args.out) if args.out else None,
+        progress_bar(len(homes)),
+    )
+    print()
+    print(markdown(rows, extra))
+    if args.out:
+        print(f"written: {args.out}/eval.md, {args.out}/eval.json", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hearth", description="Hearth: a home's routine, learned; only deviations reported."
@@ -194,6 +219,22 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--reset-every", type=int, default=0, help="restart the bridge every N readings")
     b.add_argument("--count", type=int, help="stop after N readings")
     b.set_defaults(func=cmd_bridge_sim)
+
+    ev = sub.add_parser("eval", help="measure the detectors on real homes with injected anomalies")
+    ev.add_argument(
+        "--config", default="config/tihm-home.yaml", help="household YAML for the dataset"
+    )
+    ev.add_argument(
+        "--data",
+        default="../shared/datasets/tihm-dev/activity",
+        help="folder of TIHM activity files",
+    )
+    ev.add_argument("--homes", type=int, help="only the first N homes")
+    ev.add_argument(
+        "--days-per-kind", type=int, default=12, help="injected days per anomaly and home"
+    )
+    ev.add_argument("--out", help="write eval.md and eval.json to this folder")
+    ev.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("schema", help="print the JSON Schema of the YAML file")
     s.add_argument("--output", help="write it here instead")

@@ -1,0 +1,408 @@
+"""``hearth eval``: detectors measured on real recorded homes with injected anomalies.
+
+Each home is replayed once per contender (Hearth, fixed rules), saving the contender's state at
+each local midnight. Its alerts in that ordinary replay, after the learning period, are false
+alerts (the homes may hold real incidents too, so this errs against the detectors). Then, for a
+spread of ordinary days, an anomaly is written into a copy of that day's real events, the day's
+saved state is restored, and only that stretch is replayed: was the anomaly caught, how soon,
+and what else was raised meanwhile?
+
+Anomalies injected (local time):
+- ``fall``: every event stops from an ordinary moment between 09:00 and 18:00 (a sign of life
+  in a room, not a door) for 8 hours; caught by ``inactivity`` within those 8 hours;
+- ``missed_morning``: nothing from the day's first activity after 05:00 until 11:30; caught by
+  ``missed_morning`` or ``inactivity`` before 11:30;
+- ``night_exit``: an outside door opens between 03:00 and 04:00, then nothing until 07:30;
+  caught by ``night_exit`` or ``not_returned`` before 07:30.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import statistics
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from agent.config import household_of
+from agent.config_schema import HearthConfig
+from agent.pipeline import Pipeline
+from agent.recordings import ReadReport, read_recording
+from agent.replay import drive
+from models.alert_policy import Alert, AlertPolicy
+from models.events import SensorEvent
+from models.fixed_rules import FixedRules, RuleSettings
+from models.local_time import local_date, local_instant, minutes_since_midnight
+
+FALL_HOURS = 8
+ANOMALIES = ("fall", "missed_morning", "night_exit")
+
+
+class Contender(Protocol):
+    name: str
+
+    def observe(self, event: SensorEvent) -> None: ...
+    def tick(self, now: datetime) -> list[Alert]: ...
+    def snapshot(self) -> object: ...
+    def restore(self, snapshot: object) -> None: ...
+
+
+class HearthContender:
+    name = "hearth"
+
+    def __init__(self, cfg: HearthConfig) -> None:
+        self.cfg = cfg
+        self.pipeline = Pipeline(cfg)
+
+    def observe(self, event: SensorEvent) -> None:
+        self.pipeline.observe(event)
+
+    def tick(self, now: datetime) -> list[Alert]:
+        return self.pipeline.tick(now)
+
+    def snapshot(self) -> object:
+        return (
+            self.pipeline.to_state()
+        )  # built afresh each call: nothing shared with the live state
+
+    def restore(self, snapshot: object) -> None:
+        assert isinstance(snapshot, dict)
+        self.pipeline = Pipeline(self.cfg)
+        self.pipeline.load_state(snapshot)
+
+
+class RulesContender:
+    name = "fixed_rules"
+
+    def __init__(self, cfg: HearthConfig) -> None:
+        roles = frozenset(cfg.detectors.missed_morning.signal_roles)
+        self.rules = FixedRules(household_of(cfg), RuleSettings(morning_roles=roles))
+        self.policy = AlertPolicy(cfg.household.id)
+
+    def observe(self, event: SensorEvent) -> None:
+        self.rules.observe(event)
+
+    def tick(self, now: datetime) -> list[Alert]:
+        return [a for f in self.rules.tick(now) if (a := self.policy.decide(f)) is not None]
+
+    def snapshot(self) -> object:
+        return copy.deepcopy((self.rules, self.policy))
+
+    def restore(self, snapshot: object) -> None:
+        self.rules, self.policy = copy.deepcopy(snapshot)  # type: ignore[misc]
+
+
+CONTENDERS: dict[str, Callable[[HearthConfig], Contender]] = {
+    "hearth": HearthContender,
+    "fixed_rules": RulesContender,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Injection:
+    kind: str
+    day: date
+    start: datetime
+    end: datetime
+    expects: frozenset[str]
+
+
+def inject(
+    kind: str, day: date, events: list[SensorEvent], cfg: HearthConfig, rng: random.Random
+) -> tuple[list[SensorEvent], Injection] | None:
+    """``events`` (a stretch around ``day``) with one anomaly written in, or None if the day has no room for it."""
+    household = household_of(cfg)
+    tz, doors = household.tz, household.outside_doors()
+
+    def minute(e: SensorEvent) -> float:
+        return minutes_since_midnight(e.at, tz)
+
+    on_day = [e for e in events if e.is_activity and local_date(e.at, tz) == day]
+    if kind == "fall":
+        candidates = [e for e in on_day if 9 * 60 <= minute(e) < 18 * 60 and e.sensor not in doors]
+        if not candidates:
+            return None
+        t0 = rng.choice(candidates).at
+        end = t0 + timedelta(hours=FALL_HOURS)
+        kept = [e for e in events if not (t0 < e.at <= end)]
+        return kept, Injection(kind, day, t0, end, frozenset({"inactivity"}))
+    if kind == "missed_morning":
+        wake = next((e for e in on_day if minute(e) >= 5 * 60), None)
+        if wake is None or minute(wake) >= 10 * 60:
+            return None
+        end = local_instant(day, 11.5 * 60, tz)
+        kept = [e for e in events if not (wake.at <= e.at < end)]
+        return kept, Injection(kind, day, wake.at, end, frozenset({"missed_morning", "inactivity"}))
+    if kind == "night_exit":
+        if not doors:
+            return None
+        t0 = local_instant(day, 3 * 60 + rng.uniform(0, 60), tz)
+        end = local_instant(day, 7.5 * 60, tz)
+        door = sorted(doors)[0]
+        kept = [e for e in events if not (t0 <= e.at < end)]
+        opened = [
+            SensorEvent(t0, door, "contact", 1.0),
+            SensorEvent(t0 + timedelta(seconds=30), door, "contact", 0.0),
+        ]
+        merged = sorted(kept + opened, key=lambda e: e.at)
+        return merged, Injection(kind, day, t0, end, frozenset({"night_exit", "not_returned"}))
+    raise ValueError(f"unknown anomaly {kind!r}")
+
+
+@dataclass
+class Outcome:
+    contender: str
+    home: str
+    kind: str
+    day: str
+    caught: bool
+    latency_min: float | None
+    other_alerts: int
+
+
+@dataclass
+class HomeResult:
+    home: str
+    days_evaluated: int
+    false_alerts: dict[str, dict[str, int]] = field(default_factory=dict)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+def ordinary_run(
+    contender: Contender,
+    events: list[SensorEvent],
+    snapshot_days: set[date],
+    first_eval: date,
+    tz: Any,
+) -> tuple[dict[date, tuple[datetime, object]], dict[str, int]]:
+    """Replay as recorded: the state at each of ``snapshot_days``' first minute, and the alerts
+    raised from ``first_eval`` on (all false, as far as anyone knows), by type."""
+    snaps: dict[date, tuple[datetime, object]] = {}
+    false_alerts: dict[str, int] = {}
+    current: date | None = None
+
+    def tick(now: datetime) -> None:
+        nonlocal current
+        d = local_date(now, tz)
+        if d != current:
+            current = d
+            if d in snapshot_days:
+                snaps[d] = (now, contender.snapshot())
+        for a in contender.tick(now):
+            if local_date(a.detected_at, tz) >= first_eval:
+                false_alerts[a.type] = false_alerts.get(a.type, 0) + 1
+
+    drive(events, contender.observe, tick)
+    return snaps, false_alerts
+
+
+def injected_run(
+    contender: Contender, state: object, start: datetime, events: list[SensorEvent], inj: Injection
+) -> list[Alert]:
+    contender.restore(state)
+    raised: list[Alert] = []
+
+    def tick(now: datetime) -> None:
+        raised.extend(contender.tick(now))
+
+    drive(events, contender.observe, tick, start=start, until=inj.end)
+    return raised
+
+
+def evaluate_home(
+    home: str,
+    events: list[SensorEvent],
+    cfg: HearthConfig,
+    contenders: Iterable[str],
+    days_per_kind: int = 12,
+    seed: int = 1,
+) -> HomeResult:
+    tz = household_of(cfg).tz
+    per_day: dict[date, int] = {}
+    for e in events:
+        if e.is_activity:
+            d = local_date(e.at, tz)
+            per_day[d] = per_day.get(d, 0) + 1
+    days = sorted(per_day)
+    if not days:
+        return HomeResult(home, 0)
+    first_eval = days[0] + timedelta(days=cfg.learning.days)
+    # Days with a fair amount of data, followed by another: room for an anomaly and its aftermath.
+    eligible = [
+        d
+        for d in days
+        if d >= first_eval and per_day[d] >= 20 and per_day.get(d + timedelta(days=1), 0) >= 20
+    ]
+    result = HomeResult(home, sum(1 for d in days if d >= first_eval))
+    step = max(1, len(eligible) // days_per_kind)
+    chosen = eligible[::step][:days_per_kind]
+    for name in contenders:
+        contender = CONTENDERS[name](cfg)
+        snaps, result.false_alerts[name] = ordinary_run(
+            contender, events, set(chosen), first_eval, tz
+        )
+        for kind in ANOMALIES:
+            for day in chosen:
+                start, state = snaps[day]
+                stretch_end = local_instant(day + timedelta(days=1), 12 * 60, tz)
+                stretch = [e for e in events if start <= e.at < stretch_end]
+                injected = inject(
+                    kind, day, stretch, cfg, random.Random(f"{seed}/{home}/{kind}/{day}")
+                )
+                if injected is None:
+                    continue
+                changed, inj = injected
+                raised = injected_run(contender, state, start, changed, inj)
+                in_window = [a for a in raised if inj.start <= a.detected_at <= inj.end]
+                hits = [a for a in in_window if a.type in inj.expects]
+                latency = (hits[0].detected_at - inj.start).total_seconds() / 60 if hits else None
+                result.outcomes.append(
+                    Outcome(
+                        name,
+                        home,
+                        kind,
+                        day.isoformat(),
+                        bool(hits),
+                        None if latency is None else round(latency, 1),
+                        len(in_window) - len(hits),
+                    )
+                )
+    return result
+
+
+@dataclass
+class Row:
+    contender: str
+    anomaly: str
+    injected: int
+    caught: int
+    recall: float
+    median_latency_min: float | None
+    precision: float
+    f1: float
+
+
+def summarise(
+    results: list[HomeResult], contenders: Iterable[str]
+) -> tuple[list[Row], dict[str, Any]]:
+    rows = []
+    for name in contenders:
+        for kind in ANOMALIES:
+            outs = [
+                o for r in results for o in r.outcomes if o.contender == name and o.kind == kind
+            ]
+            caught = [o for o in outs if o.caught]
+            others = sum(o.other_alerts for o in outs)
+            recall = len(caught) / len(outs) if outs else 0.0
+            precision = len(caught) / (len(caught) + others) if caught or others else 0.0
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            lat = [o.latency_min for o in caught if o.latency_min is not None]
+            rows.append(
+                Row(
+                    name,
+                    kind,
+                    len(outs),
+                    len(caught),
+                    round(recall, 3),
+                    round(statistics.median(lat), 1) if lat else None,
+                    round(precision, 3),
+                    round(f1, 3),
+                )
+            )
+    weeks = sum(r.days_evaluated for r in results) / 7
+    false_rates = {
+        name: {
+            "false_alerts": sum(sum(r.false_alerts.get(name, {}).values()) for r in results),
+            "per_household_week": round(
+                sum(sum(r.false_alerts.get(name, {}).values()) for r in results) / weeks, 2
+            )
+            if weeks
+            else None,
+            "by_type": {
+                t: sum(r.false_alerts.get(name, {}).get(t, 0) for r in results)
+                for t in sorted({t for r in results for t in r.false_alerts.get(name, {})})
+            },
+        }
+        for name in contenders
+    }
+    return rows, {
+        "household_weeks": round(weeks, 1),
+        "homes": len(results),
+        "false_alerts": false_rates,
+    }
+
+
+def markdown(rows: list[Row], extra: dict[str, Any]) -> str:
+    lines = [
+        f"Homes: {extra['homes']}; household-weeks after learning: {extra['household_weeks']}.",
+        "",
+        "| contender | anomaly | injected | caught | recall | median latency (min) | precision | F1 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lat = "" if r.median_latency_min is None else f"{r.median_latency_min:.0f}"
+        lines.append(
+            f"| {r.contender} | {r.anomaly} | {r.injected} | {r.caught} | {r.recall:.2f} | {lat} | "
+            f"{r.precision:.2f} | {r.f1:.2f} |"
+        )
+    lines += [
+        "",
+        "| contender | false alerts on ordinary days | per household-week | by type |",
+        "|---|---:|---:|---|",
+    ]
+    for name, fa in extra["false_alerts"].items():
+        by = ", ".join(f"{t} {n}" for t, n in fa["by_type"].items()) or "none"
+        lines.append(f"| {name} | {fa['false_alerts']} | {fa['per_household_week']} | {by} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_eval(
+    cfg: HearthConfig,
+    homes: list[Path],
+    contenders: list[str],
+    days_per_kind: int,
+    out: Path | None,
+    progress: Callable[[str], None] = lambda _: None,
+) -> tuple[list[Row], dict[str, Any]]:
+    results = []
+    for i, path in enumerate(homes, start=1):
+        progress(f"[{i}/{len(homes)}] {path.stem}")
+        events = read_recording(f"tihm:{path}", cfg, ReadReport())
+        results.append(evaluate_home(path.stem, events, cfg, contenders, days_per_kind))
+    rows, extra = summarise(results, contenders)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "eval.md").write_text(markdown(rows, extra))
+        (out / "eval.json").write_text(
+            json.dumps(
+                {
+                    "rows": [asdict(r) for r in rows],
+                    **extra,
+                    "outcomes": [asdict(o) for r in results for o in r.outcomes],
+                },
+                indent=1,
+            )
+        )
+    return rows, extra
+
+
+def progress_bar(total: int) -> Callable[[str], None]:
+    done = [0]
+
+    def show(label: str) -> None:
+        done[0] += 1
+        width = 30
+        filled = int(width * (done[0] - 1) / total)
+        line = f"\r[{'#' * filled}{'.' * (width - filled)}] {label:<24}"
+        if sys.stderr.isatty():
+            sys.stderr.write(line)
+        else:
+            sys.stderr.write(line.strip("\r") + "\n")
+        sys.stderr.flush()
+
+    return show

@@ -1,0 +1,168 @@
+"""The evaluation harness: injections do what they say, the peer's rules hold, snapshots are
+faithful, and ``hearth eval`` runs on a real home."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from agent.cli import main
+from agent.config import household_of, load_config
+from agent.config_schema import HearthConfig
+from agent.evaluation import (
+    Contender,
+    HearthContender,
+    Injection,
+    RulesContender,
+    evaluate_home,
+    inject,
+    injected_run,
+    ordinary_run,
+)
+from agent.replay import drive
+from agent.simulator import Persona
+from models.alert_policy import Alert
+from models.events import SensorEvent
+from models.fixed_rules import FixedRules
+from models.local_time import local_date
+from tests.conftest import CONFIG, dataset
+
+LONDON = ZoneInfo("Europe/London")
+DEMO = load_config(CONFIG / "demo-home.yaml")
+START = date(2025, 5, 5)
+
+
+def persona(days: int = 24) -> list[SensorEvent]:
+    return list(Persona(START, LONDON, seed=2).events(days))
+
+
+def day_stretch(events: list[SensorEvent], day: date) -> list[SensorEvent]:
+    lo = datetime(day.year, day.month, day.day, tzinfo=LONDON)
+    return [e for e in events if lo <= e.at < lo + timedelta(hours=36)]
+
+
+def test_fall_stops_everything_for_eight_hours_from_a_room_event() -> None:
+    day = START + timedelta(days=20)
+    stretch = day_stretch(persona(), day)
+    changed, inj = inject("fall", day, stretch, DEMO, random.Random(1))  # type: ignore[misc]
+    assert inj.end - inj.start == timedelta(hours=8)
+    assert 9 <= inj.start.astimezone(LONDON).hour < 18
+    assert not [e for e in changed if inj.start < e.at <= inj.end]
+    assert [e for e in stretch if e.at > inj.end] == [e for e in changed if e.at > inj.end]
+    last = next(e for e in changed if e.at == inj.start)
+    assert last.sensor != "front_door"
+
+
+def test_missed_morning_removes_the_morning_and_night_exit_leaves_by_the_door() -> None:
+    day = START + timedelta(days=20)
+    stretch = day_stretch(persona(), day)
+    changed, inj = inject("missed_morning", day, stretch, DEMO, random.Random(1))  # type: ignore[misc]
+    assert inj.end.astimezone(LONDON).strftime("%H:%M") == "11:30"
+    assert not [e for e in changed if inj.start <= e.at < inj.end]
+    changed, inj = inject("night_exit", day, stretch, DEMO, random.Random(1))  # type: ignore[misc]
+    assert inj.start.astimezone(LONDON).hour == 3
+    window = [e for e in changed if inj.start <= e.at < inj.end]
+    assert [(e.sensor, e.value) for e in window] == [("front_door", 1.0), ("front_door", 0.0)]
+
+
+def test_no_room_for_an_anomaly_is_said() -> None:
+    assert inject("fall", START, [], DEMO, random.Random(1)) is None
+    with pytest.raises(ValueError, match="unknown anomaly"):
+        inject("flood", START, [], DEMO, random.Random(1))
+
+
+def test_fixed_rules_keep_to_their_hours() -> None:
+    rules = FixedRules(household_of(DEMO))
+    t = datetime(2025, 6, 2, 5, 0, tzinfo=UTC)  # 06:00 BST
+    rules.observe(SensorEvent(t, "kitchen_motion", "motion", 1.0))
+    assert rules.tick(t + timedelta(hours=2)) == []  # 08:00: quiet 2 h, no rule yet
+    kinds = [f.type for f in rules.tick(t + timedelta(hours=4, minutes=1))]  # 10:01, quiet 4 h
+    assert kinds == ["inactivity", "missed_morning"]
+    late = FixedRules(household_of(DEMO))
+    late.observe(SensorEvent(datetime(2025, 6, 2, 19, tzinfo=UTC), "kitchen_motion", "motion", 1.0))
+    assert late.tick(datetime(2025, 6, 2, 23, 30, tzinfo=UTC)) == []  # 00:30: night, not "by day"
+
+
+@pytest.mark.parametrize("make", [HearthContender, RulesContender])
+def test_a_restored_snapshot_replays_the_same_alerts(
+    make: Callable[[HearthConfig], Contender],
+) -> None:
+    events = persona(24)
+    contender = make(DEMO)
+    days = {START + timedelta(days=n) for n in range(16, 23)}
+    snaps, _ = ordinary_run(contender, events, days, START + timedelta(days=14), LONDON)
+    assert set(snaps) == days
+    # The ordinary alerts of days 16..22, replayed from day 16's snapshot, come out the same.
+    start, state = snaps[START + timedelta(days=16)]
+    whole = make(DEMO)
+    ordinary = [a for a in _alerts(whole, events) if a.detected_at >= start]
+    end = max(e.at for e in events)
+    again = injected_run(
+        contender,
+        state,
+        start,
+        [e for e in events if e.at >= start],
+        Injection("none", START, start, end, frozenset()),
+    )
+    assert [(a.type, a.detected_at) for a in again] == [(a.type, a.detected_at) for a in ordinary]
+
+
+def _alerts(contender: Contender, events: list[SensorEvent]) -> list[Alert]:
+    out: list[Alert] = []
+    drive(events, contender.observe, lambda now: out.extend(contender.tick(now)))
+    return out
+
+
+def test_hearth_catches_falls_in_the_simulated_home_without_false_alerts() -> None:
+    result = evaluate_home("persona", persona(30), DEMO, ["hearth", "fixed_rules"], days_per_kind=4)
+    falls = [o for o in result.outcomes if o.contender == "hearth" and o.kind == "fall"]
+    assert len(falls) == 4
+    assert all(o.caught for o in falls)
+    assert result.false_alerts["hearth"] == {}
+    rules_night = [
+        o for o in result.outcomes if o.contender == "fixed_rules" and o.kind == "night_exit"
+    ]
+    assert rules_night
+    assert all(o.caught for o in rules_night)
+    assert {
+        local_date(datetime.fromisoformat(o.day + "T12:00:00+00:00"), LONDON)
+        >= START + timedelta(days=14)
+        for o in result.outcomes
+    } == {True}
+
+
+@pytest.mark.slow
+def test_eval_command_on_a_real_home_writes_its_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "homes"
+    data.mkdir()
+    (data / "0d5ef.csv").symlink_to(dataset("tihm-dev", "activity", "0d5ef.csv"))
+    code = main(
+        [
+            "eval",
+            "--config",
+            str(CONFIG / "tihm-home.yaml"),
+            "--data",
+            str(data),
+            "--days-per-kind",
+            "4",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert code == 0
+    table = (tmp_path / "out" / "eval.md").read_text()
+    assert "| hearth | fall |" in table
+    assert "| fixed_rules | night_exit |" in table
+    doc = json.loads((tmp_path / "out" / "eval.json").read_text())
+    assert doc["homes"] == 1
+    assert {r["anomaly"] for r in doc["rows"]} == {"fall", "missed_morning", "night_exit"}
+    assert all(0 <= r["recall"] <= 1 for r in doc["rows"])
+    assert "| hearth |" in capsys.readouterr().out
