@@ -32,6 +32,7 @@ from models.household import Household, SensorInfo
 from models.inactivity import InactivitySettings
 from models.missed_morning import MissedMorningSettings
 from models.monitor import MonitorSettings
+from models.night_exit import NightExitSettings
 from models.routine import RoutineSettings
 
 Path_ = tuple[str | int, ...]
@@ -335,6 +336,9 @@ def monitor_settings_of(cfg: HearthConfig) -> MonitorSettings:
         ),
         inactivity=InactivitySettings(ina.once_in_days, ina.shortest, ina.ceiling)
         if ina.enabled
+        else None,
+        night_exit=NightExitSettings(cfg.detectors.night_exit.confirm)
+        if cfg.detectors.night_exit.enabled
         else None,
         missed_morning=(
             MissedMorningSettings(mm.spread_factor, mm.margin / timedelta(minutes=1))

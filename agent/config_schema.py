@@ -214,11 +214,25 @@ class MissedMorningConfig(Strict):
     )
 
 
+class NightExitConfig(Strict):
+    enabled: bool = Field(
+        True,
+        title="Enabled",
+        description="Watch for an outside door opened in the learned sleep hours.",
+    )
+    confirm: Duration = Field(
+        timedelta(minutes=10),
+        title="Confirm after",
+        description="Alert once the house has been still this long after the door.",
+    )
+
+
 class DetectorsConfig(Strict):
     inactivity: InactivityConfig = Field(default_factory=InactivityConfig, title="Inactivity")
     missed_morning: MissedMorningConfig = Field(
         default_factory=MissedMorningConfig, title="Missed morning"
     )
+    night_exit: NightExitConfig = Field(default_factory=NightExitConfig, title="Night exit")
 
 
 class AlertsConfig(Strict):

@@ -382,6 +382,7 @@ class Agent:
             for name, on in (
                 ("inactivity", d.inactivity.enabled),
                 ("missed_morning", d.missed_morning.enabled),
+                ("night_exit", d.night_exit.enabled),
             )
             if on
         ]

@@ -8,7 +8,7 @@ from typing import Literal
 
 Severity = Literal["urgent", "warning", "info", "technical"]
 # Every alert type Hearth raises: carers' (the detectors') and technicians' (sensor health).
-ALERT_TYPES = ("inactivity", "missed_morning", "sensor_silent")
+ALERT_TYPES = ("inactivity", "missed_morning", "night_exit", "sensor_silent")
 JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
 

@@ -22,6 +22,7 @@ from models.finding import Finding
 from models.household import Household
 from models.inactivity import InactivityDetector, InactivitySettings
 from models.missed_morning import MissedMorningDetector, MissedMorningSettings
+from models.night_exit import NightExitDetector, NightExitSettings
 from models.routine import HouseholdRoutine, RoutineSettings
 
 STATE_VERSION = 1
@@ -33,6 +34,7 @@ class MonitorSettings:
     routine: RoutineSettings = field(default_factory=RoutineSettings)
     inactivity: InactivitySettings | None = field(default_factory=InactivitySettings)
     missed_morning: MissedMorningSettings | None = field(default_factory=MissedMorningSettings)
+    night_exit: NightExitSettings | None = field(default_factory=NightExitSettings)
 
 
 class Monitor:
@@ -47,6 +49,9 @@ class Monitor:
             MissedMorningDetector(self.settings.missed_morning)
             if self.settings.missed_morning
             else None
+        )
+        self.night_exit = (
+            NightExitDetector(self.settings.night_exit) if self.settings.night_exit else None
         )
 
     @property
@@ -71,6 +76,10 @@ class Monitor:
                 found.append(f)
         if self.missed_morning is not None:
             f = self.missed_morning.check(self.routine, now, learned)
+            if f is not None:
+                found.append(f)
+        if self.night_exit is not None:
+            f = self.night_exit.check(self.routine, now, learned)
             if f is not None:
                 found.append(f)
         return found

@@ -14,6 +14,7 @@ from models.first_use import FirstUse
 from models.household import Household
 from models.local_time import day_type, local_date, minutes_since_midnight
 from models.quiet_spells import QuietSpells
+from models.sleep import NightSleep
 
 # A spell longer than this is a gap in the data (hub off, sensors gone), not a quiet person.
 LONGEST_LEARNED_SPELL = timedelta(hours=24)
@@ -36,6 +37,7 @@ class HouseholdRoutine:
         self.settings = settings or RoutineSettings()
         self.spells = QuietSpells(household.tz, self.settings.half_life_days)
         self.first_use = FirstUse(self.settings.first_use_window_days)
+        self.sleep = NightSleep(household.tz)
         self.outside_doors = household.outside_doors()
         self.morning_sensors = household.with_roles(self.settings.morning_roles)
         self.last_activity_at: datetime | None = None
@@ -85,6 +87,7 @@ class HouseholdRoutine:
             spell = event.at - self.last_activity_at
             if timedelta(0) < spell <= LONGEST_LEARNED_SPELL:
                 self.spells.learn(self.last_activity_at, spell.total_seconds())
+                self.sleep.spell(self.last_activity_at, spell.total_seconds())
         self.last_activity_at = event.at
         self.last_activity_sensor = event.sensor
         self.current_day_active = True
@@ -98,6 +101,7 @@ class HouseholdRoutine:
         return {
             "spells": self.spells.to_state(),
             "first_use": self.first_use.to_state(),
+            "sleep": self.sleep.to_state(),
             "last_activity_at": self.last_activity_at.isoformat()
             if self.last_activity_at
             else None,
@@ -111,6 +115,7 @@ class HouseholdRoutine:
     def load_state(self, state: dict[str, Any]) -> None:
         self.spells = QuietSpells.from_state(self.household.tz, state["spells"])
         self.first_use = FirstUse.from_state(state["first_use"])
+        self.sleep = NightSleep.from_state(self.household.tz, state["sleep"])
         last = state["last_activity_at"]
         self.last_activity_at = datetime.fromisoformat(last) if last else None
         self.last_activity_sensor = state["last_activity_sensor"]

@@ -237,3 +237,48 @@ def test_policy_cooldown_and_pause() -> None:
     paused = AlertPolicy("h1", paused_until=t + timedelta(hours=1))
     assert paused.decide(finding("e1", t)) is None
     assert paused.suppressed == {"paused": 1}
+
+
+# --- sleep and night exit ---------------------------------------------------------------------
+
+
+def test_a_night_split_by_the_bathroom_is_one_sleep() -> None:
+    from models.sleep import NightSleep, clock_of
+
+    s = NightSleep(LONDON)
+    for d in range(1, 12):
+        night = datetime(2025, 1, d, 23, 0, tzinfo=UTC)
+        s.spell(night, 3.5 * 3600)  # 23:00-02:30
+        s.spell(night + timedelta(hours=3, minutes=40), 3.5 * 3600)  # 02:40-06:10
+        s.spell(night + timedelta(hours=8), 2 * 3600)  # 07:00: a morning doze, not the night
+    core = s.core()
+    assert core is not None
+    assert (clock_of(core.start), clock_of(core.end)) == ("23:00", "06:10")
+
+
+def test_night_exit_after_the_door_and_silence_not_after_a_look_outside() -> None:
+    m, events = learned_monitor()
+    core = m.routine.sleep.core()
+    assert core is not None
+    day = events[-1].at.date() + timedelta(days=1)
+    three = datetime(day.year, day.month, day.day, 3, 0, tzinfo=LONDON).astimezone(UTC)
+    m.observe(SensorEvent(three - timedelta(minutes=1), "hall_motion", "motion", 1.0))
+    m.observe(SensorEvent(three, "front_door", "contact", 1.0))
+    m.observe(SensorEvent(three + timedelta(seconds=20), "front_door", "contact", 0.0))
+    assert [f.type for f in m.tick(three + timedelta(minutes=5))] == []
+    found = [f for f in m.tick(three + timedelta(minutes=11)) if f.type == "night_exit"]
+    assert len(found) == 1
+    assert "front door opened at 03:00" in found[0].summary
+    # The same door, then someone moving inside again: a look outside, not an exit.
+    m2, _ = learned_monitor()
+    m2.observe(SensorEvent(three, "front_door", "contact", 1.0))
+    m2.observe(SensorEvent(three + timedelta(minutes=2), "hall_motion", "motion", 1.0))
+    assert [f for f in m2.tick(three + timedelta(minutes=30)) if f.type == "night_exit"] == []
+
+
+def test_a_door_in_the_evening_is_not_a_night_exit() -> None:
+    m, events = learned_monitor()
+    day = events[-1].at.date() + timedelta(days=1)
+    evening = datetime(day.year, day.month, day.day, 19, 0, tzinfo=LONDON).astimezone(UTC)
+    m.observe(SensorEvent(evening, "front_door", "contact", 1.0))
+    assert [f for f in m.tick(evening + timedelta(minutes=30)) if f.type == "night_exit"] == []

@@ -12,6 +12,7 @@ import pytest
 from agent.cli import main
 from agent.config import load_config
 from agent.recordings import ReadReport, read_recording
+from models.finding import ALERT_TYPES
 from tests.conftest import CONFIG, ROOT, dataset
 
 ALERT_KEYS = {
@@ -32,7 +33,7 @@ def check_alert_lines(path: Path) -> list[dict[str, object]]:
     for a in alerts:
         assert set(a) >= ALERT_KEYS
         assert a["schema_version"] == 1
-        assert a["type"] in ("inactivity", "missed_morning")
+        assert a["type"] in ALERT_TYPES
         assert isinstance(a["summary"], str)
         assert a["summary"]
     assert len({a["id"] for a in alerts}) == len(alerts)

@@ -114,8 +114,7 @@ def test_readings_arrive_as_events_with_kettle_use(tmp_path: Path) -> None:
 def test_noise_bad_frames_gaps_and_a_reset_are_survived_and_counted(tmp_path: Path) -> None:
     async def body(sim: SimulatedBridge, bridge: SerialBridge, events: list[SensorEvent]) -> None:
         sim.reading("door1", "contact", 1)
-        sim.noise(64)
-        sim.write(b"\n")
+        sim.write(bytes(range(0, 36)) + b"\xfe\xff line noise with no frame in it\n")
         good = sim.frame("R", ["pir", "motion", "1"])
         sim.write(good[:12] + b"\n")  # truncated
         bad = sim.frame("R", ["pir", "motion", "1"])

@@ -1,0 +1,64 @@
+"""Detector ``night_exit``: an outside door opened in the core of the household's learned
+sleep, and no one moving indoors since.
+
+A door opened at night and followed by movement inside (a look outside, a late visitor let in)
+is not raised: only the door with silence after it, which is what a person wandering out looks
+like from inside the home.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from models.finding import Finding
+from models.local_time import clock_text, duration_text, minutes_since_midnight
+from models.routine import HouseholdRoutine
+from models.sleep import clock_of
+
+
+@dataclass(frozen=True, slots=True)
+class NightExitSettings:
+    # How long the house must stay still after the door before it is taken as someone gone out.
+    confirm: timedelta = timedelta(minutes=10)
+
+
+class NightExitDetector:
+    type = "night_exit"
+
+    def __init__(self, settings: NightExitSettings | None = None) -> None:
+        self.settings = settings or NightExitSettings()
+
+    def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
+        door_at = routine.last_activity_at
+        if not learned or door_at is None or not routine.maybe_out:
+            return None
+        if now - door_at < self.settings.confirm:
+            return None
+        core = routine.sleep.core()
+        tz = routine.household.tz
+        if core is None or not core.holds(door_at, tz):
+            return None
+        door = routine.household.sensor(routine.last_activity_sensor or "")
+        door_name = door.role.replace("_", " ") if door else "outside door"
+        opened = clock_text(minutes_since_midnight(door_at, tz))
+        return Finding(
+            type=self.type,
+            severity="urgent",
+            started_at=door_at,
+            detected_at=now,
+            summary=(
+                f"The {door_name} opened at {opened} and there has been no movement indoors since"
+                f" ({duration_text((now - door_at).total_seconds())}). The household is usually asleep"
+                f" from {clock_of(core.start)} to {clock_of(core.end)} (on most of the last {core.nights} nights)."
+            ),
+            episode=f"night_exit:{door_at.isoformat()}",
+            evidence={
+                "door_sensor": routine.last_activity_sensor,
+                "door_at": door_at.isoformat(),
+                "still_minutes": round((now - door_at).total_seconds() / 60, 1),
+                "usual_sleep_from": clock_of(core.start),
+                "usual_sleep_to": clock_of(core.end),
+                "nights_learned": core.nights,
+            },
+        )
