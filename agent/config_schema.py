@@ -173,7 +173,7 @@ class Recipient(Strict):
 class InactivityConfig(Strict):
     enabled: bool = Field(True, title="Enabled", description="Watch for unusually long stillness.")
     once_in_days: float = Field(
-        90.0,
+        30.0,
         gt=1,
         title="Rarity",
         description="Alert on quiet spells rarer than once in this many days.",

@@ -14,7 +14,7 @@ from models.routine import HouseholdRoutine
 class InactivitySettings:
     # How rarely a spell this long may happen under the routine before it is alerted on:
     # at most about one such alert in this many days, summed over the hours of the day.
-    once_in_days: float = 90.0
+    once_in_days: float = 30.0
     shortest: timedelta = timedelta(minutes=45)
     # Raised whatever was learned, even while still learning: the safety net.
     ceiling: timedelta = timedelta(hours=14)

@@ -4,10 +4,12 @@ A quiet spell is the time between one sign of activity and the next while someon
 For each local hour a spell can start in, the model keeps a histogram of spell lengths on a
 log scale, forgetting old days with a half-life. From it, it answers "how often does a quiet
 spell at least this long start around this hour?" as a rate per day. Beyond about the longest
-spell of each day, the tail is extrapolated as exponential (a peaks-over-threshold fit with the
-mean excess), so a length never yet seen still gets a rate rather than zero. A heavier, Pareto
-tail was tried first: it put a weekend afternoon's limit past 14 hours, because a nap or a night
-is bounded in a way a power law is not.
+spell of each day, the tail is extrapolated as a generalised Pareto (peaks over threshold): the
+scale from each hour's mean excess, the shape from all the household's hours together (see
+:meth:`QuietSpells.shape`). So a length never yet seen still gets a rate rather than zero. A
+pure power law (Hill's estimator, per hour) was tried first and put a weekend afternoon's limit
+past 14 hours; a pure exponential tail under-estimated long quiet spells in the TIHM homes by
+about twenty times.
 
 >>> from datetime import datetime, timezone
 >>> from zoneinfo import ZoneInfo
@@ -42,6 +44,9 @@ POOLING_DAYS = 4.0
 # Fewest (weighted) spells in the tail for its fit to be worth trusting; the tail also holds
 # about one spell per day observed, the longest of each day.
 TAIL_MIN_COUNT = 8.0
+# Long spells, over the household's hours, needed before the tail's shape is estimated.
+SHAPE_MIN_COUNT = 60.0
+MAX_SHAPE = 0.45
 # The tail's mean excess is never taken as less than this, nor under a tenth of its threshold.
 SHORTEST_EXCESS_S = 300.0
 
@@ -72,6 +77,7 @@ class QuietSpells:
             "weekend": [[0.0] * N_BINS for _ in range(HOURS)],
         }
         self.days: dict[DayType, float] = {"weekday": 0.0, "weekend": 0.0}
+        self._shape = 0.0  # estimated as each day starts, from the days before it
 
     def start_day(self, kind: DayType) -> None:
         """Count a new local day of observation, and let every old day fade a little."""
@@ -83,6 +89,7 @@ class QuietSpells:
                     if c:
                         row[i] = c * decay
         self.days[kind] += 1.0
+        self._shape = self._estimate_shape()
 
     def learn(self, started_at: datetime, length_s: float) -> None:
         local = started_at.astimezone(self.tz)
@@ -91,14 +98,16 @@ class QuietSpells:
     def _histogram(self, started_at: datetime) -> tuple[list[float], float]:
         """Spells per bin starting around this hour, and the days they were seen over."""
         local = started_at.astimezone(self.tz)
-        own = day_type(local.date())
+        return self._histogram_at(day_type(local.date()), local.hour)
+
+    def _histogram_at(self, own: DayType, hour: int) -> tuple[list[float], float]:
         other: DayType = "weekend" if own == "weekday" else "weekday"
         d_own, d_other = self.days[own], self.days[other]
         pooled_days = d_own + d_other
         hist = [0.0] * N_BINS
         weight_sum = 0.0
         for offset, w in HOUR_WEIGHTS:
-            h = (local.hour + offset) % HOURS
+            h = (hour + offset) % HOURS
             weight_sum += w
             a, b = self.counts[own][h], self.counts[other][h]
             for i in range(N_BINS):
@@ -115,20 +124,25 @@ class QuietSpells:
         hist, days = self._histogram(started_at)
         if days <= 0:
             return math.inf
-        u_bin, beta = self._tail(hist, days)
+        u_bin, excess = self._tail(hist, days)
         k = _bin_of(length_s)
         if u_bin is None or k <= u_bin:
             # Within the observed body: count spells from the bin holding length_s upwards.
             return sum(hist[k:]) / days
         u = _lower_edge(u_bin)
-        return sum(hist[u_bin:]) / days * math.exp(-(length_s - u) / beta)
+        xi = self.shape()
+        sigma = excess * (1 - xi)
+        tail_rate = sum(hist[u_bin:]) / days
+        if xi < 1e-6:
+            return tail_rate * math.exp(-(length_s - u) / sigma)
+        return tail_rate * float((1 + xi * (length_s - u) / sigma) ** (-1 / xi))
 
     def length_for_rate(self, started_at: datetime, target_per_day: float) -> float:
         """The spell length that starts around this hour only ``target_per_day`` times a day."""
         hist, days = self._histogram(started_at)
         if days <= 0:
             return math.inf
-        u_bin, beta = self._tail(hist, days)
+        u_bin, excess = self._tail(hist, days)
         if u_bin is None:
             # Too few spells to fit a tail: the longest spell seen, doubled.
             top = max((i for i, c in enumerate(hist) if c > 0), default=None)
@@ -137,7 +151,48 @@ class QuietSpells:
         u = _lower_edge(u_bin)
         if tail_rate <= target_per_day:
             return u
-        return u + beta * math.log(tail_rate / target_per_day)
+        xi = self.shape()
+        sigma = excess * (1 - xi)
+        if xi < 1e-6:
+            return u + sigma * math.log(tail_rate / target_per_day)
+        return u + sigma / xi * (float((tail_rate / target_per_day) ** xi) - 1)
+
+    def shape(self) -> float:
+        """The tail's shape (generalised Pareto xi) for the household, as estimated at the day's start."""
+        return self._shape
+
+    def _estimate_shape(self) -> float:
+        """The tail's shape (generalised Pareto xi), one for the household, from every hour's tail.
+
+        How heavy the tail of stillness is (a nap, or sometimes a whole quiet afternoon) is a
+        trait of the person, so it is pooled over all hours, where each hour alone has too few
+        long spells to say. Estimated by moments of the excesses, each hour's scaled by its own
+        mean: for a generalised Pareto tail, variance / mean^2 = 1 / (1 - 2 xi). Kept in
+        [0, 0.45]: 0 is the exponential tail, and above 0.5 the variance would not exist.
+        """
+        s0 = s1 = s2 = 0.0
+        for kind in ("weekday", "weekend"):
+            for hour in range(HOURS):
+                hist, days = self._histogram_at(kind, hour)
+                if days <= 0:
+                    continue
+                u_bin, excess = self._tail(hist, days)
+                if u_bin is None:
+                    continue
+                u = _lower_edge(u_bin)
+                for i in range(u_bin, N_BINS):
+                    if hist[i]:
+                        z = (_midpoint(i) - u) / excess
+                        s0 += hist[i]
+                        s1 += hist[i] * z
+                        s2 += hist[i] * z * z
+        xi = 0.0
+        if s0 >= SHAPE_MIN_COUNT and s1 > 0:
+            mean = s1 / s0
+            cv2 = (s2 / s0 - mean * mean) / (mean * mean)
+            if cv2 > 1:
+                xi = min((1 - 1 / cv2) / 2, MAX_SHAPE)
+        return xi
 
     @staticmethod
     def _tail(hist: list[float], days: float) -> tuple[int | None, float]:
@@ -160,6 +215,7 @@ class QuietSpells:
     def to_state(self) -> dict[str, Any]:
         return {
             "half_life_days": self.half_life_days,
+            "shape": self._shape,
             "days": dict(self.days),
             "counts": {
                 k: [[round(c, 6) for c in row] for row in v] for k, v in self.counts.items()
@@ -175,4 +231,5 @@ class QuietSpells:
             if len(rows) != HOURS or any(len(r) != N_BINS for r in rows):
                 raise ValueError("quiet-spell state has the wrong shape")
             m.counts[dt] = [[float(c) for c in row] for row in rows]
+        m._shape = float(state["shape"]) if "shape" in state else m._estimate_shape()
         return m

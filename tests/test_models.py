@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -282,3 +284,30 @@ def test_a_door_in_the_evening_is_not_a_night_exit() -> None:
     evening = datetime(day.year, day.month, day.day, 19, 0, tzinfo=LONDON).astimezone(UTC)
     m.observe(SensorEvent(evening, "front_door", "contact", 1.0))
     assert [f for f in m.tick(evening + timedelta(minutes=30)) if f.type == "night_exit"] == []
+
+
+def _spells_model(draw: Callable[[random.Random], float], days: int = 40) -> QuietSpells:
+    rng = random.Random(5)
+    m = QuietSpells(ZoneInfo("UTC"))
+    for _ in range(days):
+        m.start_day("weekday")
+        for hour in range(7, 22):
+            for _ in range(6):
+                m.learn(datetime(2024, 1, 1, hour, tzinfo=UTC), draw(rng))
+    return m
+
+
+def test_tail_shape_is_learned_from_the_household() -> None:
+    light = _spells_model(lambda r: 60 + r.expovariate(1 / 600))
+    heavy = _spells_model(lambda r: 60 + 600 * (r.paretovariate(3.0) - 1) * 2)
+    light.start_day("weekday")  # the shape is estimated as a day starts, from the days before
+    heavy.start_day("weekday")
+    assert light.shape() < 0.1
+    assert heavy.shape() > 0.15
+    at = datetime(2024, 1, 1, 13, tzinfo=UTC)
+    # The heavier the tail, the longer the stillness before it is unusual.
+    assert heavy.length_for_rate(at, 1 / 720) > light.length_for_rate(at, 1 / 720)
+    # Learning during the day does not move it: it is the same whenever it is asked for.
+    before = heavy.shape()
+    heavy.learn(at, 20 * 3600)
+    assert heavy.shape() == before
