@@ -197,9 +197,13 @@ async def ordinary_morning_then_still(home: Mosquitto, agent: Agent, clock: Manu
     )
 
 
-async def let_the_afternoon_pass(agent: Agent, clock: ManualClock) -> None:
+async def let_the_afternoon_pass(
+    agent: Agent, clock: ManualClock, each_step: Callable[[], Awaitable[None]] | None = None
+) -> None:
     """Ten minutes at a time on the agent's clock, until it raises an alert or it is 21:00."""
     while agent.pipeline.counters.alerts == 0 and clock.wall < local(21, 0):
+        if each_step is not None:
+            await each_step()
         clock.advance(timedelta(minutes=10))
         await asyncio.sleep(0.1)
 

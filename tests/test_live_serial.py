@@ -21,6 +21,7 @@ from tests.test_live_mqtt import (
     LONDON,
     ManualClock,
     Upstream,
+    let_the_afternoon_pass,
     listen,
     live_config,
     local,
@@ -79,15 +80,6 @@ async def run_and_listen(
     return received
 
 
-async def afternoon(
-    agent: Agent, clock: ManualClock, between_steps: Callable[[], Awaitable[None]]
-) -> None:
-    while agent.pipeline.counters.alerts == 0 and clock.wall < local(21, 0):
-        await between_steps()
-        clock.advance(timedelta(minutes=10))
-        await asyncio.sleep(0.1)
-
-
 def carer_alerts(received: Upstream) -> list[dict[str, Any]]:
     return [a for a in received.on("hearth/live-home/alerts/") if a["severity"] != "technical"]
 
@@ -106,10 +98,7 @@ def test_serial_routine_gives_the_same_alerts_as_mqtt(
                 broker, agent, mqtt_clock, local(hh, mm), f"zigbee2mqtt/{sensor}", payload
             )
 
-        async def nothing() -> None:
-            return None
-
-        await afternoon(agent, mqtt_clock, nothing)
+        await let_the_afternoon_pass(agent, mqtt_clock)
 
     by_mqtt = asyncio.run(run_and_listen(mqtt_cfg, upstream_broker, mqtt_clock, over_mqtt))
 
@@ -140,7 +129,7 @@ def test_serial_routine_gives_the_same_alerts_as_mqtt(
         async def heartbeat() -> None:
             await send(sim.heartbeat)
 
-        await afternoon(agent, serial_clock, heartbeat)
+        await let_the_afternoon_pass(agent, serial_clock, heartbeat)
 
     try:
         by_serial = asyncio.run(
