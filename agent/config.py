@@ -226,23 +226,18 @@ def _household_problems(
     def add(loc: Path_, msg: str) -> None:
         out.append(ConfigProblem(file, _line_for(lines, loc), _dotted(loc), msg))
 
-    seen_ids: dict[str, int] = {}
-    seen_topics: dict[str, int] = {}
-    seen_serial: dict[str, int] = {}
+    first_with: dict[tuple[str, str], int] = {}
+
+    def unique(what: str, value: str, i: int, loc: Path_) -> None:
+        """``value`` is ``what`` of sensors[i]; no two sensors may share it."""
+        j = first_with.setdefault((what, value), i)
+        if j != i:
+            add(loc, f"{what} {value!r} is already used by sensors[{j}]")
+
     for i, s in enumerate(cfg.sensors):
-        if s.id in seen_ids:
-            add(
-                ("sensors", i, "id"),
-                f"sensor id {s.id!r} is already used by sensors[{seen_ids[s.id]}]",
-            )
-        seen_ids.setdefault(s.id, i)
+        unique("sensor id", s.id, i, ("sensors", i, "id"))
         if s.mqtt is not None:
-            if s.mqtt.topic in seen_topics:
-                add(
-                    ("sensors", i, "mqtt", "topic"),
-                    f"topic {s.mqtt.topic!r} is already used by sensors[{seen_topics[s.mqtt.topic]}]",
-                )
-            seen_topics.setdefault(s.mqtt.topic, i)
+            unique("topic", s.mqtt.topic, i, ("sensors", i, "mqtt", "topic"))
             if any(c in s.mqtt.topic for c in "+#"):
                 add(
                     ("sensors", i, "mqtt", "topic"),
@@ -251,12 +246,7 @@ def _household_problems(
         if s.mqtt is not None and s.serial is not None:
             add(("sensors", i, "serial"), "a sensor is read over mqtt or serial, not both")
         if s.serial is not None:
-            if s.serial.id in seen_serial:
-                add(
-                    ("sensors", i, "serial", "id"),
-                    f"bridge id {s.serial.id!r} is already used by sensors[{seen_serial[s.serial.id]}]",
-                )
-            seen_serial.setdefault(s.serial.id, i)
+            unique("bridge id", s.serial.id, i, ("sensors", i, "serial", "id"))
         if s.power.off_watts >= s.power.on_watts:
             add(
                 ("sensors", i, "power"),

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from agent.config import household_of, monitor_settings_of
 from agent.config_schema import HearthConfig
 from models.alert_policy import Alert, AlertPolicy
 from models.events import SensorEvent
+from models.finding import Finding
 from models.monitor import Monitor
 
 log = logging.getLogger("hearth.pipeline")
@@ -28,17 +30,7 @@ class Counters:
     events: int = 0
     learned: int = 0
     unknown_sensor: int = 0
-    out_of_order: int = 0
     alerts: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "events": self.events,
-            "learned": self.learned,
-            "unknown_sensor": self.unknown_sensor,
-            "out_of_order": self.out_of_order,
-            "alerts": self.alerts,
-        }
 
 
 class Pipeline:
@@ -48,7 +40,6 @@ class Pipeline:
         self.monitor = Monitor(self.household, monitor_settings_of(cfg))
         self.policy = AlertPolicy(cfg.household.id, dict(cfg.alerts.cooldown))
         self.counters = Counters()
-        self._last_event_at: datetime | None = None
 
     def observe(self, event: SensorEvent) -> None:
         self.counters.events += 1
@@ -56,16 +47,17 @@ class Pipeline:
             self.counters.unknown_sensor += 1
             log.warning("event from unknown sensor %r dropped", event.sensor)
             return
-        if self._last_event_at is not None and event.at < self._last_event_at:
-            self.counters.out_of_order += 1
-        else:
-            self._last_event_at = event.at
         if self.monitor.observe(event):
             self.counters.learned += 1
 
-    def tick(self, now: datetime) -> list[Alert]:
+    def counts(self) -> dict[str, int]:
+        return {**asdict(self.counters), "out_of_order": self.monitor.routine.late_events}
+
+    def tick(self, now: datetime, also: Iterable[Finding] = ()) -> list[Alert]:
+        """Alerts due at ``now``: the detectors' findings, and ``also`` (sensor health, say),
+        through the one alert policy."""
         alerts = []
-        for finding in self.monitor.tick(now):
+        for finding in [*self.monitor.tick(now), *also]:
             alert = self.policy.decide(finding)
             if alert is not None:
                 self.counters.alerts += 1
@@ -77,8 +69,6 @@ class Pipeline:
         r = self.monitor.routine
         if r.last_activity_at is not None:
             r.last_activity_at += jump
-        if self._last_event_at is not None:
-            self._last_event_at += jump
 
     def recipients_for(self, alert: Alert) -> list[str]:
         return [r.name for r in self.cfg.alerts.recipients if alert.severity in r.severities]

@@ -22,6 +22,7 @@ import aiomqtt
 
 from agent.config_schema import HearthConfig
 from agent.decode import DecodeError, Decoder, UnknownTopic
+from agent.drops import Drops
 from agent.mqtt_link import Backoff, client_for
 from agent.pipeline import Pipeline
 from agent.serial_bridge import SerialBridge
@@ -73,7 +74,7 @@ class Agent:
         self.decoder = Decoder(cfg.sensors)
         self.outbox_ready = asyncio.Event()
         self.stopping = asyncio.Event()
-        self.dropped: dict[str, int] = {"unknown_topic": 0, "malformed": 0, "no_reading": 0}
+        self.dropped = Drops(log, "dropped message", "unknown_topic", "malformed", "no_reading")
         self.clock_jumps = 0
         self.bridge: SerialBridge | None = None
         if cfg.serial_bridge is not None:
@@ -124,14 +125,16 @@ class Agent:
         try:
             events = self.decoder.decode(topic, payload, now, trusted)
         except UnknownTopic:
-            self._drop("unknown_topic", topic, "no sensor is configured on this topic")
+            self.dropped.count(
+                "unknown_topic", f"on {topic}: no sensor is configured on this topic"
+            )
             return
         except DecodeError as exc:
-            self._drop("malformed", topic, str(exc))
+            self.dropped.count("malformed", f"on {topic}: {exc}")
             return
         if not events:
             preview = payload[:60].decode("utf-8", "replace")
-            self._drop("no_reading", topic, f"no reading Hearth uses in {preview!r}")
+            self.dropped.count("no_reading", f"on {topic}: no reading Hearth uses in {preview!r}")
             return
         for e in events:
             self._accept(e)
@@ -139,12 +142,6 @@ class Agent:
     def _accept(self, event: SensorEvent) -> None:
         self.store.add_event(event)
         self.pipeline.observe(event)
-
-    def _drop(self, why: str, topic: str, detail: str) -> None:
-        n = self.dropped[why] = self.dropped[why] + 1
-        # Every one is counted; the log says the first few and then every hundredth.
-        if n <= 5 or n % 100 == 0:
-            log.warning("dropped message on %s (%s, %d so far): %s", topic, why, n, detail)
 
     async def read_sensors(self) -> None:
         broker = self.cfg.local_broker
@@ -208,14 +205,9 @@ class Agent:
             last_wall, last_mono = now, mono
             if now < CLOCK_TRUSTED_FROM:
                 continue
-            for alert in self.pipeline.tick(now):
-                await self.raise_alert(alert)
             silent = self.bridge_silence(now)
-            if silent is not None:
-                technical = self.pipeline.policy.decide(silent)
-                if technical is not None:
-                    self.pipeline.counters.alerts += 1
-                    await self.raise_alert(technical)
+            for alert in self.pipeline.tick(now, [silent] if silent else []):
+                await self.raise_alert(alert)
 
     def bridge_silence(self, now: datetime) -> Finding | None:
         """A technical finding when the serial bridge has not been heard for its heartbeat timeout."""
@@ -368,7 +360,7 @@ class Agent:
                 unsent,
             )
         counters = {
-            **self.pipeline.counters.as_dict(),
+            **self.pipeline.counts(),
             **(self.bridge.counters() if self.bridge else {}),
             **self.dropped,
             "clock_jumps": self.clock_jumps,

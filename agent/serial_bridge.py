@@ -20,6 +20,7 @@ from agent.bridge_protocol import Frame, FrameReader, LinkTracker, parse_reading
 from agent.config_schema import SensorConfig, SerialBridgeConfig
 from agent.decode.bridge import BridgeDecoder
 from agent.decode.errors import DecodeError, UnknownTopic
+from agent.drops import Drops
 from agent.mqtt_link import Backoff
 from models.events import SensorEvent
 
@@ -48,7 +49,7 @@ class SerialBridge:
         self.trusted = trusted
         self.reader = FrameReader()
         self.link = LinkTracker()
-        self.dropped: dict[str, int] = {"unknown_sensor": 0, "bad_reading": 0}
+        self.dropped = Drops(log, "dropped bridge reading", "unknown_sensor", "bad_reading")
         self.connected = asyncio.Event()
         self.opened = 0
         self.started_mono = monotonic()
@@ -97,18 +98,13 @@ class SerialBridge:
         try:
             events = self.decoder.decode(parse_reading(frame), at, self.trusted(at))
         except UnknownTopic as exc:
-            self._drop("unknown_sensor", str(exc))
+            self.dropped.count("unknown_sensor", str(exc))
             return
         except (ValueError, DecodeError) as exc:
-            self._drop("bad_reading", str(exc))
+            self.dropped.count("bad_reading", str(exc))
             return
         for e in events:
             self.on_event(e)
-
-    def _drop(self, why: str, detail: str) -> None:
-        n = self.dropped[why] = self.dropped[why] + 1
-        if n <= 5 or n % 100 == 0:
-            log.warning("dropped bridge reading (%s, %d so far): %s", why, n, detail)
 
     async def run(self) -> None:
         backoff = Backoff(longest=30.0)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from models.events import SensorEvent
 from models.finding import Finding
@@ -26,6 +26,12 @@ from models.night_exit import NightExitDetector, NightExitSettings
 from models.routine import HouseholdRoutine, RoutineSettings
 
 STATE_VERSION = 1
+
+
+class Detector(Protocol):
+    type: str
+
+    def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,17 +48,15 @@ class Monitor:
         self.household = household
         self.settings = settings or MonitorSettings()
         self.routine = HouseholdRoutine(household, self.settings.routine)
-        self.inactivity = (
-            InactivityDetector(self.settings.inactivity) if self.settings.inactivity else None
-        )
+        st = self.settings
+        self.inactivity = InactivityDetector(st.inactivity) if st.inactivity else None
         self.missed_morning = (
-            MissedMorningDetector(self.settings.missed_morning)
-            if self.settings.missed_morning
-            else None
+            MissedMorningDetector(st.missed_morning) if st.missed_morning else None
         )
-        self.night_exit = (
-            NightExitDetector(self.settings.night_exit) if self.settings.night_exit else None
-        )
+        self.night_exit = NightExitDetector(st.night_exit) if st.night_exit else None
+        self.detectors: list[Detector] = [
+            d for d in (self.inactivity, self.missed_morning, self.night_exit) if d is not None
+        ]
 
     @property
     def learned(self) -> bool:
@@ -68,21 +72,8 @@ class Monitor:
     def tick(self, now: datetime) -> list[Finding]:
         """What is unusual at ``now``, given everything observed so far."""
         self.routine.advance(now)
-        found: list[Finding] = []
         learned = self.learned
-        if self.inactivity is not None:
-            f = self.inactivity.check(self.routine, now, learned)
-            if f is not None:
-                found.append(f)
-        if self.missed_morning is not None:
-            f = self.missed_morning.check(self.routine, now, learned)
-            if f is not None:
-                found.append(f)
-        if self.night_exit is not None:
-            f = self.night_exit.check(self.routine, now, learned)
-            if f is not None:
-                found.append(f)
-        return found
+        return [f for d in self.detectors if (f := d.check(self.routine, now, learned)) is not None]
 
     def to_state(self) -> dict[str, Any]:
         return {
