@@ -69,6 +69,7 @@ class Pipeline:
         r = self.monitor.routine
         if r.last_activity_at is not None:
             r.last_activity_at += jump
+        self.monitor.health.shift(jump)
 
     def recipients_for(self, alert: Alert) -> list[str]:
         return [r.name for r in self.cfg.alerts.recipients if alert.severity in r.severities]

@@ -8,7 +8,15 @@ from typing import Literal
 
 Severity = Literal["urgent", "warning", "info", "technical"]
 # Every alert type Hearth raises: carers' (the detectors') and technicians' (sensor health).
-ALERT_TYPES = ("inactivity", "missed_morning", "night_exit", "sensor_silent")
+ALERT_TYPES = (
+    "inactivity",
+    "missed_morning",
+    "night_exit",
+    "monitoring_gap",
+    "sensor_silent",
+    "sensor_offline",
+    "battery_low",
+)
 JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
 

@@ -57,5 +57,11 @@ class Household:
     def outside_doors(self) -> frozenset[str]:
         return frozenset(s.id for s in self.sensors if s.role in OUTSIDE_DOOR_ROLES)
 
+    def presence_sensors(self) -> frozenset[str]:
+        """The sensors that show someone moving about indoors: the motion sensors, or, in a
+        home without any, every sensor but the outside doors."""
+        motion = frozenset(s.id for s in self.sensors if s.kind == "motion")
+        return motion or frozenset(s.id for s in self.sensors) - self.outside_doors()
+
     def with_roles(self, roles: frozenset[str]) -> frozenset[str]:
         return frozenset(s.id for s in self.sensors if s.role in roles)

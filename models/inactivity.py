@@ -27,6 +27,9 @@ class InactivityDetector:
         self.settings = settings or InactivitySettings()
         self._cache: tuple[datetime, int, float] | None = None
 
+    def needs(self, routine: HouseholdRoutine) -> frozenset[str]:
+        return routine.household.presence_sensors()
+
     def limit_s(self, routine: HouseholdRoutine, since: datetime) -> float:
         """Seconds of quiet after ``since`` that the routine makes unusual enough to alert on."""
         key = (since, routine.days_learned)

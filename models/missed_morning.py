@@ -30,6 +30,9 @@ class MissedMorningDetector:
     def __init__(self, settings: MissedMorningSettings | None = None) -> None:
         self.settings = settings or MissedMorningSettings()
 
+    def needs(self, routine: HouseholdRoutine) -> frozenset[str]:
+        return routine.morning_sensors
+
     def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
         if not learned or not routine.morning_sensors or routine.todays_first_use is not None:
             return None

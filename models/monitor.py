@@ -18,18 +18,23 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from models.events import SensorEvent
-from models.finding import Finding
+from models.finding import Finding, JsonValue
 from models.household import Household
 from models.inactivity import InactivityDetector, InactivitySettings
 from models.missed_morning import MissedMorningDetector, MissedMorningSettings
 from models.night_exit import NightExitDetector, NightExitSettings
 from models.routine import HouseholdRoutine, RoutineSettings
+from models.sensor_health import SensorHealth, SensorHealthSettings, SensorProblem
 
 STATE_VERSION = 1
 
 
 class Detector(Protocol):
     type: str
+
+    def needs(self, routine: HouseholdRoutine) -> frozenset[str]:
+        """The sensors whose silence this detector cannot tell from the resident's."""
+        ...
 
     def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None: ...
 
@@ -41,6 +46,7 @@ class MonitorSettings:
     inactivity: InactivitySettings | None = field(default_factory=InactivitySettings)
     missed_morning: MissedMorningSettings | None = field(default_factory=MissedMorningSettings)
     night_exit: NightExitSettings | None = field(default_factory=NightExitSettings)
+    health: SensorHealthSettings = field(default_factory=SensorHealthSettings)
 
 
 class Monitor:
@@ -48,6 +54,7 @@ class Monitor:
         self.household = household
         self.settings = settings or MonitorSettings()
         self.routine = HouseholdRoutine(household, self.settings.routine)
+        self.health = SensorHealth(household, self.settings.health)
         st = self.settings
         self.inactivity = InactivityDetector(st.inactivity) if st.inactivity else None
         self.missed_morning = (
@@ -67,19 +74,70 @@ class Monitor:
 
         Findings come from :meth:`tick`, which the runtime calls every few seconds.
         """
+        self.health.heard(event)
         return self.routine.observe(event)
 
     def tick(self, now: datetime) -> list[Finding]:
-        """What is unusual at ``now``, given everything observed so far."""
+        """What is unusual at ``now``, given everything observed so far.
+
+        A detector that needs a sensor which is offline or unusually silent abstains, and one
+        ``monitoring_gap`` finding says which alerts are paused and why.
+        """
         self.routine.advance(now)
         learned = self.learned
-        return [f for d in self.detectors if (f := d.check(self.routine, now, learned)) is not None]
+        problems = self.health.problems(now, self.routine.last_activity_at)
+        findings = self.health.findings(now, problems) if problems or self._any_battery_low else []
+        broken = {p.sensor: p for p in problems}
+        paused: dict[str, list[str]] = {}
+        for d in self.detectors:
+            missing = d.needs(self.routine) & broken.keys()
+            if missing:
+                paused[d.type] = sorted(missing)
+            elif (f := d.check(self.routine, now, learned)) is not None:
+                findings.append(f)
+        if paused:
+            findings.append(self._monitoring_gap(now, paused, broken))
+        return findings
+
+    @property
+    def _any_battery_low(self) -> bool:
+        return any(r.battery_low_since is not None for r in self.health.records.values())
+
+    def _monitoring_gap(
+        self, now: datetime, paused: dict[str, list[str]], broken: dict[str, SensorProblem]
+    ) -> Finding:
+        sensors = sorted({s for missing in paused.values() for s in missing})
+        since = min(broken[s].since for s in sensors)
+        what = " and ".join(sorted({f"{broken[s].kind} {self._sensor_text(s)}" for s in sensors}))
+        alerts = ", ".join(t.replace("_", " ") for t in paused)
+        return Finding(
+            type="monitoring_gap",
+            severity="warning",
+            started_at=since,
+            detected_at=now,
+            summary=(
+                f"Alerts paused ({alerts}): the {what} cannot be relied on."
+                " Until it is working again, stillness there cannot be told from a broken"
+                " sensor, so these alerts are not raised."
+            ),
+            episode=f"monitoring_gap:{','.join(sensors)}:{since.isoformat()}",
+            evidence={
+                "paused": list[JsonValue](sorted(paused)),
+                "sensors": {s: broken[s].kind for s in sensors},
+                "since": since.isoformat(),
+            },
+        )
+
+    def _sensor_text(self, sensor: str) -> str:
+        info = self.household.sensor(sensor)
+        return f"{info.room} sensor ({sensor})" if info else sensor
 
     def to_state(self) -> dict[str, Any]:
         return {
             "version": STATE_VERSION,
             "household": self.household.id,
             "routine": self.routine.to_state(),
+            "health": self.health.to_state(),
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -90,3 +148,4 @@ class Monitor:
                 f"model state is for household {state.get('household')!r}, not {self.household.id!r}"
             )
         self.routine.load_state(state["routine"])
+        self.health.load_state(state.get("health", {}))

@@ -29,6 +29,9 @@ class NightExitDetector:
     def __init__(self, settings: NightExitSettings | None = None) -> None:
         self.settings = settings or NightExitSettings()
 
+    def needs(self, routine: HouseholdRoutine) -> frozenset[str]:
+        return routine.outside_doors | routine.household.presence_sensors()
+
     def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
         door_at = routine.last_activity_at
         if not learned or door_at is None or not routine.maybe_out:

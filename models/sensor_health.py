@@ -1,0 +1,294 @@
+"""Each sensor's health: heard from as often as it usually is, online, its battery not low.
+
+A sensor that stops talking looks, from inside the models, exactly like a person who stopped
+moving. So each sensor's own usual silence is learned: for each local day, the longest it went
+unheard (any reading counts: a motion, a battery report, a link-quality report). A silence
+longer than ``margin`` times the 95th percentile of those daily longest silences, over the last
+``window_days``, is unusual for that sensor. Zigbee sensors that report every hour learn an
+hour or two; a back door used twice a week learns days.
+
+The detectors that depend on an unhealthy sensor abstain (see ``models.monitor``): a flat
+battery must never look like an inactive person.
+
+>>> from datetime import datetime, timedelta, timezone
+>>> from zoneinfo import ZoneInfo
+>>> from models.household import Household, SensorInfo
+>>> h = Household("h1", ZoneInfo("UTC"), (SensorInfo("hall", "motion", "hall", "hallway"),))
+>>> health = SensorHealth(h)
+>>> t = datetime(2024, 1, 1, tzinfo=timezone.utc)
+>>> for i in range(20 * 24):  # twenty days of hourly reports
+...     health.heard(SensorEvent(t + timedelta(hours=i), "hall", "link_quality", 80.0))
+>>> health.usual_silence_s("hall") / 3600
+2.0
+>>> [p.kind for p in health.problems(t + timedelta(days=20, hours=3), None)]
+['silent']
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from models.events import ACTIVITY_READINGS, SensorEvent
+from models.finding import Finding, JsonValue
+from models.household import Household
+from models.local_time import clock_text, duration_text, local_date, minutes_since_midnight
+
+ProblemKind = Literal["offline", "silent"]
+
+
+@dataclass(frozen=True, slots=True)
+class SensorHealthSettings:
+    # How far past its usual longest daily silence a sensor may go before it is called silent.
+    margin: float = 2.0
+    # Never call a sensor silent sooner than this: radio reports are not that punctual.
+    shortest_silence: timedelta = timedelta(hours=1)
+    # Days with a reading before a sensor's usual silence is trusted: with fewer, the longest
+    # silence yet seen says too little of the longest to come.
+    learn_days: int = 14
+    window_days: int = 60
+    battery_low_percent: float = 15.0
+    # Zigbee2MQTT flips availability on a missed ping; a short blip is not an outage.
+    offline_grace: timedelta = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class SensorProblem:
+    sensor: str
+    kind: ProblemKind
+    since: datetime
+
+
+@dataclass
+class _Record:
+    last_heard: datetime | None = None
+    longest_by_day: dict[date, float] = field(default_factory=dict)
+    offline_since: datetime | None = None
+    battery: float | None = None
+    battery_low_since: datetime | None = None
+    # Sends readings of its own (battery, link quality, power), not only when someone acts.
+    reports: bool = False
+
+
+class SensorHealth:
+    def __init__(self, household: Household, settings: SensorHealthSettings | None = None) -> None:
+        self.household = household
+        self.settings = settings or SensorHealthSettings()
+        self.records: dict[str, _Record] = {s.id: _Record() for s in household.sensors}
+        # Each sensor's usual silence, worked out again only when its daily longest change:
+        # problems() is asked every minute.
+        self._usual: dict[str, float | None] = {}
+
+    def heard(self, event: SensorEvent) -> None:
+        """Note any reading from a known sensor with a trusted clock; others are ignored."""
+        rec = self.records.get(event.sensor)
+        if rec is None or not event.clock_trusted:
+            return
+        st = self.settings
+        if rec.last_heard is not None and event.at > rec.last_heard:
+            gap = (event.at - rec.last_heard).total_seconds()
+            day = local_date(event.at, self.household.tz)
+            if gap > rec.longest_by_day.get(day, 0.0):
+                rec.longest_by_day[day] = gap
+                self._usual.pop(event.sensor, None)
+            oldest = day - timedelta(days=st.window_days)
+            for d in [d for d in rec.longest_by_day if d <= oldest]:
+                del rec.longest_by_day[d]
+                self._usual.pop(event.sensor, None)
+        if rec.last_heard is None or event.at > rec.last_heard:
+            rec.last_heard = event.at
+        if event.reading not in ACTIVITY_READINGS:
+            rec.reports = True
+        if event.reading == "availability" and event.value < 0.5:
+            rec.offline_since = rec.offline_since or event.at
+        else:
+            # Any other reading means it is talking again, whatever availability said last.
+            rec.offline_since = None
+        if event.reading == "battery":
+            rec.battery = event.value
+            if event.value <= st.battery_low_percent:
+                rec.battery_low_since = rec.battery_low_since or event.at
+            elif event.value > st.battery_low_percent + 5:
+                # A new battery, not a reading that wobbled over the line and back.
+                rec.battery_low_since = None
+        elif event.reading == "battery_low":
+            if event.value > 0.5:
+                rec.battery_low_since = rec.battery_low_since or event.at
+            elif rec.battery is None or rec.battery > st.battery_low_percent:
+                rec.battery_low_since = None
+
+    def shift(self, jump: timedelta) -> None:
+        """The wall clock jumped by ``jump``: silences are carried across, not lost or gained."""
+        for rec in self.records.values():
+            if rec.last_heard is not None:
+                rec.last_heard += jump
+
+    def usual_silence_s(self, sensor: str) -> float | None:
+        """Seconds unheard that are unusual for this sensor, or None while still learning it."""
+        if sensor in self._usual:
+            return self._usual[sensor]
+        longest = sorted(self.records[sensor].longest_by_day.values())
+        usual = None
+        if len(longest) >= self.settings.learn_days:
+            q95 = longest[max(0, math.ceil(0.95 * len(longest)) - 1)]
+            usual = max(self.settings.margin * q95, self.settings.shortest_silence.total_seconds())
+        self._usual[sensor] = usual
+        return usual
+
+    def problems(self, now: datetime, last_activity: datetime | None) -> list[SensorProblem]:
+        """Sensors that cannot be relied on at ``now``: offline past the grace, or unusually silent.
+
+        A sensor that speaks only when someone acts (a PIR that reports nothing else) is silent
+        for the same reason when the person is still: that is the inactivity detector's case,
+        not a broken sensor. So such a sensor is called silent only when the household went on
+        being active elsewhere for its usual silence after it was last heard
+        (``last_activity`` is the household's latest sign of life).
+        """
+        out = []
+        for sensor, rec in self.records.items():
+            if (
+                rec.offline_since is not None
+                and now - rec.offline_since >= self.settings.offline_grace
+            ):
+                out.append(SensorProblem(sensor, "offline", rec.offline_since))
+                continue
+            usual = self.usual_silence_s(sensor)
+            if rec.last_heard is None or usual is None:
+                continue
+            if (now - rec.last_heard).total_seconds() < usual:
+                continue
+            if rec.reports or (
+                last_activity is not None
+                and (last_activity - rec.last_heard).total_seconds() >= usual
+            ):
+                out.append(SensorProblem(sensor, "silent", rec.last_heard))
+        return out
+
+    def findings(self, now: datetime, problems: list[SensorProblem]) -> list[Finding]:
+        """Technical alerts for the technician: silent or offline sensors, low batteries.
+
+        When every sensor has gone quiet at once, the hub (or its radio) has lost them all,
+        and one alert says so instead of one per sensor.
+        """
+        out: list[Finding] = []
+        if len(problems) == len(self.records) > 1:
+            since = min(p.since for p in problems)
+            out.append(
+                Finding(
+                    type="sensor_silent",
+                    severity="technical",
+                    started_at=since,
+                    detected_at=now,
+                    summary=(
+                        f"No sensor has been heard from since {self._when(since)}"
+                        f" ({duration_text((now - since).total_seconds())}). The hub may have lost"
+                        " its radio or the sensors' network."
+                    ),
+                    episode=f"sensor_silent:all:{since.isoformat()}",
+                    evidence={"sensors": list[JsonValue](sorted(p.sensor for p in problems))},
+                )
+            )
+        else:
+            for p in problems:
+                out.append(self._problem_finding(p, now))
+        for sensor, rec in self.records.items():
+            if rec.battery_low_since is not None:
+                name = self._name(sensor)
+                level = "" if rec.battery is None else f" ({rec.battery:.0f}%)"
+                out.append(
+                    Finding(
+                        type="battery_low",
+                        severity="technical",
+                        started_at=rec.battery_low_since,
+                        detected_at=now,
+                        summary=f"The {name} reports a low battery{level}. Replace it soon.",
+                        episode=f"battery_low:{sensor}:{rec.battery_low_since.isoformat()}",
+                        evidence={"sensor": sensor, "battery_percent": rec.battery},
+                    )
+                )
+        return out
+
+    def _problem_finding(self, p: SensorProblem, now: datetime) -> Finding:
+        name = self._name(p.sensor)
+        quiet = duration_text((now - p.since).total_seconds())
+        if p.kind == "offline":
+            return Finding(
+                type="sensor_offline",
+                severity="technical",
+                started_at=p.since,
+                detected_at=now,
+                summary=f"The {name} has been offline since {self._when(p.since)} ({quiet}).",
+                episode=f"sensor_offline:{p.sensor}:{p.since.isoformat()}",
+                evidence={"sensor": p.sensor, "offline_since": p.since.isoformat()},
+            )
+        usual = self.usual_silence_s(p.sensor) or 0.0
+        days = len(self.records[p.sensor].longest_by_day)
+        return Finding(
+            type="sensor_silent",
+            severity="technical",
+            started_at=p.since,
+            detected_at=now,
+            summary=(
+                f"The {name} has not been heard from since {self._when(p.since)} ({quiet})."
+                f" Over the last {days} days it was never silent much past"
+                f" {duration_text(usual / self.settings.margin)}. Check its battery and range."
+            ),
+            episode=f"sensor_silent:{p.sensor}:{p.since.isoformat()}",
+            evidence={
+                "sensor": p.sensor,
+                "last_heard": p.since.isoformat(),
+                "silent_minutes": round((now - p.since).total_seconds() / 60, 1),
+                "alert_after_minutes": round(usual / 60, 1),
+            },
+        )
+
+    def _name(self, sensor: str) -> str:
+        info = self.household.sensor(sensor)
+        if info is None:
+            return f"sensor {sensor}"
+        what = {"motion": "motion sensor", "contact": "door sensor", "power": "power plug"}[
+            info.kind
+        ]
+        return f"{info.room} {what} ({sensor})"
+
+    def _when(self, at: datetime) -> str:
+        tz = self.household.tz
+        return f"{local_date(at, tz).isoformat()} {clock_text(minutes_since_midnight(at, tz))}"
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            sensor: {
+                "last_heard": rec.last_heard.isoformat() if rec.last_heard else None,
+                "longest_by_day": {
+                    d.isoformat(): round(s, 1) for d, s in rec.longest_by_day.items()
+                },
+                "offline_since": rec.offline_since.isoformat() if rec.offline_since else None,
+                "battery": rec.battery,
+                "battery_low_since": rec.battery_low_since.isoformat()
+                if rec.battery_low_since
+                else None,
+                "reports": rec.reports,
+            }
+            for sensor, rec in self.records.items()
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        def at(v: str | None) -> datetime | None:
+            return datetime.fromisoformat(v) if v else None
+
+        for sensor, s in state.items():
+            if sensor not in self.records:
+                continue  # a sensor since removed from the configuration
+            self.records[sensor] = _Record(
+                last_heard=at(s["last_heard"]),
+                longest_by_day={
+                    date.fromisoformat(d): float(v) for d, v in s["longest_by_day"].items()
+                },
+                offline_since=at(s["offline_since"]),
+                battery=None if s["battery"] is None else float(s["battery"]),
+                battery_low_since=at(s["battery_low_since"]),
+                reports=bool(s["reports"]),
+            )
+        self._usual.clear()

@@ -1,0 +1,192 @@
+"""Sensor health: learned silences, offline sensors, low batteries, and detectors that abstain."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agent.config import household_of
+from models.events import READINGS, SensorEvent
+from models.finding import Finding
+from models.household import Household, SensorInfo
+from models.monitor import Monitor
+from models.sensor_health import SensorHealth
+from tests.test_models import DEMO, learned_monitor
+
+UTC_HOME = Household(
+    "h",
+    household_of(DEMO).tz,
+    (
+        SensorInfo("lounge", "motion", "lounge", "lounge"),
+        SensorInfo("kitchen", "motion", "kitchen", "kitchen"),
+    ),
+)
+T0 = datetime(2025, 1, 6, tzinfo=UTC)
+
+
+def hourly_reports(health: SensorHealth, sensor: str, days: int) -> datetime:
+    t = T0
+    for _ in range(days * 24):
+        health.heard(SensorEvent(t, sensor, "link_quality", 100.0))
+        t += timedelta(hours=1)
+    return t - timedelta(hours=1)
+
+
+def test_a_reporting_sensor_is_silent_past_twice_its_usual_longest_silence() -> None:
+    health = SensorHealth(UTC_HOME)
+    last = hourly_reports(health, "lounge", 20)
+    assert health.usual_silence_s("lounge") == 2 * 3600
+    assert health.problems(last + timedelta(minutes=119), None) == []
+    (p,) = health.problems(last + timedelta(hours=2), None)
+    assert (p.sensor, p.kind, p.since) == ("lounge", "silent", last)
+    (f,) = health.findings(last + timedelta(hours=3), [p])
+    assert f.type == "sensor_silent" and f.severity == "technical"
+    assert "lounge motion sensor (lounge) has not been heard from since" in f.summary
+    assert "never silent much past 1 h" in f.summary
+
+
+def test_nothing_is_called_silent_while_still_learning() -> None:
+    health = SensorHealth(UTC_HOME)
+    last = hourly_reports(health, "lounge", 10)
+    assert health.usual_silence_s("lounge") is None
+    assert health.problems(last + timedelta(days=3), None) == []
+
+
+def test_a_sensor_that_only_fires_is_not_broken_when_the_whole_house_is_still() -> None:
+    health = SensorHealth(UTC_HOME)
+    t = T0
+    for _ in range(20 * 24):  # both rooms fire every hour for 20 days
+        health.heard(SensorEvent(t, "lounge", "motion", 1.0))
+        health.heard(SensorEvent(t, "kitchen", "motion", 1.0))
+        t += timedelta(hours=1)
+    last = t - timedelta(hours=1)
+    # Everything still for five hours: the person's stillness, not a broken sensor.
+    assert health.problems(last + timedelta(hours=5), last) == []
+    # The kitchen keeps firing while the lounge stays quiet: the lounge sensor is suspect.
+    for i in range(1, 6):
+        health.heard(SensorEvent(last + timedelta(hours=i), "kitchen", "motion", 1.0))
+    problems = health.problems(last + timedelta(hours=5), last + timedelta(hours=5))
+    assert [(p.sensor, p.kind) for p in problems] == [("lounge", "silent")]
+
+
+def test_offline_after_the_grace_then_back_online() -> None:
+    health = SensorHealth(UTC_HOME)
+    health.heard(SensorEvent(T0, "lounge", "availability", 0.0))
+    assert health.problems(T0 + timedelta(minutes=9), None) == []
+    (p,) = health.problems(T0 + timedelta(minutes=10), None)
+    assert p.kind == "offline"
+    (f,) = health.findings(T0 + timedelta(minutes=10), [p])
+    assert f.type == "sensor_offline" and "offline since" in f.summary
+    health.heard(SensorEvent(T0 + timedelta(minutes=30), "lounge", "motion", 1.0))
+    assert health.problems(T0 + timedelta(minutes=31), None) == []
+
+
+def test_low_battery_is_one_episode_until_the_battery_is_replaced() -> None:
+    health = SensorHealth(UTC_HOME)
+    health.heard(SensorEvent(T0, "kitchen", "battery", 40.0))
+    assert health.findings(T0, []) == []
+    health.heard(SensorEvent(T0 + timedelta(days=1), "kitchen", "battery", 14.0))
+    health.heard(SensorEvent(T0 + timedelta(days=2), "kitchen", "battery", 16.0))  # a wobble
+    (f,) = health.findings(T0 + timedelta(days=2), [])
+    assert f.type == "battery_low" and "(16%)" in f.summary
+    assert f.episode.endswith((T0 + timedelta(days=1)).isoformat())
+    health.heard(SensorEvent(T0 + timedelta(days=3), "kitchen", "battery", 100.0))
+    assert health.findings(T0 + timedelta(days=3), []) == []
+    health.heard(SensorEvent(T0 + timedelta(days=4), "kitchen", "battery_low", 1.0))
+    (g,) = health.findings(T0 + timedelta(days=4), [])
+    assert g.episode != f.episode
+
+
+def test_every_sensor_silent_at_once_is_one_alert_about_the_hub() -> None:
+    health = SensorHealth(UTC_HOME)
+    hourly_reports(health, "lounge", 20)
+    last = hourly_reports(health, "kitchen", 20)
+    problems = health.problems(last + timedelta(hours=6), None)
+    assert len(problems) == 2
+    (f,) = health.findings(last + timedelta(hours=6), problems)
+    assert f.episode.startswith("sensor_silent:all:")
+    assert "No sensor has been heard from" in f.summary
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 40 * 24 * 60),
+            st.sampled_from(["lounge", "kitchen", "garage"]),
+            st.sampled_from(READINGS),
+            st.floats(-10, 200),
+        ),
+        max_size=200,
+    )
+)
+@settings(max_examples=80, deadline=None)
+def test_any_readings_in_any_order_never_raise_and_the_state_round_trips(
+    readings: list[tuple[int, str, str, float]],
+) -> None:
+    health = SensorHealth(UTC_HOME)
+    for minute, sensor, reading, value in readings:
+        health.heard(SensorEvent(T0 + timedelta(minutes=minute), sensor, reading, value))  # type: ignore[arg-type]
+    now = T0 + timedelta(days=41)
+    problems = health.problems(now, None)
+    assert {p.sensor for p in problems} <= {"lounge", "kitchen"}
+    findings = health.findings(now, problems)
+    again = SensorHealth(UTC_HOME)
+    again.load_state(json.loads(json.dumps(health.to_state())))
+    assert again.problems(now, None) == problems
+    assert again.findings(now, problems) == findings
+
+
+# --- a flat battery never looks like an inactive person --------------------------------------
+
+
+def still_afternoon(m: Monitor, day: datetime, before: list[SensorEvent]) -> list[Finding]:
+    for e in before:
+        m.observe(e)
+    found: list[Finding] = []
+    t = day.replace(hour=13, minute=1)
+    while t < day.replace(hour=21):
+        found += m.tick(t)
+        t += timedelta(minutes=1)
+    return found
+
+
+def test_a_sensor_offline_pauses_inactivity_with_a_monitoring_gap_instead() -> None:
+    m, events = learned_monitor()
+    d = events[-1].at.date() + timedelta(days=1)
+    day = datetime(d.year, d.month, d.day, tzinfo=UTC)
+    found = still_afternoon(
+        m,
+        day,
+        [
+            SensorEvent(day.replace(hour=13), "lounge_motion", "motion", 1.0),
+            SensorEvent(day.replace(hour=13, minute=1), "lounge_motion", "availability", 0.0),
+        ],
+    )
+    kinds = [f.type for f in found]
+    assert "inactivity" not in kinds
+    gap = next(f for f in found if f.type == "monitoring_gap")
+    assert gap.severity == "warning"
+    assert gap.evidence["sensors"] == {"lounge_motion": "offline"}
+    assert "inactivity" in gap.evidence["paused"]  # type: ignore[operator]
+    assert gap.detected_at == day.replace(hour=13, minute=11)
+    assert "sensor_offline" in kinds
+
+
+def test_inactivity_is_raised_again_once_the_sensor_is_back() -> None:
+    m, events = learned_monitor()
+    d = events[-1].at.date() + timedelta(days=1)
+    day = datetime(d.year, d.month, d.day, tzinfo=UTC)
+    found = still_afternoon(
+        m,
+        day,
+        [
+            SensorEvent(day.replace(hour=12), "lounge_motion", "availability", 0.0),
+            SensorEvent(day.replace(hour=12, minute=30), "lounge_motion", "availability", 1.0),
+            SensorEvent(day.replace(hour=13), "lounge_motion", "motion", 1.0),
+        ],
+    )
+    assert "inactivity" in [f.type for f in found]
+    assert not [f for f in found if f.type == "monitoring_gap"]
