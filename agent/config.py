@@ -34,6 +34,7 @@ from models.missed_morning import MissedMorningSettings
 from models.monitor import MonitorSettings
 from models.night_exit import NightExitSettings
 from models.routine import RoutineSettings
+from models.sensor_health import SensorHealthSettings
 
 Path_ = tuple[str | int, ...]
 
@@ -316,6 +317,7 @@ def household_of(cfg: HearthConfig) -> Household:
 
 def monitor_settings_of(cfg: HearthConfig) -> MonitorSettings:
     ina, mm = cfg.detectors.inactivity, cfg.detectors.missed_morning
+    sh = cfg.detectors.sensor_health
     half_life = cfg.learning.half_life / timedelta(days=1)
     return MonitorSettings(
         learning_days=cfg.learning.days,
@@ -334,6 +336,13 @@ def monitor_settings_of(cfg: HearthConfig) -> MonitorSettings:
             MissedMorningSettings(mm.spread_factor, mm.margin / timedelta(minutes=1))
             if mm.enabled
             else None
+        ),
+        health=SensorHealthSettings(
+            margin=sh.margin,
+            shortest_silence=sh.shortest_silence,
+            learn_days=sh.learn_days,
+            battery_low_percent=sh.battery_low_percent,
+            offline_grace=sh.offline_grace,
         ),
     )
 

@@ -227,12 +227,46 @@ class NightExitConfig(Strict):
     )
 
 
+class SensorHealthConfig(Strict):
+    margin: float = Field(
+        2.0,
+        gt=1,
+        title="Silence margin",
+        description="A sensor is silent after this many times its usual longest daily silence.",
+    )
+    shortest_silence: Duration = Field(
+        timedelta(hours=1),
+        title="Shortest silence",
+        description="Never call a sensor silent sooner than this.",
+    )
+    learn_days: int = Field(
+        14,
+        ge=3,
+        title="Learning days",
+        description="Days with a reading before a sensor's usual silence is trusted.",
+    )
+    battery_low_percent: float = Field(
+        15.0, ge=0, le=100, title="Low battery", description="Battery percent that is low."
+    )
+    offline_grace: Duration = Field(
+        timedelta(minutes=10),
+        title="Offline grace",
+        description="How long a sensor may be marked offline before it counts as down.",
+    )
+
+
 class DetectorsConfig(Strict):
     inactivity: InactivityConfig = Field(default_factory=InactivityConfig, title="Inactivity")
     missed_morning: MissedMorningConfig = Field(
         default_factory=MissedMorningConfig, title="Missed morning"
     )
     night_exit: NightExitConfig = Field(default_factory=NightExitConfig, title="Night exit")
+    sensor_health: SensorHealthConfig = Field(
+        default_factory=SensorHealthConfig,
+        title="Sensor health",
+        description="When a sensor counts as silent, offline or low on battery; the detectors"
+        " that need it pause meanwhile.",
+    )
 
 
 class AlertsConfig(Strict):

@@ -87,6 +87,7 @@ class Agent:
                 lambda at: at >= CLOCK_TRUSTED_FROM,
             )
         self.started_at = self.clock.now()
+        self._bridge_down = False
         self.connected_local = asyncio.Event()
         self.connected_upstream = asyncio.Event()
 
@@ -206,8 +207,21 @@ class Agent:
             if now < CLOCK_TRUSTED_FROM:
                 continue
             silent = self.bridge_silence(now)
+            self.bridge_sensors_down(silent)
             for alert in self.pipeline.tick(now, [silent] if silent else []):
                 await self.raise_alert(alert)
+
+    def bridge_sensors_down(self, silent: Finding | None) -> None:
+        """While the bridge is silent its sensors are offline: the detectors needing them abstain."""
+        if self.bridge is None:
+            return
+        health = self.pipeline.monitor.health
+        if silent is not None:
+            health.source_down(self.bridge.decoder.sensor_ids, silent.started_at)
+            self._bridge_down = True
+        elif self._bridge_down:
+            health.source_up(self.bridge.decoder.sensor_ids)
+            self._bridge_down = False
 
     def bridge_silence(self, now: datetime) -> Finding | None:
         """A technical finding when the serial bridge has not been heard for its heartbeat timeout."""

@@ -70,6 +70,8 @@ class _Record:
     battery_low_since: datetime | None = None
     # Sends readings of its own (battery, link quality, power), not only when someone acts.
     reports: bool = False
+    # Offline because the link it comes through is down, which is reported as the link's alert.
+    link_down: bool = False
 
 
 class SensorHealth:
@@ -106,6 +108,7 @@ class SensorHealth:
         else:
             # Any other reading means it is talking again, whatever availability said last.
             rec.offline_since = None
+            rec.link_down = False
         if event.reading == "battery":
             rec.battery = event.value
             if event.value <= st.battery_low_percent:
@@ -118,6 +121,22 @@ class SensorHealth:
                 rec.battery_low_since = rec.battery_low_since or event.at
             elif rec.battery is None or rec.battery > st.battery_low_percent:
                 rec.battery_low_since = None
+
+    def source_down(self, sensors: list[str], since: datetime) -> None:
+        """Everything these sensors say comes through one link (a serial bridge) that has gone
+        quiet: they are offline from ``since``, whatever they said last."""
+        for sensor in sensors:
+            rec = self.records.get(sensor)
+            if rec is not None and rec.offline_since is None:
+                rec.offline_since = since
+                rec.link_down = True
+
+    def source_up(self, sensors: list[str]) -> None:
+        for sensor in sensors:
+            rec = self.records.get(sensor)
+            if rec is not None and rec.link_down:
+                rec.offline_since = None
+                rec.link_down = False
 
     def shift(self, jump: timedelta) -> None:
         """The wall clock jumped by ``jump``: silences are carried across, not lost or gained."""
@@ -173,6 +192,7 @@ class SensorHealth:
         and one alert says so instead of one per sensor.
         """
         out: list[Finding] = []
+        problems = [p for p in problems if not self.records[p.sensor].link_down]
         if len(problems) == len(self.records) > 1:
             since = min(p.since for p in problems)
             out.append(
@@ -270,6 +290,7 @@ class SensorHealth:
                 if rec.battery_low_since
                 else None,
                 "reports": rec.reports,
+                "link_down": rec.link_down,
             }
             for sensor, rec in self.records.items()
         }
@@ -290,5 +311,6 @@ class SensorHealth:
                 battery=None if s["battery"] is None else float(s["battery"]),
                 battery_low_since=at(s["battery_low_since"]),
                 reports=bool(s["reports"]),
+                link_down=bool(s.get("link_down", False)),
             )
         self._usual.clear()

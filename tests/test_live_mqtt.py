@@ -314,6 +314,52 @@ def test_home_broker_restart_is_survived(
     asyncio.run(with_agent(cfg, clock, body))
 
 
+def test_an_offline_sensor_pauses_inactivity_and_says_so(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    """A flat battery must never look like an inactive person: Zigbee2MQTT marks the lounge
+    sensor offline, the resident sits there all afternoon, and the care team hears that the
+    inactivity alerts are paused, not that she has stopped moving."""
+    cfg = live_config(broker, upstream_broker, tmp_path / "home.sqlite")
+    clock = ManualClock(local(7, 30))
+    received = Upstream()
+
+    async def body(agent: Agent) -> None:
+        await ordinary_morning_then_still(broker, agent, clock)
+        await publish(
+            broker,
+            agent,
+            clock,
+            local(13, 5),
+            "zigbee2mqtt/lounge_motion/availability",
+            {"state": "offline"},
+        )
+        while clock.wall < local(21, 0):
+            clock.advance(timedelta(minutes=10))
+            await asyncio.sleep(0.05)
+        await until(lambda: len(received.on("hearth/live-home/alerts/")) == 2, "two alerts")
+
+    async def scenario() -> None:
+        await prelearn(cfg)
+        ready = asyncio.Event()
+        listener = asyncio.create_task(listen(upstream_broker, received, ready))
+        await until(ready.is_set, "care team listening")
+        await with_agent(cfg, clock, body)
+        await asyncio.sleep(0.3)
+        listener.cancel()
+
+    asyncio.run(scenario())
+    types = [a["type"] for a in received.on("hearth/live-home/alerts/")]
+    assert sorted(types) == ["monitoring_gap", "sensor_offline"]
+    gap = received.on("hearth/live-home/alerts/monitoring_gap")[0]
+    assert gap["severity"] == "warning"
+    assert gap["recipients"] == ["Home-care team"]
+    assert gap["evidence"]["sensors"] == {"lounge_motion": "offline"}
+    assert "inactivity" in gap["evidence"]["paused"]
+    offline = received.on("hearth/live-home/alerts/sensor_offline")[0]
+    assert "lounge motion sensor (lounge_motion) has been offline since" in offline["summary"]
+
+
 def test_clock_jump_is_not_inactivity(
     broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
 ) -> None:

@@ -174,6 +174,10 @@ def test_a_silent_bridge_raises_a_technical_alert(
         clock.advance(timedelta(minutes=5))
         await asyncio.sleep(0.2)
         assert agent.pipeline.counters.alerts == 1  # one alert for one silence
+        # Ten minutes unheard: the bridge's sensors are offline, and the detectors that need
+        # them say they are paused rather than take the silence for a still person.
+        clock.advance(timedelta(minutes=5))
+        await until(lambda: agent.pipeline.counters.alerts == 2, "monitoring gap")
 
     try:
         received = asyncio.run(run_and_listen(cfg, upstream_broker, clock, body))
@@ -186,7 +190,11 @@ def test_a_silent_bridge_raises_a_technical_alert(
     assert "since 07:40" in alert["summary"]
     assert alert["evidence"]["port_open"] is False
     assert datetime_local(alert["started_at"]) == "07:40"
-    assert [a["type"] for a in received.on("hearth/live-home/alerts/")] == ["sensor_silent"]
+    types = [a["type"] for a in received.on("hearth/live-home/alerts/")]
+    assert types == ["sensor_silent", "monitoring_gap"]
+    gap = received.on("hearth/live-home/alerts/monitoring_gap")[0]
+    assert "inactivity" in gap["evidence"]["paused"]
+    assert set(gap["evidence"]["sensors"].values()) == {"offline"}
 
 
 def datetime_local(iso: str) -> str:

@@ -43,7 +43,8 @@ def test_a_reporting_sensor_is_silent_past_twice_its_usual_longest_silence() -> 
     (p,) = health.problems(last + timedelta(hours=2), None)
     assert (p.sensor, p.kind, p.since) == ("lounge", "silent", last)
     (f,) = health.findings(last + timedelta(hours=3), [p])
-    assert f.type == "sensor_silent" and f.severity == "technical"
+    assert f.type == "sensor_silent"
+    assert f.severity == "technical"
     assert "lounge motion sensor (lounge) has not been heard from since" in f.summary
     assert "never silent much past 1 h" in f.summary
 
@@ -79,9 +80,23 @@ def test_offline_after_the_grace_then_back_online() -> None:
     (p,) = health.problems(T0 + timedelta(minutes=10), None)
     assert p.kind == "offline"
     (f,) = health.findings(T0 + timedelta(minutes=10), [p])
-    assert f.type == "sensor_offline" and "offline since" in f.summary
+    assert f.type == "sensor_offline"
+    assert "offline since" in f.summary
     health.heard(SensorEvent(T0 + timedelta(minutes=30), "lounge", "motion", 1.0))
     assert health.problems(T0 + timedelta(minutes=31), None) == []
+
+
+def test_a_link_down_makes_its_sensors_offline_without_an_alert_each() -> None:
+    health = SensorHealth(UTC_HOME)
+    health.heard(SensorEvent(T0, "lounge", "motion", 1.0))
+    health.source_down(["lounge", "kitchen"], T0)
+    problems = health.problems(T0 + timedelta(minutes=10), None)
+    assert [(p.sensor, p.kind) for p in problems] == [("lounge", "offline"), ("kitchen", "offline")]
+    assert (
+        health.findings(T0 + timedelta(minutes=10), problems) == []
+    )  # the link's own alert says it
+    health.source_up(["lounge", "kitchen"])
+    assert health.problems(T0 + timedelta(minutes=11), None) == []
 
 
 def test_low_battery_is_one_episode_until_the_battery_is_replaced() -> None:
@@ -91,7 +106,8 @@ def test_low_battery_is_one_episode_until_the_battery_is_replaced() -> None:
     health.heard(SensorEvent(T0 + timedelta(days=1), "kitchen", "battery", 14.0))
     health.heard(SensorEvent(T0 + timedelta(days=2), "kitchen", "battery", 16.0))  # a wobble
     (f,) = health.findings(T0 + timedelta(days=2), [])
-    assert f.type == "battery_low" and "(16%)" in f.summary
+    assert f.type == "battery_low"
+    assert "(16%)" in f.summary
     assert f.episode.endswith((T0 + timedelta(days=1)).isoformat())
     health.heard(SensorEvent(T0 + timedelta(days=3), "kitchen", "battery", 100.0))
     assert health.findings(T0 + timedelta(days=3), []) == []
