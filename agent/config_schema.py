@@ -227,6 +227,28 @@ class NightExitConfig(Strict):
     )
 
 
+class NotReturnedConfig(Strict):
+    enabled: bool = Field(
+        True,
+        title="Enabled",
+        description="Watch for an outing (an outside door, then no one indoors) far longer than usual.",
+    )
+    once_in_days: float = Field(
+        30.0,
+        gt=1,
+        title="Rarity",
+        description="Alert on outings rarer than once in this many days from that time of day.",
+    )
+    shortest: Duration = Field(
+        timedelta(hours=1), title="Shortest alert", description="Never alert sooner."
+    )
+    ceiling: Duration = Field(
+        timedelta(hours=24),
+        title="Safety ceiling",
+        description="Always alert when no one has been home for this long (set away mode for holidays).",
+    )
+
+
 class SensorHealthConfig(Strict):
     margin: float = Field(
         2.0,
@@ -261,6 +283,7 @@ class DetectorsConfig(Strict):
         default_factory=MissedMorningConfig, title="Missed morning"
     )
     night_exit: NightExitConfig = Field(default_factory=NightExitConfig, title="Night exit")
+    not_returned: NotReturnedConfig = Field(default_factory=NotReturnedConfig, title="Not returned")
     sensor_health: SensorHealthConfig = Field(
         default_factory=SensorHealthConfig,
         title="Sensor health",

