@@ -33,6 +33,7 @@ from models.inactivity import InactivitySettings
 from models.missed_morning import MissedMorningSettings
 from models.monitor import MonitorSettings
 from models.night_exit import NightExitSettings
+from models.night_restlessness import NightRestlessnessSettings
 from models.not_returned import NotReturnedSettings
 from models.routine import RoutineSettings
 from models.sensor_health import SensorHealthSettings
@@ -319,6 +320,7 @@ def household_of(cfg: HearthConfig) -> Household:
 def monitor_settings_of(cfg: HearthConfig) -> MonitorSettings:
     ina, mm = cfg.detectors.inactivity, cfg.detectors.missed_morning
     sh, nr = cfg.detectors.sensor_health, cfg.detectors.not_returned
+    nrs = cfg.detectors.night_restlessness
     half_life = cfg.learning.half_life / timedelta(days=1)
     return MonitorSettings(
         learning_days=cfg.learning.days,
@@ -340,6 +342,9 @@ def monitor_settings_of(cfg: HearthConfig) -> MonitorSettings:
         ),
         not_returned=NotReturnedSettings(nr.once_in_days, nr.shortest, nr.ceiling)
         if nr.enabled
+        else None,
+        night_restlessness=NightRestlessnessSettings(nrs.margin, nrs.shortest)
+        if nrs.enabled
         else None,
         health=SensorHealthSettings(
             margin=sh.margin,

@@ -249,6 +249,23 @@ class NotReturnedConfig(Strict):
     )
 
 
+class NightRestlessnessConfig(Strict):
+    enabled: bool = Field(
+        True,
+        title="Enabled",
+        description="Watch for being up and about in the learned sleep hours far longer than usual.",
+    )
+    margin: float = Field(
+        2.0,
+        gt=1,
+        title="Margin",
+        description="Times the usual longest night-time stretch (95th percentile of recent nights).",
+    )
+    shortest: Duration = Field(
+        timedelta(minutes=45), title="Shortest alert", description="Never alert sooner."
+    )
+
+
 class SensorHealthConfig(Strict):
     margin: float = Field(
         2.0,
@@ -284,6 +301,9 @@ class DetectorsConfig(Strict):
     )
     night_exit: NightExitConfig = Field(default_factory=NightExitConfig, title="Night exit")
     not_returned: NotReturnedConfig = Field(default_factory=NotReturnedConfig, title="Not returned")
+    night_restlessness: NightRestlessnessConfig = Field(
+        default_factory=NightRestlessnessConfig, title="Night restlessness"
+    )
     sensor_health: SensorHealthConfig = Field(
         default_factory=SensorHealthConfig,
         title="Sensor health",

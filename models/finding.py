@@ -13,6 +13,7 @@ ALERT_TYPES = (
     "missed_morning",
     "night_exit",
     "not_returned",
+    "night_restlessness",
     "monitoring_gap",
     "sensor_silent",
     "sensor_offline",

@@ -23,6 +23,7 @@ from models.household import Household
 from models.inactivity import InactivityDetector, InactivitySettings
 from models.missed_morning import MissedMorningDetector, MissedMorningSettings
 from models.night_exit import NightExitDetector, NightExitSettings
+from models.night_restlessness import NightRestlessnessDetector, NightRestlessnessSettings
 from models.not_returned import NotReturnedDetector, NotReturnedSettings
 from models.routine import HouseholdRoutine, RoutineSettings
 from models.sensor_health import PAUSING, SensorHealth, SensorHealthSettings, SensorProblem
@@ -48,6 +49,9 @@ class MonitorSettings:
     missed_morning: MissedMorningSettings | None = field(default_factory=MissedMorningSettings)
     night_exit: NightExitSettings | None = field(default_factory=NightExitSettings)
     not_returned: NotReturnedSettings | None = field(default_factory=NotReturnedSettings)
+    night_restlessness: NightRestlessnessSettings | None = field(
+        default_factory=NightRestlessnessSettings
+    )
     health: SensorHealthSettings = field(default_factory=SensorHealthSettings)
 
 
@@ -64,9 +68,18 @@ class Monitor:
         )
         self.night_exit = NightExitDetector(st.night_exit) if st.night_exit else None
         self.not_returned = NotReturnedDetector(st.not_returned) if st.not_returned else None
+        self.night_restlessness = (
+            NightRestlessnessDetector(st.night_restlessness) if st.night_restlessness else None
+        )
         self.detectors: list[Detector] = [
             d
-            for d in (self.inactivity, self.missed_morning, self.night_exit, self.not_returned)
+            for d in (
+                self.inactivity,
+                self.missed_morning,
+                self.night_exit,
+                self.not_returned,
+                self.night_restlessness,
+            )
             if d is not None
         ]
 

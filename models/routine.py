@@ -13,6 +13,7 @@ from models.events import SensorEvent
 from models.first_use import FirstUse
 from models.household import Household
 from models.local_time import day_type, local_date, minutes_since_midnight
+from models.night_activity import NightActivity
 from models.quiet_spells import QuietSpells
 from models.sleep import NightSleep
 
@@ -42,6 +43,7 @@ class HouseholdRoutine:
         self.outings = QuietSpells(household.tz, self.settings.half_life_days)
         self.first_use = FirstUse(self.settings.first_use_window_days)
         self.sleep = NightSleep(household.tz)
+        self.night_activity = NightActivity(household.tz)
         self.outside_doors = household.outside_doors()
         self.morning_sensors = household.with_roles(self.settings.morning_roles)
         self.last_activity_at: datetime | None = None
@@ -60,6 +62,7 @@ class HouseholdRoutine:
 
     def advance(self, now: datetime) -> None:
         """Move the day forward to ``now``'s local date, closing each day passed."""
+        self.night_activity.advance(now)
         today = local_date(now, self.household.tz)
         if self.current_day is None:
             self.current_day = today
@@ -99,6 +102,7 @@ class HouseholdRoutine:
         self.last_activity_at = event.at
         self.last_activity_sensor = event.sensor
         self.current_day_active = True
+        self.night_activity.activity(event.at, self.sleep.core())
         if event.sensor in self.morning_sensors and self.todays_first_use is None:
             minute = minutes_since_midnight(event.at, self.household.tz)
             if minute >= MORNING_FROM_MIN:
@@ -111,6 +115,7 @@ class HouseholdRoutine:
             "outings": self.outings.to_state(),
             "first_use": self.first_use.to_state(),
             "sleep": self.sleep.to_state(),
+            "night_activity": self.night_activity.to_state(),
             "last_activity_at": self.last_activity_at.isoformat()
             if self.last_activity_at
             else None,
@@ -127,6 +132,10 @@ class HouseholdRoutine:
             self.outings = QuietSpells.from_state(self.household.tz, state["outings"])
         self.first_use = FirstUse.from_state(state["first_use"])
         self.sleep = NightSleep.from_state(self.household.tz, state["sleep"])
+        if "night_activity" in state:
+            self.night_activity = NightActivity.from_state(
+                self.household.tz, state["night_activity"]
+            )
         last = state["last_activity_at"]
         self.last_activity_at = datetime.fromisoformat(last) if last else None
         self.last_activity_sensor = state["last_activity_sensor"]

@@ -65,6 +65,7 @@ class NightSleep:
         self._best: tuple[float, float] | None = (
             None  # this night's first start, last end (since noon)
         )
+        self._core: tuple[int, SleepCore | None] | None = None
 
     def spell(self, started_at: datetime, length_s: float) -> None:
         """Offer a quiet spell; a long one starting in the evening or night widens that night's sleep."""
@@ -83,10 +84,17 @@ class NightSleep:
     def _close_night(self) -> None:
         if self._best is not None and (self._best[1] - self._best[0]) * 60 >= SHORTEST_SLEEP_S:
             self.history.append(self._best)
+            self._core = None
         self._best = None
 
     def core(self) -> SleepCore | None:
         """From the late bedtimes (80th percentile) to the early wakings (20th): asleep on most nights."""
+        # Asked every minute by the night detectors; it changes only when a night is added.
+        if self._core is None or self._core[0] != len(self.history):
+            self._core = (len(self.history), self._work_out_core())
+        return self._core[1]
+
+    def _work_out_core(self) -> SleepCore | None:
         if len(self.history) < MIN_NIGHTS:
             return None
         onsets = sorted(s for s, _ in self.history)

@@ -357,3 +357,29 @@ def test_an_ordinary_outing_raises_nothing() -> None:
     m.observe(SensorEvent(back + timedelta(minutes=1), "hall_motion", "motion", 1.0))
     found += m.tick(back + timedelta(minutes=2))
     assert [f for f in found if f.severity != "technical"] == []
+
+
+# --- night restlessness ----------------------------------------------------------------------
+
+
+def test_up_and_about_for_an_hour_in_the_night_is_restlessness() -> None:
+    m, events = learned_monitor(35)
+    core = m.routine.sleep.core()
+    assert core is not None
+    assert m.routine.night_activity.usual_longest() is not None
+    d = events[-1].at.date() + timedelta(days=1)
+    t0 = datetime(d.year, d.month, d.day, 2, 0, tzinfo=UTC)
+    m.observe(SensorEvent(t0 - timedelta(hours=5), "bedroom_motion", "motion", 1.0))
+    found: list[Finding] = []
+    for i in range(0, 100, 4):  # pacing between hall and lounge for 100 minutes
+        t = t0 + timedelta(minutes=i)
+        m.observe(SensorEvent(t, ("hall_motion", "lounge_motion")[i % 2], "motion", 1.0))
+        found += [f for f in m.tick(t) if f.type == "night_restlessness"]
+    assert len({f.episode for f in found}) == 1  # one stretch, one episode
+    f = found[0]
+    assert "Up and moving about since 02:00" in f.summary
+    minutes = f.evidence["active_minutes"]
+    assert isinstance(minutes, float)
+    assert 45 <= minutes < 100
+    # Back to bed: nothing more, and the next night's stretch starts afresh.
+    assert [g for g in m.tick(t0 + timedelta(minutes=130)) if g.type == "night_restlessness"] == []
