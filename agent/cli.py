@@ -1,4 +1,5 @@
-"""The ``hearth`` command: demo, run, replay, check-config, schema."""
+"""The ``hearth`` command: demo, run, replay, check-config, schema, eval, bridge-sim, and the
+household's own away, home, pause and resume."""
 
 from __future__ import annotations
 
@@ -152,6 +153,48 @@ def cmd_bridge_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_control(args: argparse.Namespace) -> int:
+    """Publish a household command on the home broker, where the running agent hears it."""
+    import aiomqtt
+
+    from agent.control import control_topic
+    from agent.mqtt_link import client_for
+
+    cfg = load_config(args.config)
+    if cfg.local_broker is None:
+        print(
+            f"hearth {args.command}: {args.config} has no local_broker to send it on",
+            file=sys.stderr,
+        )
+        return 2
+    payload = b""
+    if args.command in ("away", "pause"):
+        if args.until:
+            payload = json.dumps({"until": args.until}).encode()
+        elif args.for_:
+            payload = args.for_.encode()
+        else:
+            print(f"hearth {args.command}: say how long, with --for or --until", file=sys.stderr)
+            return 2
+    topic = control_topic(cfg.household.id, args.command)
+    broker = cfg.local_broker
+
+    async def send() -> None:
+        async with client_for(broker, f"hearth-{cfg.household.id}-control") as client:
+            await client.publish(topic, payload, qos=1)
+
+    try:
+        asyncio.run(send())
+    except aiomqtt.MqttError as exc:
+        print(
+            f"hearth {args.command}: could not reach {broker.host}:{broker.port}: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"sent {args.command} to {topic}; the agent's log says what it did")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from agent.evaluation import CONTENDERS, markdown, progress_bar, run_eval
 
@@ -235,6 +278,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--out", help="write eval.md and eval.json to this folder")
     ev.set_defaults(func=cmd_eval)
+
+    for name, help_text in (
+        ("away", "away mode: the house is empty on purpose (alerts about the resident stop)"),
+        ("home", "end away mode"),
+        ("pause", "the resident's pause: no alerts to carers for a while"),
+        ("resume", "end the resident's pause"),
+    ):
+        ctl = sub.add_parser(name, help=help_text)
+        ctl.add_argument("--config", required=True, help="the household's YAML file")
+        if name in ("away", "pause"):
+            ctl.add_argument("--for", dest="for_", help="how long, e.g. 2h or 5d")
+            ctl.add_argument("--until", help="until this local time, e.g. 2026-12-01T18:00")
+        ctl.set_defaults(func=cmd_control)
 
     s = sub.add_parser("schema", help="print the JSON Schema of the YAML file")
     s.add_argument("--output", help="write it here instead")

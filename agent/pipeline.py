@@ -14,6 +14,7 @@ from typing import Any
 
 from agent.config import household_of, monitor_settings_of
 from agent.config_schema import HearthConfig
+from agent.control import Command
 from models.alert_policy import Alert, AlertPolicy
 from models.events import SensorEvent
 from models.finding import Finding
@@ -63,6 +64,22 @@ class Pipeline:
                 self.counters.alerts += 1
                 alerts.append(alert)
         return alerts
+
+    def command(self, cmd: Command, now: datetime) -> str:
+        """Apply a household command; returns what was done, for the log."""
+        tz = self.household.tz
+        until = "" if cmd.until is None else f" until {cmd.until.astimezone(tz):%a %d %b %H:%M}"
+        if cmd.name == "away":
+            self.monitor.set_away(now, cmd.until)
+            return f"away mode{until}: no alerts about the resident, sensor checks go on"
+        if cmd.name == "home":
+            self.monitor.set_away(now, None)
+            return "home again: alerts on"
+        if cmd.name == "pause":
+            self.policy.paused_until = cmd.until
+            return f"paused by the resident{until}: no alerts to carers"
+        self.policy.paused_until = None
+        return "resumed: alerts on"
 
     def clock_jumped(self, jump: timedelta) -> None:
         """The wall clock moved by ``jump`` without time passing: quiet time is not lost or gained."""

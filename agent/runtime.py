@@ -21,6 +21,7 @@ from typing import Protocol
 import aiomqtt
 
 from agent.config_schema import HearthConfig
+from agent.control import ControlError, control_topic, parse_command
 from agent.decode import DecodeError, Decoder, UnknownTopic
 from agent.drops import Drops
 from agent.mqtt_link import Backoff, client_for
@@ -74,7 +75,9 @@ class Agent:
         self.decoder = Decoder(cfg.sensors)
         self.outbox_ready = asyncio.Event()
         self.stopping = asyncio.Event()
-        self.dropped = Drops(log, "dropped message", "unknown_topic", "malformed", "no_reading")
+        self.dropped = Drops(
+            log, "dropped message", "unknown_topic", "malformed", "no_reading", "bad_command"
+        )
         self.clock_jumps = 0
         self.bridge: SerialBridge | None = None
         if cfg.serial_bridge is not None:
@@ -88,6 +91,10 @@ class Agent:
             )
         self.started_at = self.clock.now()
         self._bridge_down = False
+        self.control_topic = control_topic(cfg.household.id)
+        self.control_prefix = self.control_topic.removesuffix("+")
+        self.commands = 0
+        self.save_soon = False
         self.connected_local = asyncio.Event()
         self.connected_upstream = asyncio.Event()
 
@@ -122,6 +129,9 @@ class Agent:
         await self.store.save_state(STATE_KEY, self.pipeline.to_state(), self.clock.now())
 
     def on_message(self, topic: str, payload: bytes, now: datetime) -> None:
+        if topic.startswith(self.control_prefix):
+            self.on_command(topic, payload, now)
+            return
         trusted = now >= CLOCK_TRUSTED_FROM
         try:
             events = self.decoder.decode(topic, payload, now, trusted)
@@ -140,6 +150,18 @@ class Agent:
         for e in events:
             self._accept(e)
 
+    def on_command(self, topic: str, payload: bytes, now: datetime) -> None:
+        try:
+            cmd = parse_command(
+                topic, payload, self.cfg.household.id, now, self.pipeline.household.tz
+            )
+        except ControlError as exc:
+            self.dropped.count("bad_command", f"on {topic}: {exc}")
+            return
+        log.warning("household command: %s", self.pipeline.command(cmd, now))
+        self.commands += 1
+        self.save_soon = True
+
     def _accept(self, event: SensorEvent) -> None:
         self.store.add_event(event)
         self.pipeline.observe(event)
@@ -153,7 +175,7 @@ class Agent:
         while True:
             try:
                 async with client_for(broker, f"hearth-{self.cfg.household.id}-in") as client:
-                    await client.subscribe([(t, 1) for t in topics])
+                    await client.subscribe([(t, 1) for t in [*topics, self.control_topic]])
                     log.info(
                         "connected to local broker %s:%d; listening to %d sensors on %d topics",
                         broker.host,
@@ -268,7 +290,8 @@ class Agent:
         while True:
             await asyncio.sleep(FLUSH_EVERY_S)
             await self.store.flush_events()
-            if time.monotonic() - last_save >= SAVE_EVERY_S:
+            if self.save_soon or time.monotonic() - last_save >= SAVE_EVERY_S:
+                self.save_soon = False
                 await self.save()
                 last_save = time.monotonic()
 

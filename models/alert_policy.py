@@ -57,7 +57,11 @@ class AlertPolicy:
     def decide(self, finding: Finding) -> Alert | None:
         if finding.episode in self._raised:
             return None
-        if self.paused_until is not None and finding.detected_at < self.paused_until:
+        if (
+            self.paused_until is not None
+            and finding.detected_at < self.paused_until
+            and finding.severity != "technical"  # the equipment's state is not the resident's
+        ):
             self._suppress("paused", finding)
             return None
         last = self._last_of_type.get(finding.type)
@@ -85,12 +89,15 @@ class AlertPolicy:
 
     def to_state(self) -> dict[str, Any]:
         return {
+            "paused_until": self.paused_until.isoformat() if self.paused_until else None,
             "raised": list(self._raised),
             "last_of_type": {k: v.isoformat() for k, v in self._last_of_type.items()},
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
         self._raised.extend(state["raised"])
+        paused = state.get("paused_until")
+        self.paused_until = datetime.fromisoformat(paused) if paused else None
         self._last_of_type = {
             k: datetime.fromisoformat(v) for k, v in state["last_of_type"].items()
         }

@@ -45,7 +45,7 @@ class InactivityDetector:
         return limit
 
     def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
-        since = routine.last_activity_at
+        since = routine.quiet_since
         if since is None or routine.maybe_out:
             return None
         quiet_s = (now - since).total_seconds()

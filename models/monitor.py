@@ -61,6 +61,8 @@ class Monitor:
         self.settings = settings or MonitorSettings()
         self.routine = HouseholdRoutine(household, self.settings.routine)
         self.health = SensorHealth(household, self.settings.health)
+        # Away mode: the house is empty on purpose (a holiday, a stay in hospital) until then.
+        self.away_until: datetime | None = None
         st = self.settings
         self.inactivity = InactivityDetector(st.inactivity) if st.inactivity else None
         self.missed_morning = (
@@ -87,6 +89,12 @@ class Monitor:
     def learned(self) -> bool:
         return self.routine.days_learned >= self.settings.learning_days
 
+    def set_away(self, now: datetime, until: datetime | None) -> None:
+        """Away mode until ``until`` (None: home again now)."""
+        if until is None and self.away_until is not None:
+            self.routine.watch_from = now
+        self.away_until = until if until is not None and until > now else None
+
     def observe(self, event: SensorEvent) -> bool:
         """Learn from one event; False if it was not learned from (see HouseholdRoutine.observe).
 
@@ -107,7 +115,11 @@ class Monitor:
         findings = self.health.findings(now, problems) if problems or self._any_battery_low else []
         broken = {p.sensor: p for p in problems if p.kind in PAUSING}
         paused: dict[str, list[str]] = {}
-        for d in self.detectors:
+        if self.away_until is not None and now >= self.away_until:
+            # Back from away: quiet time and time out count from now, not from the departure.
+            self.routine.watch_from = self.away_until
+            self.away_until = None
+        for d in self.detectors if self.away_until is None else ():
             missing = d.needs(self.routine) & broken.keys()
             if missing:
                 paused[d.type] = sorted(missing)
@@ -156,6 +168,7 @@ class Monitor:
             "household": self.household.id,
             "routine": self.routine.to_state(),
             "health": self.health.to_state(),
+            "away_until": self.away_until.isoformat() if self.away_until else None,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -167,3 +180,5 @@ class Monitor:
             )
         self.routine.load_state(state["routine"])
         self.health.load_state(state.get("health", {}))
+        away = state.get("away_until")
+        self.away_until = datetime.fromisoformat(away) if away else None

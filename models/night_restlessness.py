@@ -38,6 +38,8 @@ class NightRestlessnessDetector:
             return None
         if now - na.run_last > JOIN_GAP:
             return None  # back to bed: the stretch is over
+        if routine.visitors(now):
+            return None  # someone staying the night, up with the resident
         usual = na.usual_longest()
         core = routine.sleep.core()
         if usual is None or core is None:

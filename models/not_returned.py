@@ -60,7 +60,7 @@ class NotReturnedDetector:
         return limit
 
     def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
-        door_at = routine.last_activity_at
+        door_at = routine.quiet_since
         if door_at is None or not routine.maybe_out:
             return None
         tz = routine.household.tz

@@ -5,6 +5,7 @@ It takes events in time order and a clock value; it never reads a clock itself.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,6 +22,12 @@ from models.sleep import NightSleep
 LONGEST_LEARNED_SPELL = timedelta(hours=24)
 # Door events closer together than this are one going out (open, close), not an outing.
 SHORTEST_OUTING = timedelta(minutes=2)
+# Two rooms' motion sensors firing this close together is two people, not one walking through.
+VISITOR_COINCIDENCE = timedelta(seconds=3)
+# Three such coincidences within this long, and there are visitors...
+VISITOR_EVIDENCE = timedelta(minutes=10)
+# ...taken to stay this long after the last coincidence.
+VISITOR_STAY = timedelta(hours=1)
 # The day's first use only counts from this local hour: a kettle at 02:00 is a night, not a morning.
 MORNING_FROM_MIN = 4 * 60
 
@@ -47,18 +54,57 @@ class HouseholdRoutine:
         self.outside_doors = household.outside_doors()
         self.morning_sensors = household.with_roles(self.settings.morning_roles)
         self.last_activity_at: datetime | None = None
+        # Stillness and time out are not counted before this (the end of an away spell).
+        self.watch_from: datetime | None = None
         self.last_activity_sensor: str | None = None
         self.current_day: date | None = None
         self.current_day_active = False
         self.todays_first_use: float | None = None
+        self.last_motion_by_room: dict[str, datetime] = {}
+        self.coincidences: deque[datetime] = deque(maxlen=3)
+        self.visitors_until: datetime | None = None
+        # An outside door used while visitors were here: they left, the resident stayed.
+        self.door_with_visitors = False
         self.days_learned = 0
         self.late_events = 0
         self.unknown_sensor_events = 0
 
     @property
+    def quiet_since(self) -> datetime | None:
+        """The last sign of life, or the end of away mode if that came later."""
+        last, start = self.last_activity_at, self.watch_from
+        if last is None or start is None:
+            return last
+        return max(last, start)
+
+    @property
     def maybe_out(self) -> bool:
-        """True when the last sign of life was an outside door: the resident may have gone out."""
-        return self.last_activity_sensor in self.outside_doors
+        """True when the last sign of life was an outside door: the resident may have gone out.
+
+        Not when the door was used while visitors were in: then it was most likely the visitors
+        leaving, and stillness afterwards is the resident's, watched as inactivity.
+        """
+        return self.last_activity_sensor in self.outside_doors and not self.door_with_visitors
+
+    def visitors(self, now: datetime) -> bool:
+        """Motion in two rooms at once, three times in ten minutes, within the last hour."""
+        return self.visitors_until is not None and now < self.visitors_until
+
+    def _notice_visitors(self, event: SensorEvent) -> None:
+        info = self.household.sensor(event.sensor)
+        if info is None or info.kind != "motion" or info.role == "hallway":
+            return  # a hall sensor sees into the rooms off it: one person sets off both
+        others = [
+            t
+            for room, t in self.last_motion_by_room.items()
+            if room != info.room and abs(event.at - t) <= VISITOR_COINCIDENCE
+        ]
+        self.last_motion_by_room[info.room] = event.at
+        if not others:
+            return
+        self.coincidences.append(event.at)
+        if len(self.coincidences) == 3 and event.at - self.coincidences[0] <= VISITOR_EVIDENCE:
+            self.visitors_until = event.at + VISITOR_STAY
 
     def advance(self, now: datetime) -> None:
         """Move the day forward to ``now``'s local date, closing each day passed."""
@@ -99,6 +145,8 @@ class HouseholdRoutine:
                 self.sleep.spell(self.last_activity_at, spell.total_seconds())
             elif self.maybe_out and SHORTEST_OUTING <= spell <= LONGEST_LEARNED_SPELL:
                 self.outings.learn(self.last_activity_at, spell.total_seconds())
+        self._notice_visitors(event)
+        self.door_with_visitors = event.sensor in self.outside_doors and self.visitors(event.at)
         self.last_activity_at = event.at
         self.last_activity_sensor = event.sensor
         self.current_day_active = True
@@ -124,6 +172,9 @@ class HouseholdRoutine:
             "current_day_active": self.current_day_active,
             "todays_first_use": self.todays_first_use,
             "days_learned": self.days_learned,
+            "watch_from": self.watch_from.isoformat() if self.watch_from else None,
+            "visitors_until": self.visitors_until.isoformat() if self.visitors_until else None,
+            "door_with_visitors": self.door_with_visitors,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -145,3 +196,8 @@ class HouseholdRoutine:
         fu = state["todays_first_use"]
         self.todays_first_use = None if fu is None else float(fu)
         self.days_learned = int(state["days_learned"])
+        vu = state.get("visitors_until")
+        self.visitors_until = datetime.fromisoformat(vu) if vu else None
+        self.door_with_visitors = bool(state.get("door_with_visitors", False))
+        wf = state.get("watch_from")
+        self.watch_from = datetime.fromisoformat(wf) if wf else None

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 import aiomqtt
 import yaml
 
-from agent.config import load_config_text
+from agent.cli import main
+from agent.config import load_config, load_config_text
 from agent.config_schema import HearthConfig
 from agent.replay import replay
 from agent.runtime import STATE_KEY, Agent
@@ -56,6 +57,10 @@ class ManualClock:
 
 def live_config(home: Mosquitto, upstream: Mosquitto, db: Path) -> HearthConfig:
     """The demo home, its sensors on Z2M topics of ``home``, alerts to ``upstream``."""
+    return load_config_text(yaml.safe_dump(live_doc(home, upstream, db)), "live-home.yaml")
+
+
+def live_doc(home: Mosquitto, upstream: Mosquitto, db: Path) -> dict[str, Any]:
     doc: dict[str, Any] = yaml.safe_load((CONFIG / "demo-home.yaml").read_text())
     doc["household"]["id"] = "live-home"
     for s in doc["sensors"]:
@@ -65,7 +70,7 @@ def live_config(home: Mosquitto, upstream: Mosquitto, db: Path) -> HearthConfig:
     if upstream.tls is not None:
         doc["upstream"]["tls"] = {"ca_file": str(upstream.tls[0])}
     doc["store"] = {"path": str(db)}
-    return load_config_text(yaml.safe_dump(doc), "live-home.yaml")
+    return doc
 
 
 async def prelearn(cfg: HearthConfig) -> None:
@@ -358,6 +363,45 @@ def test_an_offline_sensor_pauses_inactivity_and_says_so(
     assert "inactivity" in gap["evidence"]["paused"]
     offline = received.on("hearth/live-home/alerts/sensor_offline")[0]
     assert "lounge motion sensor (lounge_motion) has been offline since" in offline["summary"]
+
+
+def test_the_residents_pause_sent_with_the_hearth_command_holds_back_alerts(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    doc = live_doc(broker, upstream_broker, tmp_path / "home.sqlite")
+    path = tmp_path / "home.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    cfg = load_config(path)
+    clock = ManualClock(local(7, 30))
+    received = Upstream()
+
+    async def body(agent: Agent) -> None:
+        await ordinary_morning_then_still(broker, agent, clock)
+        code = await asyncio.to_thread(main, ["pause", "--config", str(path), "--for", "12h"])
+        assert code == 0
+        await until(lambda: agent.commands == 1, "the pause heard")
+        while clock.wall < local(21, 0):
+            clock.advance(timedelta(minutes=10))
+            await asyncio.sleep(0.05)
+        await until(lambda: agent.pipeline.policy.suppressed.get("paused", 0) >= 1, "held back")
+        bad = await asyncio.to_thread(main, ["pause", "--config", str(path), "--for", "8d"])
+        assert bad == 0  # sent; the agent refuses it
+        await until(lambda: agent.dropped["bad_command"] == 1, "a bad command counted")
+
+    async def scenario() -> None:
+        await prelearn(cfg)
+        ready = asyncio.Event()
+        listener = asyncio.create_task(listen(upstream_broker, received, ready))
+        await until(ready.is_set, "care team listening")
+        await with_agent(cfg, clock, body)
+        await asyncio.sleep(0.3)
+        listener.cancel()
+
+    asyncio.run(scenario())
+    assert received.on("hearth/live-home/alerts/") == []
+    db = sqlite3.connect(cfg.store.path)
+    (state,) = db.execute("SELECT json FROM state").fetchone()
+    assert json.loads(state)["policy"]["paused_until"] is not None
 
 
 def test_clock_jump_is_not_inactivity(
