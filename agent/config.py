@@ -37,6 +37,7 @@ from models.night_restlessness import NightRestlessnessSettings
 from models.not_returned import NotReturnedSettings
 from models.routine import RoutineSettings
 from models.sensor_health import SensorHealthSettings
+from models.trends import TrendSettings
 
 Path_ = tuple[str | int, ...]
 
@@ -320,7 +321,7 @@ def household_of(cfg: HearthConfig) -> Household:
 def monitor_settings_of(cfg: HearthConfig) -> MonitorSettings:
     ina, mm = cfg.detectors.inactivity, cfg.detectors.missed_morning
     sh, nr = cfg.detectors.sensor_health, cfg.detectors.not_returned
-    nrs = cfg.detectors.night_restlessness
+    nrs, dg = cfg.detectors.night_restlessness, cfg.detectors.digest
     half_life = cfg.learning.half_life / timedelta(days=1)
     return MonitorSettings(
         learning_days=cfg.learning.days,
@@ -346,6 +347,7 @@ def monitor_settings_of(cfg: HearthConfig) -> MonitorSettings:
         night_restlessness=NightRestlessnessSettings(nrs.margin, nrs.shortest)
         if nrs.enabled
         else None,
+        digest=TrendSettings(digest_hour=dg.hour, quiet_days=dg.quiet_days) if dg.enabled else None,
         health=SensorHealthSettings(
             margin=sh.margin,
             shortest_silence=sh.shortest_silence,

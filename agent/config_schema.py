@@ -266,6 +266,24 @@ class NightRestlessnessConfig(Strict):
     )
 
 
+class DigestConfig(Strict):
+    enabled: bool = Field(
+        True,
+        title="Enabled",
+        description="Each morning, compare the last week with the weeks before (night bathroom"
+        " visits, getting up, sleep, activity, kitchen use, outings) and send what changed.",
+    )
+    hour: int = Field(
+        9, ge=0, le=23, title="Hour", description="Local hour the day's digest is sent at."
+    )
+    quiet_days: int = Field(
+        7,
+        ge=1,
+        title="Quiet days",
+        description="A change reported is not reported again for this many days while it lasts.",
+    )
+
+
 class SensorHealthConfig(Strict):
     margin: float = Field(
         2.0,
@@ -304,6 +322,7 @@ class DetectorsConfig(Strict):
     night_restlessness: NightRestlessnessConfig = Field(
         default_factory=NightRestlessnessConfig, title="Night restlessness"
     )
+    digest: DigestConfig = Field(default_factory=DigestConfig, title="Daily digest")
     sensor_health: SensorHealthConfig = Field(
         default_factory=SensorHealthConfig,
         title="Sensor health",

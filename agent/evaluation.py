@@ -17,6 +17,16 @@ Anomalies injected (local time):
 - ``not_returned``: from an ordinary moment between 09:00 and 17:00, an outside door opens and
   closes, then nothing for 12 hours (out and not back, or back and fallen in the hall); caught
   by ``not_returned`` or ``inactivity`` within those 12 hours.
+
+Slow changes, caught by the daily ``digest`` naming the change, and injected only from 35 days
+into a home's data (the digest compares a week with the four before it):
+- ``bathroom_nights``: for 7 nights, two more bathroom visits a night (between 01:00 and 05:00);
+  caught if a digest by noon the day after the seventh night says ``night_bathroom``;
+- ``no_kitchen``: no kitchen appliance or fridge use for one day; caught if the next day's
+  digest says ``no_kitchen``;
+- ``thinning``: each sign of life dropped with a chance rising from 0 to a third over 14 days,
+  then a third for 7 more; caught if a digest in those 21 days says ``less_active``.
+The fixed-rules peer has no rule for these, so they are measured for Hearth only.
 """
 
 from __future__ import annotations
@@ -38,14 +48,32 @@ from agent.pipeline import Pipeline
 from agent.recordings import ReadReport, read_recording
 from agent.replay import drive
 from models.alert_policy import Alert, AlertPolicy
+from models.daily_record import KITCHEN_ROLES
 from models.events import SensorEvent
 from models.finding import TECHNICAL_TYPES
 from models.fixed_rules import FixedRules, RuleSettings
+from models.household import Household
 from models.local_time import local_date, local_instant, minutes_since_midnight
 
 FALL_HOURS = 8
 OUT_HOURS = 12
-ANOMALIES = ("fall", "missed_morning", "night_exit", "not_returned")
+ANOMALIES = (
+    "fall",
+    "missed_morning",
+    "night_exit",
+    "not_returned",
+    "bathroom_nights",
+    "no_kitchen",
+    "thinning",
+)
+# The slow changes: how many days each spans, and the digest's name for it.
+SLOW: dict[str, tuple[int, str]] = {
+    "bathroom_nights": (8, "night_bathroom"),
+    "no_kitchen": (2, "no_kitchen"),
+    "thinning": (21, "less_active"),
+}
+SLOW_FROM_DAY = 35
+SLOW_DAYS_PER_HOME = 4
 
 
 # The alert types that count as catching each anomaly (and, on ordinary days, as crying wolf).
@@ -54,11 +82,13 @@ EXPECTED_TYPES: dict[str, frozenset[str]] = {
     "missed_morning": frozenset({"missed_morning", "inactivity"}),
     "night_exit": frozenset({"night_exit", "not_returned"}),
     "not_returned": frozenset({"not_returned", "inactivity"}),
+    **{kind: frozenset({"digest"}) for kind in SLOW},
 }
 
 
 class Contender(Protocol):
     name: str
+    has_digest: bool  # reports slow changes (see SLOW)
 
     def observe(self, event: SensorEvent) -> None: ...
     def tick(self, now: datetime) -> list[Alert]: ...
@@ -68,6 +98,7 @@ class Contender(Protocol):
 
 class HearthContender:
     name = "hearth"
+    has_digest = True
 
     def __init__(self, cfg: HearthConfig) -> None:
         self.cfg = cfg
@@ -92,6 +123,7 @@ class HearthContender:
 
 class RulesContender:
     name = "fixed_rules"
+    has_digest = False
 
     def __init__(self, cfg: HearthConfig) -> None:
         roles = frozenset(cfg.detectors.missed_morning.signal_roles)
@@ -124,6 +156,14 @@ class Injection:
     start: datetime
     end: datetime
     expects: frozenset[str]
+    # For a digest: the change it must name.
+    change: str | None = None
+
+    def caught_by(self, alert: Alert) -> bool:
+        if alert.type not in self.expects:
+            return False
+        changes = alert.evidence.get("changes")
+        return self.change is None or (isinstance(changes, list) and self.change in changes)
 
 
 def inject(
@@ -179,7 +219,50 @@ def inject(
         ]
         merged = sorted(kept + went, key=lambda e: e.at)
         return merged, Injection(kind, day, t0, end, EXPECTED_TYPES[kind])
+    if kind in SLOW:
+        return _inject_slow(kind, day, events, household, rng)
     raise ValueError(f"unknown anomaly {kind!r}")
+
+
+def _inject_slow(
+    kind: str, day: date, events: list[SensorEvent], household: Household, rng: random.Random
+) -> tuple[list[SensorEvent], Injection] | None:
+    tz = household.tz
+    span, change = SLOW[kind]
+    start = local_instant(day, 0, tz)
+    end = local_instant(day + timedelta(days=span), 12 * 60, tz)
+    expects = EXPECTED_TYPES[kind]
+    if kind == "bathroom_nights":
+        bathroom = sorted(household.with_roles(frozenset({"bathroom"})))
+        if not bathroom:
+            return None
+        extra = []
+        for night in range(1, 8):
+            for _ in range(2):
+                t = local_instant(day + timedelta(days=night), 60 + rng.uniform(0, 240), tz)
+                extra += [
+                    SensorEvent(t + timedelta(minutes=m), bathroom[0], "motion", 1.0)
+                    for m in (0, 2, 4)
+                ]
+        merged = sorted(events + extra, key=lambda e: e.at)
+        return merged, Injection(kind, day, start, end, expects, change)
+    if kind == "no_kitchen":
+        kitchen = household.with_roles(KITCHEN_ROLES)
+        on_day = [e for e in events if e.sensor in kitchen and local_date(e.at, tz) == day]
+        if not on_day:
+            return None
+        kept = [e for e in events if not (e.sensor in kitchen and local_date(e.at, tz) == day)]
+        return kept, Injection(kind, day, start, end, expects, change)
+    # thinning
+    ramp = timedelta(days=14).total_seconds()
+
+    def keep(e: SensorEvent) -> bool:
+        if not e.is_activity or e.at < start:
+            return True
+        share = min(1.0, (e.at - start).total_seconds() / ramp) / 3
+        return rng.random() >= share
+
+    return [e for e in events if keep(e)], Injection(kind, day, start, end, expects, change)
 
 
 @dataclass
@@ -269,15 +352,27 @@ def evaluate_home(
     result = HomeResult(home, sum(1 for d in days if d >= first_eval))
     step = max(1, len(eligible) // days_per_kind)
     chosen = eligible[::step][:days_per_kind]
+    # Slow changes need a month of history before them and their whole span of data after.
+    slow_eligible = [
+        d
+        for d in eligible
+        if d >= days[0] + timedelta(days=SLOW_FROM_DAY)
+        and sum(1 for k in range(22) if per_day.get(d + timedelta(days=k), 0) >= 20) >= 21
+    ]
+    slow_step = max(1, len(slow_eligible) // SLOW_DAYS_PER_HOME)
+    slow_chosen = slow_eligible[::slow_step][:SLOW_DAYS_PER_HOME]
     for name in contenders:
         contender = CONTENDERS[name](cfg)
         snaps, result.false_alerts[name] = ordinary_run(
-            contender, events, set(chosen), first_eval, tz
+            contender, events, set(chosen) | set(slow_chosen), first_eval, tz
         )
         for kind in ANOMALIES:
-            for day in chosen:
+            if kind in SLOW and not contender.has_digest:
+                continue
+            for day in slow_chosen if kind in SLOW else chosen:
                 start, state = snaps[day]
-                stretch_end = local_instant(day + timedelta(days=1), 12 * 60, tz)
+                span = SLOW[kind][0] if kind in SLOW else 1
+                stretch_end = local_instant(day + timedelta(days=span), 12 * 60, tz)
                 stretch = [e for e in events if start <= e.at < stretch_end]
                 injected = inject(
                     kind, day, stretch, cfg, random.Random(f"{seed}/{home}/{kind}/{day}")
@@ -287,7 +382,7 @@ def evaluate_home(
                 changed, inj = injected
                 raised = injected_run(contender, state, start, changed, inj)
                 in_window = [a for a in raised if inj.start <= a.detected_at <= inj.end]
-                hits = [a for a in in_window if a.type in inj.expects]
+                hits = [a for a in in_window if inj.caught_by(a)]
                 latency = (hits[0].detected_at - inj.start).total_seconds() / 60 if hits else None
                 result.outcomes.append(
                     Outcome(
@@ -297,7 +392,11 @@ def evaluate_home(
                         day.isoformat(),
                         bool(hits),
                         None if latency is None else round(latency, 1),
-                        len(in_window) - len(hits),
+                        sum(
+                            1
+                            for a in in_window
+                            if not inj.caught_by(a) and (kind not in SLOW or a.type == "digest")
+                        ),
                     )
                 )
     return result
@@ -336,6 +435,8 @@ def summarise(
             outs = [
                 o for r in results for o in r.outcomes if o.contender == name and o.kind == kind
             ]
+            if not outs:
+                continue
             caught = [o for o in outs if o.caught]
             others = sum(o.other_alerts for o in outs)
             wrong = others + sum(ordinary.get(t, 0) for t in EXPECTED_TYPES[kind])

@@ -14,6 +14,7 @@ ALERT_TYPES = (
     "night_exit",
     "not_returned",
     "night_restlessness",
+    "digest",
     "monitoring_gap",
     "sensor_silent",
     "sensor_offline",

@@ -27,6 +27,7 @@ from models.night_restlessness import NightRestlessnessDetector, NightRestlessne
 from models.not_returned import NotReturnedDetector, NotReturnedSettings
 from models.routine import HouseholdRoutine, RoutineSettings
 from models.sensor_health import PAUSING, SensorHealth, SensorHealthSettings, SensorProblem
+from models.trends import TrendDigest, TrendSettings
 
 STATE_VERSION = 1
 
@@ -52,6 +53,7 @@ class MonitorSettings:
     night_restlessness: NightRestlessnessSettings | None = field(
         default_factory=NightRestlessnessSettings
     )
+    digest: TrendSettings | None = field(default_factory=TrendSettings)
     health: SensorHealthSettings = field(default_factory=SensorHealthSettings)
 
 
@@ -81,6 +83,7 @@ class Monitor:
                 self.night_exit,
                 self.not_returned,
                 self.night_restlessness,
+                TrendDigest(st.digest) if st.digest else None,
             )
             if d is not None
         ]

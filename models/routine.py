@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from models.daily_record import DailyRecords
 from models.events import SensorEvent
 from models.first_use import FirstUse
 from models.household import Household
@@ -51,6 +52,7 @@ class HouseholdRoutine:
         self.first_use = FirstUse(self.settings.first_use_window_days)
         self.sleep = NightSleep(household.tz)
         self.night_activity = NightActivity(household.tz)
+        self.daily = DailyRecords(household)
         self.outside_doors = household.outside_doors()
         self.morning_sensors = household.with_roles(self.settings.morning_roles)
         self.last_activity_at: datetime | None = None
@@ -109,6 +111,8 @@ class HouseholdRoutine:
     def advance(self, now: datetime) -> None:
         """Move the day forward to ``now``'s local date, closing each day passed."""
         self.night_activity.advance(now)
+        core = self.sleep.core()
+        self.daily.advance(now, None if core is None else (core.start, core.end))
         today = local_date(now, self.household.tz)
         if self.current_day is None:
             self.current_day = today
@@ -143,14 +147,17 @@ class HouseholdRoutine:
             if not self.maybe_out and timedelta(0) < spell <= LONGEST_LEARNED_SPELL:
                 self.spells.learn(self.last_activity_at, spell.total_seconds())
                 self.sleep.spell(self.last_activity_at, spell.total_seconds())
+                self.daily.quiet_spell(self.last_activity_at, spell.total_seconds())
             elif self.maybe_out and SHORTEST_OUTING <= spell <= LONGEST_LEARNED_SPELL:
                 self.outings.learn(self.last_activity_at, spell.total_seconds())
+                self.daily.outing(event.at, spell.total_seconds())
         self._notice_visitors(event)
         self.door_with_visitors = event.sensor in self.outside_doors and self.visitors(event.at)
         self.last_activity_at = event.at
         self.last_activity_sensor = event.sensor
         self.current_day_active = True
         self.night_activity.activity(event.at, self.sleep.core())
+        self.daily.activity(event.at, event.sensor)
         if event.sensor in self.morning_sensors and self.todays_first_use is None:
             minute = minutes_since_midnight(event.at, self.household.tz)
             if minute >= MORNING_FROM_MIN:
@@ -164,6 +171,7 @@ class HouseholdRoutine:
             "first_use": self.first_use.to_state(),
             "sleep": self.sleep.to_state(),
             "night_activity": self.night_activity.to_state(),
+            "daily": self.daily.to_state(),
             "last_activity_at": self.last_activity_at.isoformat()
             if self.last_activity_at
             else None,
@@ -183,6 +191,8 @@ class HouseholdRoutine:
             self.outings = QuietSpells.from_state(self.household.tz, state["outings"])
         self.first_use = FirstUse.from_state(state["first_use"])
         self.sleep = NightSleep.from_state(self.household.tz, state["sleep"])
+        if "daily" in state:
+            self.daily.load_state(state["daily"])
         if "night_activity" in state:
             self.night_activity = NightActivity.from_state(
                 self.household.tz, state["night_activity"]

@@ -163,6 +163,38 @@ def test_eval_command_on_a_real_home_writes_its_table(
     assert "| fixed_rules | night_exit |" in table
     doc = json.loads((tmp_path / "out" / "eval.json").read_text())
     assert doc["homes"] == 1
-    assert {r["anomaly"] for r in doc["rows"]} == {"fall", "missed_morning", "night_exit"}
+    assert {r["anomaly"] for r in doc["rows"]} >= {
+        "fall",
+        "missed_morning",
+        "night_exit",
+        "not_returned",
+    }
     assert all(0 <= r["recall"] <= 1 for r in doc["rows"])
     assert "| hearth |" in capsys.readouterr().out
+
+
+def test_slow_changes_are_written_in_over_their_days() -> None:
+    events = persona(60)
+    day = START + timedelta(days=40)
+    lo = datetime(day.year, day.month, day.day, tzinfo=LONDON)
+    stretch = [e for e in events if lo <= e.at < lo + timedelta(days=22)]
+    rng = random.Random(1)
+    more, inj = inject("bathroom_nights", day, stretch, DEMO, rng)  # type: ignore[misc]
+    assert len(more) - len(stretch) == 7 * 2 * 3
+    assert inj.change == "night_bathroom"
+    assert inj.end - inj.start > timedelta(days=8)
+    none, _ = inject("no_kitchen", day, stretch, DEMO, rng)  # type: ignore[misc]
+    on_day = [e for e in none if local_date(e.at, LONDON) == day]
+    assert on_day
+    assert not [e for e in on_day if e.sensor == "kettle"]
+    thin, _ = inject("thinning", day, stretch, DEMO, rng)  # type: ignore[misc]
+    last_week = [e for e in stretch if e.at >= lo + timedelta(days=14) and e.is_activity]
+    kept = [e for e in thin if e.at >= lo + timedelta(days=14) and e.is_activity]
+    assert 0.55 < len(kept) / len(last_week) < 0.8
+
+
+def test_the_digest_catches_more_bathroom_nights_in_the_simulated_home() -> None:
+    result = evaluate_home("persona", persona(70), DEMO, ["hearth"], days_per_kind=2)
+    slow = [o for o in result.outcomes if o.kind == "bathroom_nights"]
+    assert slow
+    assert all(o.caught for o in slow)
