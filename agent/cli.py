@@ -195,15 +195,34 @@ def cmd_control(args: argparse.Namespace) -> int:
     return 0
 
 
+EVAL_CONFIGS = {
+    "tihm": "config/tihm-home.yaml",
+    "ordonez": "config/ordonez-home.yaml",
+    "kasteren": "config/kasteren-home.yaml",
+}
+EVAL_DATA = {
+    "tihm": "../shared/datasets/tihm-dev/activity",
+    "ordonez": "../shared/datasets/ordonez-uci-adl",
+    "kasteren": "../shared/datasets/kasteren/2008_houseA_original",
+}
+EVAL_FILES = {
+    "tihm": "*.csv",
+    "ordonez": "Ordonez*_Sensors.txt",
+    "kasteren": "kasterenSenseData.txt",
+}
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from agent.evaluation import CONTENDERS, markdown, progress_bar, run_eval
 
-    cfg = load_config(args.config)
-    homes = sorted(Path(args.data).glob("*.csv"))
+    cfg = load_config(args.config or EVAL_CONFIGS[args.format])
+    pattern = EVAL_FILES[args.format]
+    data = Path(args.data or EVAL_DATA[args.format])
+    homes = sorted(data.glob(pattern))
     if args.homes:
         homes = homes[: args.homes]
     if not homes:
-        print(f"hearth eval: no TIHM activity files (*.csv) in {args.data}", file=sys.stderr)
+        print(f"hearth eval: no {args.format} files ({pattern}) in {data}", file=sys.stderr)
         return 2
     rows, extra = run_eval(
         cfg,
@@ -212,6 +231,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         args.days_per_kind,
         Path(args.out) if args.out else None,
         progress_bar(len(homes)),
+        args.format,
     )
     print()
     print(markdown(rows, extra))
@@ -265,12 +285,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="measure the detectors on real homes with injected anomalies")
     ev.add_argument(
-        "--config", default="config/tihm-home.yaml", help="household YAML for the dataset"
+        "--format",
+        choices=sorted(EVAL_FILES),
+        default="tihm",
+        help="which dataset's files (default tihm)",
     )
+    ev.add_argument("--config", help="household YAML (default: config/<format>-home.yaml)")
     ev.add_argument(
-        "--data",
-        default="../shared/datasets/tihm-dev/activity",
-        help="folder of TIHM activity files",
+        "--data", help="folder of the dataset's files (default: ../shared/datasets/...)"
     )
     ev.add_argument("--homes", type=int, help="only the first N homes")
     ev.add_argument(

@@ -537,11 +537,12 @@ def run_eval(
     days_per_kind: int,
     out: Path | None,
     progress: Callable[[str], None] = lambda _: None,
+    fmt: str = "tihm",
 ) -> tuple[list[Row], dict[str, Any]]:
     results = []
     for i, path in enumerate(homes, start=1):
         progress(f"[{i}/{len(homes)}] {path.stem}")
-        events = read_recording(f"tihm:{path}", cfg, ReadReport())
+        events = read_recording(f"{fmt}:{path}", cfg, ReadReport())
         results.append(evaluate_home(path.stem, events, cfg, contenders, days_per_kind))
     rows, extra = summarise(results, contenders)
     if out is not None:

@@ -1,4 +1,5 @@
-"""Recorded events from files: Hearth's own CSV, and the TIHM dataset's activity files.
+"""Recorded events from files: Hearth's own CSV, and the TIHM, Ordóñez and van Kasteren
+datasets' sensor files.
 
 Each reader yields events and counts what it had to drop, with the line, rather than stopping.
 """
@@ -17,10 +18,10 @@ from agent.config_schema import HearthConfig
 from agent.decode.appliance import ApplianceUse
 from agent.decode.errors import DecodeError
 from agent.decode.plain import decode_plain
-from models.events import SensorEvent
+from models.events import Reading, SensorEvent
 
 log = logging.getLogger("hearth.recordings")
-FORMATS = ("csv", "tihm")
+FORMATS = ("csv", "tihm", "ordonez", "kasteren")
 
 
 @dataclass
@@ -111,6 +112,117 @@ def read_tihm(path: Path, cfg: HearthConfig, report: ReadReport) -> Iterator[Sen
             yield SensorEvent(at, sensor, "contact" if kind == "contact" else "motion", 1.0)
 
 
+def _interval_events(sensor: str, kind: str, start: datetime, end: datetime) -> list[SensorEvent]:
+    """A sensor's on-interval as an event at each end: a door opened then closed, a seat
+    pressed then left, an appliance switched on then off."""
+    reading: Reading = (
+        "contact" if kind == "contact" else "appliance" if kind == "power" else "motion"
+    )
+    return [SensorEvent(start, sensor, reading, 1.0), SensorEvent(end, sensor, reading, 0.0)]
+
+
+def read_ordonez(path: Path, cfg: HearthConfig, report: ReadReport) -> Iterator[SensorEvent]:
+    """Ordóñez ``Ordonez?_Sensors.txt``: start, end, location, type, place, tab-separated (with
+    runs of tabs), two header lines, Spanish local time. The sensor id is ``<place>_<location>``
+    in lower case (``kitchen_fridge``, ``entrance_maindoor``): house B has a ``Door`` PIR in
+    three rooms."""
+    tz = ZoneInfo(cfg.household.timezone)
+    kinds = {s.id: s.kind for s in cfg.sensors}
+    with path.open(encoding="utf-8", errors="replace", newline="") as f:
+        for n, line in enumerate(f, start=1):
+            if n <= 2 or not line.strip():
+                continue
+            where = f"{path}:{n}"
+            report.rows += 1
+            parts = [p.strip() for p in line.split("\t") if p.strip()]
+            if len(parts) != 5:
+                report.drop("not five columns", where)
+                continue
+            sensor = f"{parts[4]}_{parts[2]}".lower()
+            kind = kinds.get(sensor)
+            if kind is None:
+                report.drop("unknown sensor", where)
+                continue
+            try:
+                start, end = _to_utc(parts[0], tz), _to_utc(parts[1], tz)
+            except ValueError:
+                report.drop("unreadable time", where)
+                continue
+            if end < start:
+                report.drop("ends before it starts", where)
+                continue
+            report.events += 2
+            yield from _interval_events(sensor, kind, start, end)
+
+
+# van Kasteren 2008 house A: the sensor ids of its README, as Hearth sensor ids.
+KASTEREN_SENSORS = {
+    1: "microwave",
+    5: "hall_toilet_door",
+    6: "hall_bathroom_door",
+    7: "cups_cupboard",
+    8: "fridge",
+    9: "plates_cupboard",
+    12: "front_door",
+    13: "dishwasher",
+    14: "toilet_flush",
+    17: "freezer",
+    18: "pans_cupboard",
+    20: "washing_machine",
+    23: "groceries_cupboard",
+    24: "hall_bedroom_door",
+}
+
+
+def read_kasteren(path: Path, cfg: HearthConfig, report: ReadReport) -> Iterator[SensorEvent]:
+    """van Kasteren 2008 ``kasterenSenseData.txt``: ``25-Feb-2008 09:36:43``, end, id, value,
+    tab-separated, Dutch local time; the ids are named in ``KASTEREN_SENSORS``."""
+    tz = ZoneInfo(cfg.household.timezone)
+    kinds = {s.id: s.kind for s in cfg.sensors}
+    with path.open(encoding="utf-8", errors="replace", newline="") as f:
+        lines = f.read().splitlines()
+    # The release opens with a preamble (the sensor list, a header) ending in a dashed line.
+    first = next((i + 1 for i, line in enumerate(lines) if line.startswith("---")), 0)
+    for n, line in enumerate(lines[first:], start=first + 1):
+        parts = [p.strip() for p in line.split("\t") if p.strip()]
+        if not parts or line.startswith("Length:"):  # the release's closing row count
+            continue
+        where = f"{path}:{n}"
+        report.rows += 1
+        if len(parts) != 4:
+            report.drop("not four columns", where)
+            continue
+        try:
+            number = int(parts[2])
+        except ValueError:
+            report.drop("unreadable sensor id", where)
+            continue
+        sensor = KASTEREN_SENSORS.get(number, f"sensor_{number}")
+        kind = kinds.get(sensor)
+        if kind is None:
+            report.drop("unknown sensor", where)
+            continue
+        try:
+            start = datetime.strptime(parts[0], "%d-%b-%Y %H:%M:%S").replace(tzinfo=tz)
+            end = datetime.strptime(parts[1], "%d-%b-%Y %H:%M:%S").replace(tzinfo=tz)
+        except ValueError:
+            report.drop("unreadable time", where)
+            continue
+        if end < start:
+            report.drop("ends before it starts", where)
+            continue
+        report.events += 2
+        yield from _interval_events(sensor, kind, start.astimezone(UTC), end.astimezone(UTC))
+
+
+READERS = {
+    "csv": read_hearth_csv,
+    "tihm": read_tihm,
+    "ordonez": read_ordonez,
+    "kasteren": read_kasteren,
+}
+
+
 def read_recording(spec: str, cfg: HearthConfig, report: ReadReport) -> list[SensorEvent]:
     """``FORMAT:PATH`` to events sorted by time (a recording may be out of order)."""
     fmt, sep, path = spec.partition(":")
@@ -121,7 +233,6 @@ def read_recording(spec: str, cfg: HearthConfig, report: ReadReport) -> list[Sen
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"no such file: {path}")
-    reader = read_hearth_csv if fmt == "csv" else read_tihm
-    events = list(reader(p, cfg, report))
+    events = list(READERS[fmt](p, cfg, report))
     events.sort(key=lambda e: e.at)
     return events
