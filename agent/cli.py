@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -18,6 +19,8 @@ from agent.logs import setup_logging
 from agent.pipeline import Pipeline
 from agent.replay import replay
 from models.alert_policy import Alert
+from models.daily_record import DayRecord
+from models.local_time import clock_text
 
 
 def _alert_line(alert: Alert, tz: ZoneInfo) -> str:
@@ -86,24 +89,59 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if until.tzinfo is None:
             until = until.replace(tzinfo=tz)
     pipeline = Pipeline(cfg)
-    with open(args.alerts_out, "w", encoding="utf-8") as out:
+    days = 0
+    with contextlib.ExitStack() as files:
+        out = files.enter_context(open(args.alerts_out, "w", encoding="utf-8"))
+        daily = (
+            files.enter_context(open(args.daily_out, "w", encoding="utf-8"))
+            if args.daily_out
+            else None
+        )
 
         def write(alert: Alert) -> None:
             out.write(pipeline.alert_payload(alert) + "\n")
             if not args.quiet:
                 print(_alert_line(alert, tz))
 
-        result = replay(cfg, events, write, until, pipeline)
+        def write_day(day: DayRecord) -> None:
+            nonlocal days
+            days += 1
+            assert daily is not None
+            daily.write(json.dumps(day_json(cfg.household.id, day), ensure_ascii=False) + "\n")
+
+        result = replay(cfg, events, write, until, pipeline, write_day if daily else None)
     dropped = ", ".join(f"{n} {why}" for why, n in report.dropped.items()) or "none"
     span = ""
     if result.first_event and result.last_event:
         span = f" from {result.first_event.astimezone(tz):%Y-%m-%d} to {result.last_event.astimezone(tz):%Y-%m-%d}"
     print(
         f"replayed {report.events} events{span} ({report.rows} rows read; dropped: {dropped}); "
-        f"{len(result.alerts)} alerts written to {args.alerts_out}",
+        f"{len(result.alerts)} alerts written to {args.alerts_out}"
+        + (f"; {days} days to {args.daily_out}" if args.daily_out else ""),
         file=sys.stderr,
     )
     return 0
+
+
+def day_json(household: str, day: DayRecord) -> dict[str, object]:
+    """One line of ``--daily-out``: the day's deviation score, what drove it, and its figures."""
+    return {
+        "household": household,
+        "day": day.day.isoformat(),
+        "score": day.score,
+        "contributors": day.contributors,
+        "whole_day": day.whole,
+        "figures": {
+            "active_minutes": day.active_minutes,
+            "kitchen_uses": day.kitchen_uses,
+            "night_bathroom": day.night_bathroom,
+            "night_active": day.night_active,
+            "outings": day.outings,
+            "first_activity": None if day.morning_min is None else clock_text(day.morning_min),
+            "sleep_onset": None if day.sleep_onset is None else clock_text(day.sleep_onset + 720),
+            "wake": None if day.wake is None else clock_text(day.wake + 720),
+        },
+    }
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -232,6 +270,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         Path(args.out) if args.out else None,
         progress_bar(len(homes)),
         args.format,
+        Path(args.labels) if args.format == "tihm" and args.labels else None,
     )
     print()
     print(markdown(rows, extra))
@@ -266,6 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument(
         "--until", help="keep the clock running to this time (ISO 8601) after the last event"
     )
+    rp.add_argument(
+        "--daily-out",
+        help="also write, per local day, its deviation score and main contributors (JSON lines)",
+    )
     rp.add_argument("-q", "--quiet", action="store_true", help="do not print each alert")
     rp.set_defaults(func=cmd_replay)
 
@@ -293,6 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--config", help="household YAML (default: config/<format>-home.yaml)")
     ev.add_argument(
         "--data", help="folder of the dataset's files (default: ../shared/datasets/...)"
+    )
+    ev.add_argument(
+        "--labels",
+        default="../shared/datasets/tihm-dev/Labels.csv",
+        help="TIHM Labels.csv: score daily deviation against its Agitation days ('' for none)",
     )
     ev.add_argument("--homes", type=int, help="only the first N homes")
     ev.add_argument(

@@ -44,6 +44,7 @@ from typing import Any, Protocol
 
 from agent.config import household_of
 from agent.config_schema import HearthConfig
+from agent.labelled_days import auc_with_interval, labelled_days
 from agent.pipeline import Pipeline
 from agent.recordings import ReadReport, read_recording
 from agent.replay import drive
@@ -90,6 +91,10 @@ class Contender(Protocol):
     name: str
     has_digest: bool  # reports slow changes (see SLOW)
 
+    def daily_scores(self) -> dict[date, float] | None:
+        """Its own deviation score for each day so far, or None if it has none."""
+        ...
+
     def observe(self, event: SensorEvent) -> None: ...
     def tick(self, now: datetime) -> list[Alert]: ...
     def snapshot(self) -> object: ...
@@ -115,6 +120,13 @@ class HearthContender:
             self.pipeline.to_state()
         )  # built afresh each call: nothing shared with the live state
 
+    def daily_scores(self) -> dict[date, float] | None:
+        return {
+            r.day: r.score
+            for r in self.pipeline.monitor.routine.daily.history
+            if r.score is not None
+        }
+
     def restore(self, snapshot: object) -> None:
         assert isinstance(snapshot, dict)
         self.pipeline = Pipeline(self.cfg)
@@ -135,6 +147,9 @@ class RulesContender:
 
     def tick(self, now: datetime) -> list[Alert]:
         return [a for f in self.rules.tick(now) if (a := self.policy.decide(f)) is not None]
+
+    def daily_scores(self) -> dict[date, float] | None:
+        return None
 
     def snapshot(self) -> object:
         return copy.deepcopy((self.rules, self.policy))
@@ -282,6 +297,8 @@ class HomeResult:
     days_evaluated: int
     false_alerts: dict[str, dict[str, int]] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
+    # Each contender's daily deviation score, by local day after learning.
+    daily: dict[str, dict[date, float]] = field(default_factory=dict)
 
 
 def ordinary_run(
@@ -290,9 +307,11 @@ def ordinary_run(
     snapshot_days: set[date],
     first_eval: date,
     tz: Any,
+    per_day: dict[date, int] | None = None,
 ) -> tuple[dict[date, tuple[datetime, object]], dict[str, int]]:
     """Replay as recorded: the state at each of ``snapshot_days``' first minute, and the alerts
-    raised from ``first_eval`` on (all false, as far as anyone knows), by type."""
+    raised from ``first_eval`` on (all false, as far as anyone knows), by type; also counted
+    by local day into ``per_day``."""
     snaps: dict[date, tuple[datetime, object]] = {}
     false_alerts: dict[str, int] = {}
     current: date | None = None
@@ -305,8 +324,11 @@ def ordinary_run(
             if d in snapshot_days:
                 snaps[d] = (now, contender.snapshot())
         for a in contender.tick(now):
-            if local_date(a.detected_at, tz) >= first_eval:
+            day = local_date(a.detected_at, tz)
+            if day >= first_eval:
                 false_alerts[a.type] = false_alerts.get(a.type, 0) + 1
+            if per_day is not None and a.severity != "technical":
+                per_day[day] = per_day.get(day, 0) + 1
 
     drive(events, contender.observe, tick)
     return snaps, false_alerts
@@ -363,9 +385,17 @@ def evaluate_home(
     slow_chosen = slow_eligible[::slow_step][:SLOW_DAYS_PER_HOME]
     for name in contenders:
         contender = CONTENDERS[name](cfg)
+        alerts_by_day: dict[date, int] = {}
         snaps, result.false_alerts[name] = ordinary_run(
-            contender, events, set(chosen) | set(slow_chosen), first_eval, tz
+            contender, events, set(chosen) | set(slow_chosen), first_eval, tz, alerts_by_day
         )
+        # A contender without a daily score of its own is scored by its alerts that day.
+        own = contender.daily_scores()
+        result.daily[name] = {
+            d: own[d] if own is not None else float(alerts_by_day.get(d, 0))
+            for d in days
+            if d >= first_eval and (own is None or d in own)
+        }
         for kind in ANOMALIES:
             if kind in SLOW and not contender.has_digest:
                 continue
@@ -527,6 +557,24 @@ def markdown(rows: list[Row], extra: dict[str, Any]) -> str:
         lines.append(
             f"| {name} | {fa['false_alerts']} | {fa['per_household_week']} | {by} | {tech} |"
         )
+    if "agitation_auc" in extra:
+        lines += [
+            "",
+            "How well each contender's daily score ranks the days with a clinical `Agitation`"
+            " label above the other days (ROC-AUC, 95% bootstrap interval over homes; 0.5 is"
+            " chance). Hearth's is its daily deviation score (`hearth replay --daily-out`); the"
+            " fixed rules', their number of alerts that day.",
+            "",
+            "| contender | ROC-AUC | 95% interval | labelled days | other days | homes with labels |",
+            "|---|---:|---|---:|---:|---:|",
+        ]
+        for name, a in extra["agitation_auc"].items():
+            auc = "n/a" if a["auc"] is None else f"{a['auc']:.2f}"
+            ci = "n/a" if a["low"] is None else f"{a['low']:.2f} to {a['high']:.2f}"
+            lines.append(
+                f"| {name} | {auc} | {ci} | {a['labelled_days']} | {a['other_days']} |"
+                f" {a['homes_with_labels']} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -538,6 +586,7 @@ def run_eval(
     out: Path | None,
     progress: Callable[[str], None] = lambda _: None,
     fmt: str = "tihm",
+    labels: Path | None = None,
 ) -> tuple[list[Row], dict[str, Any]]:
     results = []
     for i, path in enumerate(homes, start=1):
@@ -545,6 +594,12 @@ def run_eval(
         events = read_recording(f"{fmt}:{path}", cfg, ReadReport())
         results.append(evaluate_home(path.stem, events, cfg, contenders, days_per_kind))
     rows, extra = summarise(results, contenders)
+    if labels is not None:
+        agitation = labelled_days(labels, "Agitation")
+        extra["agitation_auc"] = {
+            name: auc_with_interval({r.home: r.daily.get(name, {}) for r in results}, agitation)
+            for name in contenders
+        }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "eval.md").write_text(HEADER + markdown(rows, extra))

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from agent.config_schema import HearthConfig
 from agent.pipeline import TICK, Pipeline
 from models.alert_policy import Alert
+from models.daily_record import DayRecord
 from models.events import SensorEvent
 
 
@@ -58,9 +59,12 @@ def replay(
     on_alert: Callable[[Alert], None] | None = None,
     until: datetime | None = None,
     pipeline: Pipeline | None = None,
+    on_day: Callable[[DayRecord], None] | None = None,
 ) -> ReplayResult:
-    """Run ``events`` (in time order) through a pipeline (a fresh one by default); collect its alerts."""
+    """Run ``events`` (in time order) through a pipeline (a fresh one by default); collect its
+    alerts, and hand each local day, once closed, to ``on_day``."""
     result = ReplayResult(pipeline or Pipeline(cfg))
+    days_seen = 0
 
     def observe(event: SensorEvent) -> None:
         if result.first_event is None:
@@ -69,10 +73,16 @@ def replay(
         result.pipeline.observe(event)
 
     def tick(now: datetime) -> None:
+        nonlocal days_seen
         for alert in result.pipeline.tick(now):
             result.alerts.append(alert)
             if on_alert is not None:
                 on_alert(alert)
+        daily = result.pipeline.monitor.routine.daily
+        if on_day is not None and daily.closed > days_seen:
+            for rec in list(daily.history)[days_seen - daily.closed :]:
+                on_day(rec)
+            days_seen = daily.closed
 
     drive(events, observe, tick, until=until)
     return result

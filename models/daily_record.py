@@ -3,9 +3,9 @@
 A day's record covers its night (from 18:00 the evening before to noon) and its waking day
 (midnight to midnight):
 
-- ``night_bathroom``: visits to the bathroom inside the household's learned core of sleep
-  (``models.sleep``; before it is learned, between ``sleep_onset`` and ``wake``); a run of
-  bathroom events with under 10 minutes between them is one visit;
+- ``night_bathroom``: visits to the bathroom inside the household's usual night (median
+  bedtime to median waking, ``models.sleep``; before it is learned, between ``sleep_onset``
+  and ``wake``); a run of bathroom events with under 10 minutes between them is one visit;
 - ``sleep_onset`` / ``wake``, in minutes since the previous noon (so 23:00 is 660 and 07:00
   is 1140): the start of the first long (45 min or more) quiet spell still going at midnight
   or starting after it, and the end of the last one starting before 09:00. An evening doze in
@@ -14,6 +14,8 @@ A day's record covers its night (from 18:00 the evening before to noon) and its 
 - ``kitchen_uses``: uses of the kitchen appliances and the fridge (one use per sensor per
   5 minutes);
 - ``outings``: times out of the house for 10 minutes or more, by when they ended;
+- ``night_active``: minutes with any sign of life inside the night's sleep;
+- ``score`` and ``contributors``: how unusual the day was (``models.daily_score``);
 - ``first_min`` / ``last_min``: the day's first and last sign of life (local minutes), which
   tell a whole day from one cut short by a gap in the data.
 
@@ -39,6 +41,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from models.daily_score import daily_score
 from models.household import Household
 from models.local_time import local_date, minutes_since_midnight
 
@@ -67,10 +70,24 @@ class DayRecord:
     # First and last sign of life of the waking day, local minutes since midnight.
     first_min: float | None = None
     last_min: float | None = None
+    # The day's first sign of life from 04:00 on: getting up, not a night visit.
+    morning_min: float | None = None
+    # Minutes with a sign of life inside the night's sleep (as for night_bathroom).
+    night_active: int = 0
+    # How unusual the day was against the weeks before it (models.daily_score), set on closing.
+    score: float | None = None
+    contributors: list[str] = field(default_factory=list)
     # Bathroom visits and long quiet spells this night, in minutes since noon, until the day is
     # closed and the main sleep is known.
-    _bathroom_at: list[float] = field(default_factory=list)
+    # Each bathroom visit of the night, in minutes since noon: kept, so that trends count them
+    # all against the same (latest) usual night.
+    bathroom_at: list[float] = field(default_factory=list)
+    _active_at: list[float] = field(default_factory=list)
     _spells: list[list[float]] = field(default_factory=list)
+
+    def bathroom_visits(self, start: float, end: float) -> int:
+        """Visits between ``start`` and ``end`` (minutes since the previous noon)."""
+        return sum(1 for t in self.bathroom_at if start < t < end)
 
     @property
     def whole(self) -> bool:
@@ -99,6 +116,7 @@ class DailyRecords:
         self._last_use: dict[str, datetime] = {}
         # Each trend change last reported (models.trends), so that it is not repeated daily.
         self.reported: dict[str, date] = {}
+        self.closed = 0  # days closed so far, for whoever writes them out
 
     def _record(self, d: date) -> DayRecord:
         rec = self.open.get(d)
@@ -122,16 +140,21 @@ class DailyRecords:
         m = minutes_since_midnight(at, self.tz)
         if day.first_min is None:
             day.first_min = m
+        if day.morning_min is None and m >= 4 * 60:
+            day.morning_min = m
         day.last_min = m
         minute = at.replace(second=0, microsecond=0)
         if self._last_minute != minute:
             day.active_minutes += 1
             self._last_minute = minute
+            night = self._night_of(at)
+            if night is not None:
+                night[0]._active_at.append(night[1])
         if sensor in self._bathroom:
             if self._last_visit is None or at - self._last_visit > VISIT_GAP:
                 night = self._night_of(at)
                 if night is not None:
-                    night[0]._bathroom_at.append(night[1])
+                    night[0].bathroom_at.append(night[1])
             self._last_visit = at
         if sensor in self._kitchen:
             last = self._last_use.get(sensor)
@@ -159,7 +182,7 @@ class DailyRecords:
     def advance(self, now: datetime, core: tuple[float, float] | None = None) -> None:
         """Close every day that has ended by ``now`` (local midnight), in date order.
 
-        ``core`` is the household's learned core of sleep, in minutes since noon."""
+        ``core`` is the household's usual night, in minutes since noon."""
         today = local_date(now, self.tz)
         for d in sorted(d for d in self.open if d < today):
             rec = self.open.pop(d)
@@ -168,12 +191,15 @@ class DailyRecords:
             if night is None and rec.sleep_onset is not None and rec.wake is not None:
                 night = (rec.sleep_onset, rec.wake)
             if night is not None:
-                rec.night_bathroom = sum(1 for t in rec._bathroom_at if night[0] < t < night[1])
-            rec._bathroom_at = []
+                rec.night_bathroom = rec.bathroom_visits(*night)
+                rec.night_active = sum(1 for t in rec._active_at if night[0] < t < night[1])
+            rec._active_at = []
             rec._spells = []
             if rec.active_minutes:
                 # A day with no sign of life at all is a gap in the data, not a day to compare.
+                rec.score, rec.contributors = daily_score(rec, list(self.history))
                 self.history.append(rec)
+                self.closed += 1
 
     def to_state(self) -> dict[str, Any]:
         def as_dict(r: DayRecord) -> dict[str, Any]:

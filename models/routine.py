@@ -111,8 +111,8 @@ class HouseholdRoutine:
     def advance(self, now: datetime) -> None:
         """Move the day forward to ``now``'s local date, closing each day passed."""
         self.night_activity.advance(now)
-        core = self.sleep.core()
-        self.daily.advance(now, None if core is None else (core.start, core.end))
+        night = self.sleep.usual_night()
+        self.daily.advance(now, None if night is None else (night.start, night.end))
         today = local_date(now, self.household.tz)
         if self.current_day is None:
             self.current_day = today

@@ -20,6 +20,7 @@ Times are minutes since local noon, so a night runs on without wrapping at midni
 
 from __future__ import annotations
 
+import statistics
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -93,6 +94,16 @@ class NightSleep:
         if self._core is None or self._core[0] != len(self.history):
             self._core = (len(self.history), self._work_out_core())
         return self._core[1]
+
+    def usual_night(self) -> SleepCore | None:
+        """From the median bedtime to the median waking: the night on an ordinary night, wider
+        than the core (the night-time bathroom visits of a person who wakes early, or goes to
+        bed late, fall inside it)."""
+        if len(self.history) < MIN_NIGHTS:
+            return None
+        start = statistics.median(s for s, _ in self.history)
+        end = statistics.median(e for _, e in self.history)
+        return SleepCore(start, end, len(self.history)) if end - start >= 60 else None
 
     def _work_out_core(self) -> SleepCore | None:
         if len(self.history) < MIN_NIGHTS:

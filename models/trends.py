@@ -80,6 +80,9 @@ class TrendDigest:
     def __init__(self, settings: TrendSettings | None = None) -> None:
         self.settings = settings or TrendSettings()
         self._today: tuple[date, Finding | None] | None = None
+        # The household's core of sleep and usual night (minutes since noon), to count every
+        # night's bathroom visits in the same windows; none known: each night's own count.
+        self._windows: list[tuple[float, float] | None] = []
 
     def needs(self, routine: HouseholdRoutine) -> frozenset[str]:
         return frozenset()  # a day's figures with a broken sensor show as a gap, not a change
@@ -91,6 +94,10 @@ class TrendDigest:
             return None
         if self._today is not None and self._today[0] == today:
             return self._today[1]
+        self._windows = [
+            None if w is None else (w.start, w.end)
+            for w in (routine.sleep.core(), routine.sleep.usual_night())
+        ]
         changes = self.changes(list(routine.daily.history), today)
         reported = routine.daily.reported
         quiet = timedelta(days=self.settings.quiet_days)
@@ -156,14 +163,38 @@ class TrendDigest:
     def _night_bathroom(
         self, recent: list[DayRecord], base: list[DayRecord], today: date
     ) -> Change | None:
-        r = [d.night_bathroom for d in recent if d.wake is not None]
-        b = [d.night_bathroom for d in base if d.wake is not None]
+        """Counted in two windows, each tested at half the p-value: the core of sleep (few
+        ordinary visits, so a few more stand out) and the usual night, bedtime to waking (which
+        also holds the visits of a short or broken night)."""
+        windows: list[tuple[float, float] | None] = [w for w in self._windows if w is not None]
+        if not windows:
+            windows = [None]
+        for window in windows:
+            c = self._bathroom_in(window, recent, base, self.settings.p_value / len(windows))
+            if c is not None:
+                return c
+        return None
+
+    def _bathroom_in(
+        self,
+        window: tuple[float, float] | None,
+        recent: list[DayRecord],
+        base: list[DayRecord],
+        p_value: float,
+    ) -> Change | None:
+        def visits(d: DayRecord) -> int:
+            return d.night_bathroom if window is None else d.bathroom_visits(*window)
+
+        r = [visits(d) for d in recent if d.wake is not None]
+        b = [visits(d) for d in base if d.wake is not None]
         if len(r) < 5 or len(b) < self.settings.min_baseline_days:
             return None
         rate = (sum(b) + 0.5) / len(b)  # half a visit of prior: never a zero rate
         expected = rate * len(r)
         seen = sum(r)
-        if seen < 4 or seen < 2 * expected or poisson_sf(seen, expected) > self.settings.p_value:
+        # Half as many again, and unlikely by chance: a doubling is the textbook sign of a
+        # urinary infection, but two more a night on a baseline of two is no less worth a call.
+        if seen < 4 or seen < 1.5 * expected or poisson_sf(seen, expected) > p_value:
             return None
         return Change(
             "night_bathroom",

@@ -62,6 +62,25 @@ def test_replay_of_a_tihm_home_writes_valid_alerts_in_recorded_time(tmp_path: Pa
     assert all(a["household"] == "tihm-home" for a in alerts)
 
 
+def test_replay_writes_each_days_deviation_score(tmp_path: Path) -> None:
+    daily = tmp_path / "days.jsonl"
+    src = dataset("tihm-dev", "activity", "0d5ef.csv")
+    args = ["replay", "--config", str(CONFIG / "tihm-home.yaml"), "--input", f"tihm:{src}"]
+    code = main([*args, "--alerts-out", str(tmp_path / "a.jsonl"), "--daily-out", str(daily), "-q"])
+    assert code == 0
+    days = [json.loads(line) for line in daily.read_text().splitlines()]
+    dates = [d["day"] for d in days]
+    assert dates == sorted(set(dates))
+    assert dates[0].startswith("2019-05")
+    assert len(days) >= 40  # seven weeks, the last day still open when the recording ends
+    scored = [d for d in days if d["score"] is not None]
+    assert days[0]["score"] is None  # nothing to compare the first day with
+    assert len(scored) >= len(days) - 10
+    assert all(d["score"] >= 0 for d in scored)
+    assert any(d["contributors"] for d in scored)
+    assert set(days[-1]["figures"]) >= {"active_minutes", "night_bathroom", "wake"}
+
+
 def test_tihm_reader_handles_both_headers() -> None:
     cfg = load_config(CONFIG / "tihm-home.yaml")
     report = ReadReport()
