@@ -251,9 +251,16 @@ EVAL_FILES = {
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from agent.evaluation import CONTENDERS, markdown, progress_bar, run_eval
+    from agent.evaluation import available_contenders, markdown, progress_bar, run_eval
 
     cfg = load_config(args.config or EVAL_CONFIGS[args.format])
+    contenders = available_contenders()
+    if "half_space_trees" not in contenders:
+        print(
+            "hearth eval: river is not installed (pip install '.[eval]'), so the Half-Space"
+            " Trees peer is left out",
+            file=sys.stderr,
+        )
     pattern = EVAL_FILES[args.format]
     data = Path(args.data or EVAL_DATA[args.format])
     homes = sorted(data.glob(pattern))
@@ -265,7 +272,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     rows, extra = run_eval(
         cfg,
         homes,
-        list(CONTENDERS),
+        contenders,
         args.days_per_kind,
         Path(args.out) if args.out else None,
         progress_bar(len(homes)),

@@ -32,6 +32,7 @@ The fixed-rules peer has no rule for these, so they are measured for Hearth only
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import random
 import statistics
@@ -78,11 +79,12 @@ SLOW_DAYS_PER_HOME = 4
 
 
 # The alert types that count as catching each anomaly (and, on ordinary days, as crying wolf).
+# ``anomaly`` is the Half-Space Trees peer's one alert type, for whatever is unusual.
 EXPECTED_TYPES: dict[str, frozenset[str]] = {
-    "fall": frozenset({"inactivity"}),
-    "missed_morning": frozenset({"missed_morning", "inactivity"}),
-    "night_exit": frozenset({"night_exit", "not_returned"}),
-    "not_returned": frozenset({"not_returned", "inactivity"}),
+    "fall": frozenset({"inactivity", "anomaly"}),
+    "missed_morning": frozenset({"missed_morning", "inactivity", "anomaly"}),
+    "night_exit": frozenset({"night_exit", "not_returned", "anomaly"}),
+    "not_returned": frozenset({"not_returned", "inactivity", "anomaly"}),
     **{kind: frozenset({"digest"}) for kind in SLOW},
 }
 
@@ -158,10 +160,25 @@ class RulesContender:
         self.rules, self.policy = copy.deepcopy(snapshot)  # type: ignore[misc]
 
 
+def _half_space_trees(cfg: HearthConfig) -> Contender:
+    from agent.half_space_trees import HalfSpaceTreesContender  # needs river: eval only
+
+    return HalfSpaceTreesContender(cfg)
+
+
 CONTENDERS: dict[str, Callable[[HearthConfig], Contender]] = {
     "hearth": HearthContender,
     "fixed_rules": RulesContender,
+    "half_space_trees": _half_space_trees,
 }
+
+
+def available_contenders() -> list[str]:
+    """Every contender whose libraries are installed (river comes with the eval extra)."""
+    names = ["hearth", "fixed_rules"]
+    if importlib.util.find_spec("river") is not None:
+        names.append("half_space_trees")
+    return names
 
 
 @dataclass(frozen=True, slots=True)
@@ -563,7 +580,8 @@ def markdown(rows: list[Row], extra: dict[str, Any]) -> str:
             "How well each contender's daily score ranks the days with a clinical `Agitation`"
             " label above the other days (ROC-AUC, 95% bootstrap interval over homes; 0.5 is"
             " chance). Hearth's is its daily deviation score (`hearth replay --daily-out`); the"
-            " fixed rules', their number of alerts that day.",
+            " fixed rules', their number of alerts that day; Half-Space Trees', its highest"
+            " hourly score that day.",
             "",
             "| contender | ROC-AUC | 95% interval | labelled days | other days | homes with labels |",
             "|---|---:|---|---:|---:|---:|",

@@ -12,6 +12,7 @@ from models.local_time import (
     local_date,
     local_instant,
     minutes_since_midnight,
+    rarity_text,
 )
 from models.routine import HouseholdRoutine
 
@@ -52,10 +53,14 @@ class MissedMorningDetector:
         if now_min < deadline or deadline >= 24 * 60:
             return None
         later, of, called = routine.first_use.days_later_than(kind, now_min)
+        # How often a start this late comes, from the days compared (with half a day of prior,
+        # so that "never in 20 days" reads as about once in 42, not as impossible).
+        once_in = round((of + 1) / (later + 0.5), 1)
         summary = (
             f"No {routine.settings.morning_label} yet this morning ({clock_text(now_min)}). Usually first used around"
             f" {clock_text(usual.median)}, by {clock_text(usual.typical_latest)} on most days;"
-            f" on {later} of the last {of} {called} it was later than now or not used."
+            f" on {later} of the last {of} {called} it was later than now or not used"
+            f" (a morning this late comes {rarity_text(once_in)} or less often)."
         )
         return Finding(
             type=self.type,
@@ -71,6 +76,7 @@ class MissedMorningDetector:
                 "now": clock_text(now_min),
                 "days_later_or_unused": later,
                 "days_compared": of,
+                "about_once_in_days": once_in,
                 "day_type": kind,
                 "signal_sensors": list[JsonValue](sorted(routine.morning_sensors)),
             },

@@ -198,3 +198,13 @@ def test_the_digest_catches_more_bathroom_nights_in_the_simulated_home() -> None
     slow = [o for o in result.outcomes if o.kind == "bathroom_nights"]
     assert slow
     assert all(o.caught for o in slow)
+
+
+def test_the_half_space_trees_peer_learns_then_alerts_and_scores_each_day() -> None:
+    result = evaluate_home("persona", persona(30), DEMO, ["half_space_trees"], days_per_kind=2)
+    outs = [o for o in result.outcomes if o.contender == "half_space_trees"]
+    assert {o.kind for o in outs} == {"fall", "missed_morning", "night_exit", "not_returned"}
+    assert any(o.caught for o in outs)  # a long absence is unusual to it too
+    scores = result.daily["half_space_trees"]
+    assert scores
+    assert all(0 <= s <= 1 for s in scores.values())

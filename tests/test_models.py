@@ -163,6 +163,10 @@ def test_missed_morning_after_learned_time_and_not_when_kettle_used() -> None:
     assert "No kettle use yet this morning" in mm[0].summary
     # Day 24 is a Thursday: compared with the 18 weekdays before it.
     assert mm[0].evidence["days_compared"] == 18
+    later = mm[0].evidence["days_later_or_unused"]
+    assert isinstance(later, int)
+    assert mm[0].evidence["about_once_in_days"] == round(19 / (later + 0.5), 1)
+    assert "or less often" in mm[0].summary
     assert mm[0].evidence["day_type"] == "weekday"
 
 
