@@ -130,6 +130,7 @@ def day_json(household: str, day: DayRecord) -> dict[str, object]:
         "day": day.day.isoformat(),
         "score": day.score,
         "contributors": day.contributors,
+        "restlessness": day.restlessness,
         "whole_day": day.whole,
         "figures": {
             "active_minutes": day.active_minutes,

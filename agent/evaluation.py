@@ -129,6 +129,13 @@ class HearthContender:
             if r.score is not None
         }
 
+    def restlessness(self) -> dict[date, float]:
+        return {
+            r.day: r.restlessness
+            for r in self.pipeline.monitor.routine.daily.history
+            if r.restlessness is not None
+        }
+
     def restore(self, snapshot: object) -> None:
         assert isinstance(snapshot, dict)
         self.pipeline = Pipeline(self.cfg)
@@ -413,6 +420,11 @@ def evaluate_home(
             for d in days
             if d >= first_eval and (own is None or d in own)
         }
+        if isinstance(contender, HearthContender):
+            restless = contender.restlessness()
+            result.daily["hearth_restlessness"] = {
+                d: v for d, v in restless.items() if d >= first_eval
+            }
         for kind in ANOMALIES:
             if kind in SLOW and not contender.has_digest:
                 continue
@@ -581,7 +593,9 @@ def markdown(rows: list[Row], extra: dict[str, Any]) -> str:
             " label above the other days (ROC-AUC, 95% bootstrap interval over homes; 0.5 is"
             " chance). Hearth's is its daily deviation score (`hearth replay --daily-out`); the"
             " fixed rules', their number of alerts that day; Half-Space Trees', its highest"
-            " hourly score that day.",
+            " hourly score that day. `hearth_restlessness` is Hearth's one-sided score (activity"
+            " and night-time activity above usual), added after the two-sided score was seen to"
+            " rank these days no better than chance.",
             "",
             "| contender | ROC-AUC | 95% interval | labelled days | other days | homes with labels |",
             "|---|---:|---|---:|---:|---:|",
@@ -614,9 +628,10 @@ def run_eval(
     rows, extra = summarise(results, contenders)
     if labels is not None:
         agitation = labelled_days(labels, "Agitation")
+        scored = [*contenders, "hearth_restlessness"] if "hearth" in contenders else contenders
         extra["agitation_auc"] = {
             name: auc_with_interval({r.home: r.daily.get(name, {}) for r in results}, agitation)
-            for name in contenders
+            for name in scored
         }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

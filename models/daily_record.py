@@ -77,6 +77,7 @@ class DayRecord:
     # How unusual the day was against the weeks before it (models.daily_score), set on closing.
     score: float | None = None
     contributors: list[str] = field(default_factory=list)
+    restlessness: float | None = None
     # Bathroom visits and long quiet spells this night, in minutes since noon, until the day is
     # closed and the main sleep is known.
     # Each bathroom visit of the night, in minutes since noon: kept, so that trends count them
@@ -197,7 +198,7 @@ class DailyRecords:
             rec._spells = []
             if rec.active_minutes:
                 # A day with no sign of life at all is a gap in the data, not a day to compare.
-                rec.score, rec.contributors = daily_score(rec, list(self.history))
+                rec.score, rec.contributors, rec.restlessness = daily_score(rec, list(self.history))
                 self.history.append(rec)
                 self.closed += 1
 

@@ -7,8 +7,13 @@ figure from making every small change look huge). The score is the root mean squ
 z-scores, each capped at ``CAP``; the contributors are the figures at least 2 spreads out,
 largest first. It needs ``MIN_DAYS`` days before it; until then there is no score.
 
-It is a ranking of days, not an alert: ``hearth replay --daily-out`` writes it so that days
-with outside labels (the TIHM clinical ``Agitation`` events, say) can be scored against it.
+A second, one-sided score, ``restlessness``, is the mean of how far above usual the day's
+activity and its night-time activity were (z-scores, negatives counted as 0): agitation shows
+as more moving about, not less. It was added after the two-sided score ranked TIHM's
+``Agitation`` days no better than chance (ROC-AUC 0.47); both are reported.
+
+They rank days, they are not alerts: ``hearth replay --daily-out`` writes them so that days
+with outside labels (the TIHM clinical ``Agitation`` events, say) can be scored against them.
 """
 
 from __future__ import annotations
@@ -44,21 +49,27 @@ FIGURES: tuple[tuple[str, Callable[[DayRecord], float | None], Callable[[float],
 )
 
 
-def daily_score(day: DayRecord, before: list[DayRecord]) -> tuple[float | None, list[str]]:
-    """The day's score against the whole days ``before`` it, and its main contributors.
+RESTLESS_FIGURES = ("active_minutes", "night_active")
+
+
+def daily_score(
+    day: DayRecord, before: list[DayRecord]
+) -> tuple[float | None, list[str], float | None]:
+    """The day's score against the whole days ``before`` it, its main contributors, and its
+    restlessness.
 
     >>> from datetime import date, timedelta
     >>> from models.daily_record import DayRecord
     >>> past = [DayRecord(date(2024, 1, 1) + timedelta(days=i), active_minutes=300 + i % 5,
     ...        first_min=420.0, last_min=1380.0) for i in range(20)]
-    >>> score, why = daily_score(DayRecord(date(2024, 1, 21), active_minutes=150,
+    >>> score, why, restless = daily_score(DayRecord(date(2024, 1, 21), active_minutes=150,
     ...                          first_min=420.0, last_min=1380.0), past)
     >>> why
     ['active_minutes -6.0']
     """
     base = [d for d in before if d.whole][-BASELINE_DAYS:]
     if len(base) < MIN_DAYS:
-        return None, []
+        return None, [], None
     zs: list[tuple[str, float]] = []
     for name, get, floor in FIGURES:
         x = get(day)
@@ -70,7 +81,9 @@ def daily_score(day: DayRecord, before: list[DayRecord]) -> tuple[float | None, 
         z = max(-CAP, min(CAP, (x - med) / spread))
         zs.append((name, z))
     if not zs:
-        return None, []
+        return None, [], None
     score = math.sqrt(sum(z * z for _, z in zs) / len(zs))
     out = sorted((p for p in zs if abs(p[1]) >= 2), key=lambda p: -abs(p[1]))
-    return round(score, 3), [f"{name} {z:+.1f}" for name, z in out[:3]]
+    up = [max(z, 0.0) for name, z in zs if name in RESTLESS_FIGURES]
+    restless = round(sum(up) / len(up), 3) if up else None
+    return round(score, 3), [f"{name} {z:+.1f}" for name, z in out[:3]], restless
