@@ -31,6 +31,7 @@ The fixed-rules peer has no rule for these, so they are measured for Hearth only
 
 from __future__ import annotations
 
+import bisect
 import copy
 import importlib.util
 import json
@@ -321,6 +322,8 @@ class HomeResult:
     days_evaluated: int
     false_alerts: dict[str, dict[str, int]] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
+    # Each contender's false carer alerts followed by a day with no data at all.
+    before_gap: dict[str, int] = field(default_factory=dict)
     # Each contender's daily deviation score, by local day after learning.
     daily: dict[str, dict[date, float]] = field(default_factory=dict)
 
@@ -332,6 +335,7 @@ def ordinary_run(
     first_eval: date,
     tz: Any,
     per_day: dict[date, int] | None = None,
+    carer_alerts: list[Alert] | None = None,
 ) -> tuple[dict[date, tuple[datetime, object]], dict[str, int]]:
     """Replay as recorded: the state at each of ``snapshot_days``' first minute, and the alerts
     raised from ``first_eval`` on (all false, as far as anyone knows), by type; also counted
@@ -351,11 +355,26 @@ def ordinary_run(
             day = local_date(a.detected_at, tz)
             if day >= first_eval:
                 false_alerts[a.type] = false_alerts.get(a.type, 0) + 1
+                if carer_alerts is not None and a.severity != "technical":
+                    carer_alerts.append(a)
             if per_day is not None and a.severity != "technical":
                 per_day[day] = per_day.get(day, 0) + 1
 
     drive(events, contender.observe, tick)
     return snaps, false_alerts
+
+
+def before_a_gap(alerts: list[Alert], events: list[SensorEvent]) -> int:
+    """How many of ``alerts`` were followed by a day or more with no sign of life at all: the
+    recording stopped (sensors or hub off), which from inside looks the same as a person who
+    has stopped moving."""
+    acts = [e.at for e in events if e.is_activity]
+    n = 0
+    for a in alerts:
+        i = bisect.bisect_right(acts, a.detected_at)
+        if i == len(acts) or acts[i] - a.detected_at >= timedelta(hours=24):
+            n += 1
+    return n
 
 
 def injected_run(
@@ -410,9 +429,17 @@ def evaluate_home(
     for name in contenders:
         contender = CONTENDERS[name](cfg)
         alerts_by_day: dict[date, int] = {}
+        carer: list[Alert] = []
         snaps, result.false_alerts[name] = ordinary_run(
-            contender, events, set(chosen) | set(slow_chosen), first_eval, tz, alerts_by_day
+            contender,
+            events,
+            set(chosen) | set(slow_chosen),
+            first_eval,
+            tz,
+            alerts_by_day,
+            carer,
         )
+        result.before_gap[name] = before_a_gap(carer, events)
         # A contender without a daily score of its own is scored by its alerts that day.
         own = contender.daily_scores()
         result.daily[name] = {
@@ -531,6 +558,7 @@ def summarise(
     for name in contenders:
         carer, technical = tally(name, False), tally(name, True)
         false_rates[name] = {
+            "before_a_data_gap": sum(r.before_gap.get(name, 0) for r in results),
             "false_alerts": sum(carer.values()),
             "per_household_week": round(sum(carer.values()) / weeks, 2) if weeks else None,
             "by_type": carer,
@@ -556,6 +584,13 @@ could have caught the anomaly (for falls, every inactivity alert). False alerts 
 household-week count the alerts carers receive; technical alerts (sensor health, for the
 technician) are counted apart, since on these homes no one knows which sensors really failed.
 
+Some "false" alerts came just before the recording stopped for a day or more (sensors or hub
+off): from inside the home that looks like a person who has stopped moving; they are counted as
+false all the same, and also shown apart. The slow changes (more bathroom nights, a day without
+the kitchen, activity thinning) are injected only where a home has five weeks of data before and
+three after, and only Hearth has a detector for them. The Half-Space Trees peer (river) is left
+out when river is not installed.
+
 Targets (issue 3): recall >= 0.95 for falls, night exits and missed mornings, at <= 0.5 false
 alerts per household-week.
 
@@ -577,14 +612,15 @@ def markdown(rows: list[Row], extra: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "| contender | carer alerts on ordinary days | per household-week | by type | technical alerts |",
-        "|---|---:|---:|---|---|",
+        "| contender | carer alerts on ordinary days | per household-week | by type | of which before a day with no data | technical alerts |",
+        "|---|---:|---:|---|---:|---|",
     ]
     for name, fa in extra["false_alerts"].items():
         by = ", ".join(f"{t} {n}" for t, n in fa["by_type"].items()) or "none"
         tech = ", ".join(f"{t} {n}" for t, n in fa["technical"].items()) or "none"
         lines.append(
-            f"| {name} | {fa['false_alerts']} | {fa['per_household_week']} | {by} | {tech} |"
+            f"| {name} | {fa['false_alerts']} | {fa['per_household_week']} | {by} |"
+            f" {fa['before_a_data_gap']} | {tech} |"
         )
     if "agitation_auc" in extra:
         lines += [
