@@ -3,9 +3,9 @@
 A day's record covers its night (from 18:00 the evening before to noon) and its waking day
 (midnight to midnight):
 
-- ``night_bathroom``: visits to the bathroom inside the household's usual night (median
-  bedtime to median waking, ``models.sleep``; before it is learned, between ``sleep_onset``
-  and ``wake``); a run of bathroom events with under 10 minutes between them is one visit;
+- ``night_bathroom``: visits to the bathroom inside that night's own sleep (``sleep_onset`` to
+  ``wake``); a run of bathroom events with under 10 minutes between them is one visit (the
+  visit times are kept, for ``models.trends`` to count in other windows too);
 - ``sleep_onset`` / ``wake``, in minutes since the previous noon (so 23:00 is 660 and 07:00
   is 1140): the start of the first long (45 min or more) quiet spell still going at midnight
   or starting after it, and the end of the last one starting before 09:00. An evening doze in
@@ -14,7 +14,8 @@ A day's record covers its night (from 18:00 the evening before to noon) and its 
 - ``kitchen_uses``: uses of the kitchen appliances and the fridge (one use per sensor per
   5 minutes);
 - ``outings``: times out of the house for 10 minutes or more, by when they ended;
-- ``night_active``: minutes with any sign of life inside the night's sleep;
+- ``night_active``: minutes with any sign of life inside the household's usual night (median
+  bedtime to median waking, ``models.sleep``; before it is learned, the night's own sleep);
 - ``score`` and ``contributors``: how unusual the day was (``models.daily_score``);
 - ``first_min`` / ``last_min``: the day's first and last sign of life (local minutes), which
   tell a whole day from one cut short by a gap in the data.
@@ -188,11 +189,12 @@ class DailyRecords:
         for d in sorted(d for d in self.open if d < today):
             rec = self.open.pop(d)
             rec.sleep_onset, rec.wake = _night_sleep(rec._spells)
-            night = core
-            if night is None and rec.sleep_onset is not None and rec.wake is not None:
-                night = (rec.sleep_onset, rec.wake)
+            own = None
+            if rec.sleep_onset is not None and rec.wake is not None:
+                own = (rec.sleep_onset, rec.wake)
+                rec.night_bathroom = rec.bathroom_visits(*own)
+            night = core or own
             if night is not None:
-                rec.night_bathroom = rec.bathroom_visits(*night)
                 rec.night_active = sum(1 for t in rec._active_at if night[0] < t < night[1])
             rec._active_at = []
             rec._spells = []

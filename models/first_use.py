@@ -25,6 +25,8 @@ from models.local_time import DayType
 # A few weeks of mornings understate how much a start of day can vary; a spread of a few
 # minutes would make any slightly late morning look alarming.
 MIN_SPREAD_MIN = 20.0
+# Days of the last week that must have moved the same way for a new normal.
+RECENT_DAYS = 4
 # Days of its own a day type needs before its own usual time is used rather than all days'.
 OWN_DAYS = 4
 
@@ -44,9 +46,35 @@ class FirstUse:
             "weekday": deque(maxlen=window),
             "weekend": deque(maxlen=window),
         }
+        self.recent: deque[tuple[DayType, float | None]] = deque(maxlen=7)
 
     def add_day(self, kind: DayType, first_minute: float | None) -> None:
         self.history[kind].append(first_minute)
+        self.recent.append((kind, first_minute))
+
+    def new_normal(self) -> float:
+        """Minutes by which the last week's starts have moved from the usual, when most of them
+        have (0 otherwise).
+
+        A routine that changes for good (a later start since the day centre stopped) would
+        otherwise be alerted on every morning until the old mornings leave the 28-day window.
+        So once four of the last seven days with a use have all moved the same way by more
+        than the usual spread, the usual time moves with them.
+        """
+        offsets = []
+        for kind, t in self.recent:
+            own = [x for x in self.history[kind] if x is not None]
+            if t is not None and len(own) >= OWN_DAYS:
+                offsets.append(t - statistics.median(own))
+        if len(offsets) < RECENT_DAYS:
+            return 0.0
+        spread = self._spread()
+        later = [o for o in offsets if o > spread]
+        earlier = [o for o in offsets if o < -spread]
+        moved = (
+            later if len(later) >= RECENT_DAYS else earlier if len(earlier) >= RECENT_DAYS else []
+        )
+        return statistics.median(moved) if moved else 0.0
 
     def _days(self, kind: DayType) -> tuple[list[float | None], str]:
         """The recent days to compare with, and what to call them ("weekdays", or "days")."""
@@ -61,8 +89,9 @@ class FirstUse:
         times = sorted(t for t in self._days(kind)[0] if t is not None)
         if len(times) < OWN_DAYS:
             return None
-        med = statistics.median(times)
-        q90 = times[min(len(times) - 1, int(0.9 * len(times)))]
+        shift = self.new_normal()
+        med = statistics.median(times) + shift
+        q90 = times[min(len(times) - 1, int(0.9 * len(times)))] + shift
         return UsualStart(med, self._spread(), q90, len(times))
 
     def _spread(self) -> float:
@@ -88,7 +117,11 @@ class FirstUse:
         return later, len(days), called
 
     def to_state(self) -> dict[str, Any]:
-        return {"window": self.window, "history": {k: list(v) for k, v in self.history.items()}}
+        return {
+            "window": self.window,
+            "history": {k: list(v) for k, v in self.history.items()},
+            "recent": [list(r) for r in self.recent],
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> FirstUse:
@@ -96,4 +129,6 @@ class FirstUse:
         for kind in ("weekday", "weekend"):
             for t in state["history"][kind]:
                 m.history[kind].append(None if t is None else float(t))
+        for kind, t in state.get("recent", []):
+            m.recent.append((kind, None if t is None else float(t)))
         return m

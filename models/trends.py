@@ -80,9 +80,9 @@ class TrendDigest:
     def __init__(self, settings: TrendSettings | None = None) -> None:
         self.settings = settings or TrendSettings()
         self._today: tuple[date, Finding | None] | None = None
-        # The household's core of sleep and usual night (minutes since noon), to count every
-        # night's bathroom visits in the same windows; none known: each night's own count.
-        self._windows: list[tuple[float, float] | None] = []
+        # The household's core of sleep (minutes since noon), to count every night's bathroom
+        # visits in the same window as well as in each night's own sleep.
+        self._core: tuple[float, float] | None = None
 
     def needs(self, routine: HouseholdRoutine) -> frozenset[str]:
         return frozenset()  # a day's figures with a broken sensor show as a gap, not a change
@@ -94,10 +94,8 @@ class TrendDigest:
             return None
         if self._today is not None and self._today[0] == today:
             return self._today[1]
-        self._windows = [
-            None if w is None else (w.start, w.end)
-            for w in (routine.sleep.core(), routine.sleep.usual_night())
-        ]
+        core = routine.sleep.core()
+        self._core = None if core is None else (core.start, core.end)
         changes = self.changes(list(routine.daily.history), today)
         reported = routine.daily.reported
         quiet = timedelta(days=self.settings.quiet_days)
@@ -163,12 +161,12 @@ class TrendDigest:
     def _night_bathroom(
         self, recent: list[DayRecord], base: list[DayRecord], today: date
     ) -> Change | None:
-        """Counted in two windows, each tested at half the p-value: the core of sleep (few
-        ordinary visits, so a few more stand out) and the usual night, bedtime to waking (which
-        also holds the visits of a short or broken night)."""
-        windows: list[tuple[float, float] | None] = [w for w in self._windows if w is not None]
-        if not windows:
-            windows = [None]
+        """Counted in two windows, each tested at half the p-value: the household's core of
+        sleep (few ordinary visits, so a few more stand out) and each night's own sleep, bedtime
+        to waking (which also holds the visits of a short or broken night, and moves with a
+        routine that moves)."""
+        # None: each night's own sleep, as the record counted it.
+        windows: list[tuple[float, float] | None] = [self._core, None] if self._core else [None]
         for window in windows:
             c = self._bathroom_in(window, recent, base, self.settings.p_value / len(windows))
             if c is not None:
@@ -183,7 +181,10 @@ class TrendDigest:
         p_value: float,
     ) -> Change | None:
         def visits(d: DayRecord) -> int:
-            return d.night_bathroom if window is None else d.bathroom_visits(*window)
+            if window is None or d.sleep_onset is None or d.wake is None:
+                return d.night_bathroom
+            # Inside the core and that night's own sleep: a visit before bed is not a night's.
+            return d.bathroom_visits(max(window[0], d.sleep_onset), min(window[1], d.wake))
 
         r = [visits(d) for d in recent if d.wake is not None]
         b = [visits(d) for d in base if d.wake is not None]

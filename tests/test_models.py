@@ -387,3 +387,23 @@ def test_up_and_about_for_an_hour_in_the_night_is_restlessness() -> None:
     assert 45 <= minutes < 100
     # Back to bed: nothing more, and the next night's stretch starts afresh.
     assert [g for g in m.tick(t0 + timedelta(minutes=130)) if g.type == "night_restlessness"] == []
+
+
+# --- a new normal ------------------------------------------------------------------------------
+
+
+def test_a_routine_that_moves_for_good_is_learned_without_a_storm_of_alerts() -> None:
+    from dataclasses import replace
+
+    events = persona_events(77)
+    # From the small hours of day 42 on, everything happens 90 minutes later, for good.
+    cut = datetime(2025, 2, 17, 3, 0, tzinfo=UTC)
+    moved = [e if e.at < cut else replace(e, at=e.at + timedelta(minutes=90)) for e in events]
+    alerts = [a for a in replay(DEMO, moved).alerts if a.detected_at >= cut]
+    mornings = [a for a in alerts if a.type == "missed_morning"]
+    first_week = [a for a in mornings if a.detected_at < cut + timedelta(days=7)]
+    assert 1 <= len(first_week) <= 3  # the change is noticed, then taken as the new normal
+    assert len(mornings) - len(first_week) <= 1
+    digests = [a for a in alerts if a.type == "digest"]
+    assert [d.evidence["changes"] for d in digests][:1] == [["wake_time"]]
+    assert len(alerts) <= 6
