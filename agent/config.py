@@ -37,7 +37,7 @@ from models.night_restlessness import NightRestlessnessSettings
 from models.not_returned import NotReturnedSettings
 from models.routine import RoutineSettings
 from models.sensor_health import SensorHealthSettings
-from models.trends import TrendSettings
+from models.trends import TrendSettings, p_value_for_budget
 
 Path_ = tuple[str | int, ...]
 
@@ -347,7 +347,13 @@ def monitor_settings_of(cfg: HearthConfig) -> MonitorSettings:
         night_restlessness=NightRestlessnessSettings(nrs.margin, nrs.shortest)
         if nrs.enabled
         else None,
-        digest=TrendSettings(digest_hour=dg.hour, quiet_days=dg.quiet_days) if dg.enabled else None,
+        digest=TrendSettings(
+            digest_hour=dg.hour,
+            quiet_days=dg.quiet_days,
+            p_value=p_value_for_budget(dg.false_per_fortnight),
+        )
+        if dg.enabled
+        else None,
         health=SensorHealthSettings(
             margin=sh.margin,
             shortest_silence=sh.shortest_silence,

@@ -282,6 +282,14 @@ class DigestConfig(Strict):
         title="Quiet days",
         description="A change reported is not reported again for this many days while it lasts.",
     )
+    false_per_fortnight: float = Field(
+        1.0,
+        gt=0,
+        le=14,
+        title="False-alert budget",
+        description="At most this many digests a fortnight that report a change by chance;"
+        " each figure's test is set from it.",
+    )
 
 
 class SensorHealthConfig(Strict):

@@ -27,6 +27,22 @@ from models.finding import Finding, JsonValue
 from models.local_time import clock_text, duration_text, local_date, local_instant
 from models.routine import HouseholdRoutine
 
+# Figures tested each day (the bathroom's two windows count as one, each at half the p-value).
+FIGURES_TESTED = 8
+
+
+def p_value_for_budget(false_per_fortnight: float) -> float:
+    """Each figure's test level for a budget of chance digests a fortnight.
+
+    Fourteen days of checks, eight figures each: a budget of one a fortnight allows 1/112 per
+    test. Half of that is used, since the days' checks overlap (a week compared daily) and the
+    figures move together, which the count of tests does not see.
+
+    >>> round(p_value_for_budget(1.0), 4)
+    0.0045
+    """
+    return false_per_fortnight / (14 * FIGURES_TESTED) / 2
+
 
 @dataclass(frozen=True, slots=True)
 class TrendSettings:
@@ -37,8 +53,8 @@ class TrendSettings:
     digest_hour: int = 9
     # A change once reported is not reported again for this long.
     quiet_days: int = 7
-    # How unlikely under the baseline a change must be: one in this many weeks by chance.
-    p_value: float = 0.005
+    # How unlikely under the baseline a change must be (see p_value_for_budget).
+    p_value: float = 0.0045
 
 
 @dataclass(frozen=True, slots=True)

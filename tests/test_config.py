@@ -145,3 +145,25 @@ def test_shipped_examples_pass_the_json_schema_editors_use() -> None:
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"household": {"id": "h"}, "sensors": [], "colour": 1}, schema)
+
+
+def test_the_digest_budget_sets_each_figures_test_and_detectors_can_be_turned_off() -> None:
+    from agent.config import monitor_settings_of
+
+    base = monitor_settings_of(load_config_text(GOOD))
+    assert base.digest is not None
+    looser = monitor_settings_of(
+        load_config_text(GOOD + "detectors:\n  digest: {false_per_fortnight: 2}\n")
+    )
+    assert looser.digest is not None
+    assert looser.digest.p_value == pytest.approx(2 * base.digest.p_value)
+    off = monitor_settings_of(
+        load_config_text(
+            GOOD
+            + "detectors:\n  not_returned: {enabled: false}\n  night_restlessness: {enabled: false}\n"
+        )
+    )
+    assert off.not_returned is None
+    assert off.night_restlessness is None
+    (problem,) = errors(GOOD + "detectors:\n  digest: {false_per_fortnight: 0}\n")
+    assert "detectors.digest.false_per_fortnight" in problem
