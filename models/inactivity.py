@@ -35,12 +35,8 @@ class InactivityDetector:
         key = (since, routine.days_learned)
         if self._cache is not None and self._cache[:2] == key:
             return self._cache[2]
-        target_per_day = 1.0 / (self.settings.once_in_days * 24)
-        learned = routine.spells.length_for_rate(since, target_per_day)
-        limit = min(
-            max(learned, self.settings.shortest.total_seconds()),
-            self.settings.ceiling.total_seconds(),
-        )
+        st = self.settings
+        limit = routine.spells.limit(since, st.once_in_days, st.shortest, st.ceiling)
         self._cache = (since, routine.days_learned, limit)
         return limit
 

@@ -51,11 +51,9 @@ class NotReturnedDetector:
         if self._cache is not None and self._cache[:2] == key:
             return self._cache[2]
         st = self.settings
-        ceiling = st.ceiling.total_seconds()
-        limit = ceiling
+        limit = st.ceiling.total_seconds()
         if routine.outings.days_observed() >= st.min_outing_days:
-            learned = routine.outings.length_for_rate(door_at, 1.0 / (st.once_in_days * 24))
-            limit = min(max(learned, st.shortest.total_seconds()), ceiling)
+            limit = routine.outings.limit(door_at, st.once_in_days, st.shortest, st.ceiling)
         self._cache = (door_at, routine.days_learned, limit)
         return limit
 

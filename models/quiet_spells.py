@@ -27,7 +27,7 @@ True
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -156,6 +156,15 @@ class QuietSpells:
         if xi < 1e-6:
             return u + sigma * math.log(tail_rate / target_per_day)
         return u + sigma / xi * (float((tail_rate / target_per_day) ** xi) - 1)
+
+    def limit(
+        self, started_at: datetime, once_in_days: float, shortest: timedelta, ceiling: timedelta
+    ) -> float:
+        """Seconds after ``started_at`` that a spell lasts only about once in ``once_in_days``
+        days, summed over the day's hours (so one hour's share is a 24th), kept between
+        ``shortest`` and ``ceiling``."""
+        learned = self.length_for_rate(started_at, 1.0 / (once_in_days * 24))
+        return min(max(learned, shortest.total_seconds()), ceiling.total_seconds())
 
     def shape(self) -> float:
         """The tail's shape (generalised Pareto xi) for the household, as estimated at the day's start."""

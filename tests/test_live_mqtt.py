@@ -145,6 +145,25 @@ async def with_agent(
     return agent
 
 
+async def run_and_listen(
+    cfg: HearthConfig,
+    upstream: Mosquitto,
+    clock: ManualClock,
+    body: Callable[[Agent], Awaitable[None]],
+    received: Upstream | None = None,
+) -> tuple[Upstream, Agent]:
+    """Prelearn, start a care-team listener on ``upstream``, run the agent through ``body``."""
+    received = received if received is not None else Upstream()
+    await prelearn(cfg)
+    ready = asyncio.Event()
+    listener = asyncio.create_task(listen(upstream, received, ready))
+    await until(ready.is_set, "care team listening")
+    agent = await with_agent(cfg, clock, body)
+    await asyncio.sleep(0.3)
+    listener.cancel()
+    return received, agent
+
+
 async def publish(
     home: Mosquitto,
     agent: Agent,
@@ -229,17 +248,7 @@ def test_still_afternoon_reaches_the_care_team(
         await let_the_afternoon_pass(agent, clock)
         await until(lambda: bool(received.on("hearth/live-home/alerts/")), "an alert upstream", 30)
 
-    async def scenario() -> Agent:
-        await prelearn(cfg)
-        ready = asyncio.Event()
-        listener = asyncio.create_task(listen(upstream_broker, received, ready))
-        await until(ready.is_set, "care team listening")
-        agent = await with_agent(cfg, clock, body)
-        await asyncio.sleep(0.3)
-        listener.cancel()
-        return agent
-
-    agent = asyncio.run(scenario())
+    _, agent = asyncio.run(run_and_listen(cfg, upstream_broker, clock, body, received))
     (alert,) = received.on("hearth/live-home/alerts/")
     topics = [t for t, _, _ in received.messages if "/alerts/" in t]
     assert topics == ["hearth/live-home/alerts/inactivity"]
@@ -344,16 +353,7 @@ def test_an_offline_sensor_pauses_inactivity_and_says_so(
             await asyncio.sleep(0.05)
         await until(lambda: len(received.on("hearth/live-home/alerts/")) == 2, "two alerts")
 
-    async def scenario() -> None:
-        await prelearn(cfg)
-        ready = asyncio.Event()
-        listener = asyncio.create_task(listen(upstream_broker, received, ready))
-        await until(ready.is_set, "care team listening")
-        await with_agent(cfg, clock, body)
-        await asyncio.sleep(0.3)
-        listener.cancel()
-
-    asyncio.run(scenario())
+    asyncio.run(run_and_listen(cfg, upstream_broker, clock, body, received))
     types = [a["type"] for a in received.on("hearth/live-home/alerts/")]
     assert sorted(types) == ["monitoring_gap", "sensor_offline"]
     gap = received.on("hearth/live-home/alerts/monitoring_gap")[0]
@@ -388,16 +388,7 @@ def test_the_residents_pause_sent_with_the_hearth_command_holds_back_alerts(
         assert bad == 0  # sent; the agent refuses it
         await until(lambda: agent.dropped["bad_command"] == 1, "a bad command counted")
 
-    async def scenario() -> None:
-        await prelearn(cfg)
-        ready = asyncio.Event()
-        listener = asyncio.create_task(listen(upstream_broker, received, ready))
-        await until(ready.is_set, "care team listening")
-        await with_agent(cfg, clock, body)
-        await asyncio.sleep(0.3)
-        listener.cancel()
-
-    asyncio.run(scenario())
+    asyncio.run(run_and_listen(cfg, upstream_broker, clock, body, received))
     assert received.on("hearth/live-home/alerts/") == []
     db = sqlite3.connect(cfg.store.path)
     (state,) = db.execute("SELECT json FROM state").fetchone()

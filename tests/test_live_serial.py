@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,13 +22,11 @@ from tests.test_live_mqtt import (
     ManualClock,
     Upstream,
     let_the_afternoon_pass,
-    listen,
     live_config,
     local,
-    prelearn,
     publish,
+    run_and_listen,
     until,
-    with_agent,
 )
 
 # One ordinary morning, then nothing from 13:00: (local time, sensor, kind, value).
@@ -63,23 +61,6 @@ def serial_config(
     return load_config_text(yaml.safe_dump(doc), "serial-home.yaml")
 
 
-async def run_and_listen(
-    cfg: HearthConfig,
-    upstream: Mosquitto,
-    clock: ManualClock,
-    body: Callable[[Agent], Awaitable[None]],
-) -> Upstream:
-    received = Upstream()
-    await prelearn(cfg)
-    ready = asyncio.Event()
-    listener = asyncio.create_task(listen(upstream, received, ready))
-    await until(ready.is_set, "care team listening")
-    await with_agent(cfg, clock, body)
-    await asyncio.sleep(0.3)
-    listener.cancel()
-    return received
-
-
 def carer_alerts(received: Upstream) -> list[dict[str, Any]]:
     return [a for a in received.on("hearth/live-home/alerts/") if a["severity"] != "technical"]
 
@@ -100,7 +81,7 @@ def test_serial_routine_gives_the_same_alerts_as_mqtt(
 
         await let_the_afternoon_pass(agent, mqtt_clock)
 
-    by_mqtt = asyncio.run(run_and_listen(mqtt_cfg, upstream_broker, mqtt_clock, over_mqtt))
+    by_mqtt, _ = asyncio.run(run_and_listen(mqtt_cfg, upstream_broker, mqtt_clock, over_mqtt))
 
     # Over the serial bridge, with a little line noise on the way.
     link = tmp_path / "hearth-bridge"
@@ -132,7 +113,7 @@ def test_serial_routine_gives_the_same_alerts_as_mqtt(
         await let_the_afternoon_pass(agent, serial_clock, heartbeat)
 
     try:
-        by_serial = asyncio.run(
+        by_serial, _ = asyncio.run(
             run_and_listen(serial_cfg, upstream_broker, serial_clock, over_serial)
         )
     finally:
@@ -180,7 +161,7 @@ def test_a_silent_bridge_raises_a_technical_alert(
         await until(lambda: agent.pipeline.counters.alerts == 2, "monitoring gap")
 
     try:
-        received = asyncio.run(run_and_listen(cfg, upstream_broker, clock, body))
+        received, _ = asyncio.run(run_and_listen(cfg, upstream_broker, clock, body))
     finally:
         sim.close()
     (alert,) = received.on("hearth/live-home/alerts/sensor_silent")
