@@ -42,6 +42,8 @@ SAVE_EVERY_S = 300.0
 # Before this the hub's clock cannot be right (no RTC, not yet synchronised).
 CLOCK_TRUSTED_FROM = datetime(2024, 1, 1, tzinfo=UTC)
 # Wall time moving this much more (or less) than monotonic time between two looks is a jump.
+# How long the home broker may be out of reach (a restart, an upgrade) before it is reported.
+HOME_BROKER_GRACE = timedelta(minutes=1)
 CLOCK_JUMP = timedelta(seconds=60)
 
 
@@ -91,6 +93,11 @@ class Agent:
             )
         self.started_at = self.clock.now()
         self._bridge_down = False
+        self.mqtt_sensors = sorted(sc.id for sc in cfg.sensors if sc.mqtt is not None)
+        # Counted from start-up until the first connection: a broker that never comes up is lost.
+        self.home_broker_lost_at: datetime | None = (
+            self.started_at if cfg.local_broker is not None else None
+        )
         self.control_topic = control_topic(cfg.household.id)
         self.control_prefix = self.control_topic.removesuffix("+")
         self.commands = 0
@@ -185,12 +192,17 @@ class Agent:
                     )
                     backoff.reset()
                     self.connected_local.set()
+                    if self.home_broker_lost_at is not None:
+                        self.home_broker_lost_at = None
+                        self.pipeline.monitor.health.source_up(self.mqtt_sensors)
                     async for message in client.messages:
                         payload = message.payload
                         raw = payload if isinstance(payload, bytes) else str(payload).encode()
                         self.on_message(str(message.topic), raw, self.clock.now())
             except aiomqtt.MqttError as exc:
                 self.connected_local.clear()
+                if self.home_broker_lost_at is None:
+                    self.home_broker_lost_at = self.clock.now()
                 wait = backoff.next()
                 log.warning(
                     "local broker %s:%d unavailable (%s); retrying in %.0f s",
@@ -230,8 +242,38 @@ class Agent:
                 continue
             silent = self.bridge_silence(now)
             self.bridge_sensors_down(silent)
-            for alert in self.pipeline.tick(now, [silent] if silent else []):
+            lost = self.home_broker_lost(now)
+            also = [f for f in (silent, lost) if f is not None]
+            for alert in self.pipeline.tick(now, also):
                 await self.raise_alert(alert)
+
+    def home_broker_lost(self, now: datetime) -> Finding | None:
+        """A technical finding when the home broker has been out of reach for a minute; its
+        sensors count as offline from when it went, so the detectors needing them pause."""
+        lost_at, broker = self.home_broker_lost_at, self.cfg.local_broker
+        if lost_at is None or broker is None or now - lost_at < HOME_BROKER_GRACE:
+            return None
+        self.pipeline.monitor.health.source_down(self.mqtt_sensors, lost_at)
+        tz = self.pipeline.household.tz
+        return Finding(
+            type="sensor_silent",
+            severity="technical",
+            started_at=lost_at,
+            detected_at=now,
+            summary=(
+                f"Hearth cannot reach the home MQTT broker at {broker.host}:{broker.port} since"
+                f" {lost_at.astimezone(tz):%H:%M} ({duration_text((now - lost_at).total_seconds())});"
+                f" its {len(self.mqtt_sensors)} sensors are not being read. Check that the broker"
+                " (Mosquitto) is running on the hub."
+            ),
+            episode=f"sensor_silent:home_broker:{lost_at.isoformat()}",
+            evidence={
+                "source": "home_broker",
+                "broker": f"{broker.host}:{broker.port}",
+                "lost_at": lost_at.isoformat(),
+                "sensors": list[JsonValue](self.mqtt_sensors),
+            },
+        )
 
     def bridge_sensors_down(self, silent: Finding | None) -> None:
         """While the bridge is silent its sensors are offline: the detectors needing them abstain."""

@@ -318,12 +318,20 @@ def test_home_broker_restart_is_survived(
         )
         broker.stop()
         await until(lambda: not agent.connected_local.is_set(), "noticed the home broker gone")
+        # Out of reach for eleven minutes: reported, and its sensors count as offline, so the
+        # detectors pause rather than take the silence for a still resident.
+        clock.advance(timedelta(minutes=11))
+        await until(lambda: agent.pipeline.counters.alerts == 2, "broker lost, detectors paused")
+        raised = list(agent.pipeline.policy.to_state()["raised"])
+        assert sorted(e.split(":")[0] for e in raised) == ["monitoring_gap", "sensor_silent"]
+        assert any(":home_broker:" in e for e in raised)
         broker.start()
         await until(agent.connected_local.is_set, "reconnected to the home broker", 60)
         await publish(
-            broker, agent, clock, local(7, 45), "zigbee2mqtt/kitchen_motion", {"occupancy": True}
+            broker, agent, clock, local(7, 58), "zigbee2mqtt/kitchen_motion", {"occupancy": True}
         )
         assert agent.pipeline.counters.events == 2
+        assert agent.pipeline.monitor.health.problems(clock.wall, None) == []
 
     asyncio.run(with_agent(cfg, clock, body))
 
