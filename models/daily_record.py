@@ -186,7 +186,8 @@ class DailyRecords:
 
         ``core`` is the household's usual night, in minutes since noon."""
         today = local_date(now, self.tz)
-        for d in sorted(d for d in self.open if d < today):
+        ended = [d for d in self.open if d < today]
+        for d in sorted(ended) if ended else ():
             rec = self.open.pop(d)
             rec.sleep_onset, rec.wake = _night_sleep(rec._spells)
             own = None

@@ -47,10 +47,13 @@ class FirstUse:
             "weekend": deque(maxlen=window),
         }
         self.recent: deque[tuple[DayType, float | None]] = deque(maxlen=7)
+        # Asked every minute by missed_morning; it changes only when a day is added.
+        self._usual: dict[DayType, UsualStart | None] = {}
 
     def add_day(self, kind: DayType, first_minute: float | None) -> None:
         self.history[kind].append(first_minute)
         self.recent.append((kind, first_minute))
+        self._usual.clear()
 
     def new_normal(self) -> float:
         """Minutes by which the last week's starts have moved from the usual, when most of them
@@ -86,6 +89,11 @@ class FirstUse:
         return own + list(self.history[other]), "days"
 
     def usual(self, kind: DayType) -> UsualStart | None:
+        if kind not in self._usual:
+            self._usual[kind] = self._work_out_usual(kind)
+        return self._usual[kind]
+
+    def _work_out_usual(self, kind: DayType) -> UsualStart | None:
         times = sorted(t for t in self._days(kind)[0] if t is not None)
         if len(times) < OWN_DAYS:
             return None

@@ -67,6 +67,7 @@ class NightSleep:
             None  # this night's first start, last end (since noon)
         )
         self._core: tuple[int, SleepCore | None] | None = None
+        self._usual: tuple[SleepCore | None] | None = None
 
     def spell(self, started_at: datetime, length_s: float) -> None:
         """Offer a quiet spell; a long one starting in the evening or night widens that night's sleep."""
@@ -86,6 +87,7 @@ class NightSleep:
         if self._best is not None and (self._best[1] - self._best[0]) * 60 >= SHORTEST_SLEEP_S:
             self.history.append(self._best)
             self._core = None
+            self._usual = None
         self._best = None
 
     def core(self) -> SleepCore | None:
@@ -99,6 +101,11 @@ class NightSleep:
         """From the median bedtime to the median waking: the night on an ordinary night, wider
         than the core (the night-time bathroom visits of a person who wakes early, or goes to
         bed late, fall inside it)."""
+        if self._usual is None:
+            self._usual = (self._work_out_usual(),)
+        return self._usual[0]
+
+    def _work_out_usual(self) -> SleepCore | None:
         if len(self.history) < MIN_NIGHTS:
             return None
         start = statistics.median(s for s, _ in self.history)
