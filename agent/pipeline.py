@@ -81,6 +81,12 @@ class Pipeline:
         self.policy.paused_until = None
         return "resumed: alerts on"
 
+    def resumed(self, stopped: timedelta, now: datetime) -> None:
+        """Hearth was stopped for ``stopped`` until ``now``: nobody watched meanwhile. Quiet time
+        is carried across the stop, and a morning that began unseen is not called missed."""
+        self.clock_jumped(stopped)
+        self.monitor.routine.observing_since = now
+
     def clock_jumped(self, jump: timedelta) -> None:
         """The wall clock moved by ``jump`` without time passing: quiet time is not lost or gained."""
         r = self.monitor.routine

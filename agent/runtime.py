@@ -130,10 +130,24 @@ class Agent:
             r.days_learned,
             "" if self.pipeline.monitor.learned else f" of {self.cfg.learning.days}",
         )
+        saved = state.get("saved_at")
+        if isinstance(saved, str):
+            # While Hearth was stopped nobody watched: that time is not the resident's quiet
+            # time, and a hub back after a weekend off must not open with "no movement for
+            # 60 hours". Quiet time is carried across the stop, as across a clock jump.
+            stopped = self.clock.now() - datetime.fromisoformat(saved)
+            if stopped > timedelta(0):
+                self.pipeline.resumed(stopped, self.clock.now())
+                log.warning(
+                    "Hearth was stopped for %s; that time is not counted as quiet",
+                    duration_text(stopped.total_seconds()),
+                )
 
     async def save(self) -> None:
         await self.store.flush_events()
-        await self.store.save_state(STATE_KEY, self.pipeline.to_state(), self.clock.now())
+        now = self.clock.now()
+        state = {**self.pipeline.to_state(), "saved_at": now.isoformat()}
+        await self.store.save_state(STATE_KEY, state, now)
 
     def on_message(self, topic: str, payload: bytes, now: datetime) -> None:
         if topic.startswith(self.control_prefix):

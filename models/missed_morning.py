@@ -14,7 +14,7 @@ from models.local_time import (
     minutes_since_midnight,
     rarity_text,
 )
-from models.routine import HouseholdRoutine
+from models.routine import MORNING_FROM_MIN, HouseholdRoutine
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,9 @@ class MissedMorningDetector:
             return None  # went out before the kettle: not_returned's business, not this one's
         tz = routine.household.tz
         today = local_date(now, tz)
+        seen_from = routine.observing_since
+        if seen_from is not None and seen_from > local_instant(today, MORNING_FROM_MIN, tz):
+            return None  # Hearth was not watching when this morning began
         kind = day_type(today)
         usual = routine.first_use.usual(kind)
         if usual is None:

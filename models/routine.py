@@ -58,6 +58,8 @@ class HouseholdRoutine:
         self.last_activity_at: datetime | None = None
         # Stillness and time out are not counted before this (the end of an away spell).
         self.watch_from: datetime | None = None
+        # When Hearth came back after being stopped: what happened before it was not seen.
+        self.observing_since: datetime | None = None
         self.last_activity_sensor: str | None = None
         self.current_day: date | None = None
         self.current_day_active = False

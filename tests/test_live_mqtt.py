@@ -403,6 +403,41 @@ def test_the_residents_pause_sent_with_the_hearth_command_holds_back_alerts(
     assert json.loads(state)["policy"]["paused_until"] is not None
 
 
+def test_a_hub_back_after_a_day_off_raises_nothing_about_the_day_it_did_not_see(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    cfg = live_config(broker, upstream_broker, tmp_path / "home.sqlite")
+    clock = ManualClock(local(7, 30))
+
+    async def morning(agent: Agent) -> None:
+        await publish(
+            broker, agent, clock, local(7, 40), "zigbee2mqtt/bedroom_motion", {"occupancy": True}
+        )
+        await publish(broker, agent, clock, local(7, 52), "zigbee2mqtt/kettle", {"power": 2150.0})
+        await publish(
+            broker, agent, clock, local(9, 0), "zigbee2mqtt/lounge_motion", {"occupancy": True}
+        )
+
+    async def next_day(agent: Agent) -> None:
+        # Unplugged at 09:00, back the next morning at 09:00: the agent must not take the day
+        # it did not see for a day of stillness.
+        for _ in range(6):
+            clock.advance(timedelta(minutes=5))
+            await asyncio.sleep(0.05)
+        assert agent.pipeline.counters.alerts == 0
+        r = agent.pipeline.monitor.routine
+        assert r.quiet_since is not None
+        assert clock.wall - r.quiet_since <= timedelta(minutes=31)
+
+    async def scenario() -> None:
+        await prelearn(cfg)
+        await with_agent(cfg, clock, morning)
+        clock.advance(timedelta(days=1))
+        await with_agent(cfg, clock, next_day)
+
+    asyncio.run(scenario())
+
+
 def test_clock_jump_is_not_inactivity(
     broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
 ) -> None:
