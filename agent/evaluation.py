@@ -597,6 +597,42 @@ alerts per household-week.
 """
 
 
+TARGET_RECALL = 0.95
+TARGET_FALSE_PER_WEEK = 0.5
+TARGET_ANOMALIES = ("fall", "night_exit", "missed_morning")
+
+
+def targets(rows: list[Row], extra: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """Issue 3's targets for Hearth: what each asks, what was measured, and whether it is met."""
+    out: list[tuple[str, str, bool]] = []
+    mine = {r.anomaly: r for r in rows if r.contender == "hearth"}
+    for kind in TARGET_ANOMALIES:
+        if kind in mine:
+            got = mine[kind].recall
+            out.append((f"{kind} recall >= {TARGET_RECALL}", f"{got:.2f}", got >= TARGET_RECALL))
+    fa = extra["false_alerts"].get("hearth", {}).get("per_household_week")
+    if fa is not None:
+        out.append(
+            (
+                f"false alerts per household-week <= {TARGET_FALSE_PER_WEEK}",
+                f"{fa:.2f}",
+                fa <= TARGET_FALSE_PER_WEEK,
+            )
+        )
+    for kind in TARGET_ANOMALIES:
+        peers = [r for r in rows if r.anomaly == kind and r.contender != "hearth"]
+        if kind in mine and peers:
+            best = max(peers, key=lambda r: r.f1)
+            out.append(
+                (
+                    f"{kind} F1 ahead of every peer",
+                    f"{mine[kind].f1:.2f} against {best.contender} {best.f1:.2f}",
+                    mine[kind].f1 > best.f1,
+                )
+            )
+    return out
+
+
 def markdown(rows: list[Row], extra: dict[str, Any]) -> str:
     lines = [
         f"Homes: {extra['homes']}; household-weeks after learning: {extra['household_weeks']}.",
@@ -622,6 +658,10 @@ def markdown(rows: list[Row], extra: dict[str, Any]) -> str:
             f"| {name} | {fa['false_alerts']} | {fa['per_household_week']} | {by} |"
             f" {fa['before_a_data_gap']} | {tech} |"
         )
+    goals = targets(rows, extra)
+    if goals:
+        lines += ["", "| target (issue 3) | measured | met |", "|---|---|---|"]
+        lines += [f"| {t} | {v} | {'yes' if ok else 'no'} |" for t, v, ok in goals]
     if "agitation_auc" in extra:
         lines += [
             "",

@@ -208,3 +208,19 @@ def test_the_half_space_trees_peer_learns_then_alerts_and_scores_each_day() -> N
     scores = result.daily["half_space_trees"]
     assert scores
     assert all(0 <= s <= 1 for s in scores.values())
+
+
+def test_the_targets_are_judged_from_the_measured_rows() -> None:
+    from agent.evaluation import Row, targets
+
+    rows = [
+        Row("hearth", "fall", 10, 10, 1.0, 60.0, 1.0, 0.9, 0.95),
+        Row("hearth", "night_exit", 10, 9, 0.9, 10.0, 1.0, 0.9, 0.9),
+        Row("fixed_rules", "fall", 10, 10, 1.0, 240.0, 1.0, 0.5, 0.97),
+    ]
+    extra = {"false_alerts": {"hearth": {"per_household_week": 0.4}}}
+    got = {t: (v, ok) for t, v, ok in targets(rows, extra)}
+    assert got["fall recall >= 0.95"] == ("1.00", True)
+    assert got["night_exit recall >= 0.95"] == ("0.90", False)
+    assert got["false alerts per household-week <= 0.5"] == ("0.40", True)
+    assert got["fall F1 ahead of every peer"] == ("0.95 against fixed_rules 0.97", False)
