@@ -4,7 +4,7 @@ Mrs A. gets up around 07:30 on weekdays and 08:30 at weekends, puts the kettle o
 between kitchen and lounge, goes out for the shopping on some mornings, naps after lunch now and
 then, goes to bed around 22:30 and gets up once most nights for the bathroom. Now and then she
 has a bad day: a late, slow morning with no kettle, or a fall in the afternoon that leaves the
-house still until a visitor comes.
+house still until a visitor comes; or her sensors do (the lounge sensor's battery goes flat).
 
 Sensor ids match ``agent/demo/home.yaml``. Events come out as Z2M-style readings.
 """
@@ -25,7 +25,7 @@ MOTION_ROOMS = ("kitchen", "lounge", "bedroom", "bathroom", "hall")
 @dataclass(frozen=True, slots=True)
 class BadDay:
     day: int  # days from the start
-    kind: str  # "missed_morning" or "fall"
+    kind: str  # "missed_morning", "fall" or "flat_battery"
 
 
 class Persona:
@@ -120,7 +120,27 @@ class Persona:
             night = 1440 + r.uniform(120, 240)
             ev += self._motion(d, night, "bathroom")
             ev += self._motion(d, night + 4, "bedroom")
+        if bad == "flat_battery":
+            ev = self._flat_battery(d, ev)
         return ev
+
+    def _flat_battery(self, d: date, ev: list[SensorEvent]) -> list[SensorEvent]:
+        """The lounge sensor's battery runs low in the morning and goes flat at 14:00, while she
+        sits in the lounge until 18:30; the battery is changed at 19:00."""
+        flat, dozes_until, changed = self._at(d, 840), self._at(d, 1110), self._at(d, 1140)
+
+        def seen(e: SensorEvent) -> bool:
+            if e.sensor == "lounge_motion" and flat <= e.at < changed:
+                return False
+            return not flat <= e.at < dozes_until
+
+        reports = [
+            SensorEvent(self._at(d, 540), "lounge_motion", "battery", 9.0),
+            SensorEvent(flat, "lounge_motion", "availability", 0.0),
+            SensorEvent(changed, "lounge_motion", "availability", 1.0),
+            SensorEvent(changed, "lounge_motion", "battery", 100.0),
+        ]
+        return [e for e in ev if seen(e)] + reports
 
     def events(self, days: int, bad_days: tuple[BadDay, ...] = ()) -> Iterator[SensorEvent]:
         bad = {b.day: b.kind for b in bad_days}
@@ -128,4 +148,8 @@ class Persona:
             yield from sorted(self.day(n, bad.get(n)), key=lambda e: e.at)
 
 
-DEMO_BAD_DAYS = (BadDay(19, "missed_morning"), BadDay(26, "fall"))
+DEMO_BAD_DAYS = (
+    BadDay(19, "missed_morning"),
+    BadDay(26, "fall"),
+    BadDay(33, "flat_battery"),
+)

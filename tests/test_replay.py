@@ -156,7 +156,14 @@ def test_demo_command_prints_the_planted_bad_days(tmp_path: Path) -> None:
     assert "missed_morning" in run.stdout
     assert "inactivity" in run.stdout
     alerts = check_alert_lines(out)
-    assert [a["type"] for a in alerts] == ["missed_morning", "inactivity"]
+    assert [a["type"] for a in alerts] == [
+        "missed_morning",
+        "inactivity",
+        "battery_low",
+        "sensor_offline",
+        "monitoring_gap",
+    ]
+    assert "monitoring_gap" in run.stdout
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -208,3 +209,29 @@ def test_inactivity_is_raised_again_once_the_sensor_is_back() -> None:
     )
     assert "inactivity" in [f.type for f in found]
     assert not [f for f in found if f.type == "monitoring_gap"]
+
+
+def test_the_demos_flat_battery_would_have_been_an_inactivity_alert_without_the_pause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The demo's planted flat battery: she sits in the lounge all afternoon while its sensor
+    is dead. With the detectors pausing, a monitoring gap; with them not pausing, the false
+    inactivity alert that this whole mechanism exists to prevent."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    import models.monitor
+    from agent.replay import replay
+    from agent.simulator import DEMO_BAD_DAYS, Persona
+
+    flat_day = date(2026, 3, 2) + timedelta(days=33)
+    london = ZoneInfo("Europe/London")
+
+    def alerts_that_day() -> list[str]:
+        events = Persona(date(2026, 3, 2), london, seed=7).events(42, DEMO_BAD_DAYS)
+        alerts = replay(DEMO, events).alerts
+        return [a.type for a in alerts if a.detected_at.astimezone(london).date() == flat_day]
+
+    assert alerts_that_day() == ["battery_low", "sensor_offline", "monitoring_gap"]
+    monkeypatch.setattr(models.monitor, "PAUSING", frozenset())
+    assert "inactivity" in alerts_that_day()
