@@ -237,13 +237,7 @@ def inject(
             return None
         t0 = local_instant(day, 3 * 60 + rng.uniform(0, 60), tz)
         end = local_instant(day, 7.5 * 60, tz)
-        door = sorted(doors)[0]
-        kept = [e for e in events if not (t0 <= e.at < end)]
-        opened = [
-            SensorEvent(t0, door, "contact", 1.0),
-            SensorEvent(t0 + timedelta(seconds=30), door, "contact", 0.0),
-        ]
-        merged = sorted(kept + opened, key=lambda e: e.at)
+        merged = _door_then_nothing(events, sorted(doors)[0], t0, end, timedelta(seconds=30))
         return merged, Injection(kind, day, t0, end, EXPECTED_TYPES[kind])
     if kind == "not_returned":
         candidates = [e for e in on_day if 9 * 60 <= minute(e) < 17 * 60 and e.sensor not in doors]
@@ -251,17 +245,24 @@ def inject(
             return None
         t0 = rng.choice(candidates).at + timedelta(minutes=1)
         end = t0 + timedelta(hours=OUT_HOURS)
-        door = sorted(doors)[0]
-        kept = [e for e in events if not (t0 <= e.at < end)]
-        went = [
-            SensorEvent(t0, door, "contact", 1.0),
-            SensorEvent(t0 + timedelta(seconds=20), door, "contact", 0.0),
-        ]
-        merged = sorted(kept + went, key=lambda e: e.at)
+        merged = _door_then_nothing(events, sorted(doors)[0], t0, end, timedelta(seconds=20))
         return merged, Injection(kind, day, t0, end, EXPECTED_TYPES[kind])
     if kind in SLOW:
         return _inject_slow(kind, day, events, household, rng)
     raise ValueError(f"unknown anomaly {kind!r}")
+
+
+def _door_then_nothing(
+    events: list[SensorEvent], door: str, t0: datetime, end: datetime, closed_after: timedelta
+) -> list[SensorEvent]:
+    """``events`` with ``door`` opened at ``t0`` and closed ``closed_after`` later, and nothing
+    else from ``t0`` until ``end``."""
+    kept = [e for e in events if not (t0 <= e.at < end)]
+    door_events = [
+        SensorEvent(t0, door, "contact", 1.0),
+        SensorEvent(t0 + closed_after, door, "contact", 0.0),
+    ]
+    return sorted(kept + door_events, key=lambda e: e.at)
 
 
 def _inject_slow(

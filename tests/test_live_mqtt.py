@@ -232,6 +232,13 @@ async def let_the_afternoon_pass(
         await asyncio.sleep(0.1)
 
 
+async def let_the_evening_come(clock: ManualClock) -> None:
+    """Ten minutes at a time on the agent's clock until 21:00, whatever it raises."""
+    while clock.wall < local(21, 0):
+        clock.advance(timedelta(minutes=10))
+        await asyncio.sleep(0.05)
+
+
 def test_still_afternoon_reaches_the_care_team(
     broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
 ) -> None:
@@ -356,9 +363,7 @@ def test_an_offline_sensor_pauses_inactivity_and_says_so(
             "zigbee2mqtt/lounge_motion/availability",
             {"state": "offline"},
         )
-        while clock.wall < local(21, 0):
-            clock.advance(timedelta(minutes=10))
-            await asyncio.sleep(0.05)
+        await let_the_evening_come(clock)
         await until(lambda: len(received.on("hearth/live-home/alerts/")) == 2, "two alerts")
 
     asyncio.run(run_and_listen(cfg, upstream_broker, clock, body, received))
@@ -388,9 +393,7 @@ def test_the_residents_pause_sent_with_the_hearth_command_holds_back_alerts(
         code = await asyncio.to_thread(main, ["pause", "--config", str(path), "--for", "12h"])
         assert code == 0
         await until(lambda: agent.commands == 1, "the pause heard")
-        while clock.wall < local(21, 0):
-            clock.advance(timedelta(minutes=10))
-            await asyncio.sleep(0.05)
+        await let_the_evening_come(clock)
         await until(lambda: agent.pipeline.policy.suppressed.get("paused", 0) >= 1, "held back")
         bad = await asyncio.to_thread(main, ["pause", "--config", str(path), "--for", "8d"])
         assert bad == 0  # sent; the agent refuses it

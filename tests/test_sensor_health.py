@@ -161,6 +161,12 @@ def test_any_readings_in_any_order_never_raise_and_the_state_round_trips(
 # --- a flat battery never looks like an inactive person --------------------------------------
 
 
+def learned_monitor_and_next_day() -> tuple[Monitor, datetime]:
+    m, events = learned_monitor()
+    d = events[-1].at.date() + timedelta(days=1)
+    return m, datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
 def still_afternoon(m: Monitor, day: datetime, before: list[SensorEvent]) -> list[Finding]:
     for e in before:
         m.observe(e)
@@ -173,9 +179,7 @@ def still_afternoon(m: Monitor, day: datetime, before: list[SensorEvent]) -> lis
 
 
 def test_a_sensor_offline_pauses_inactivity_with_a_monitoring_gap_instead() -> None:
-    m, events = learned_monitor()
-    d = events[-1].at.date() + timedelta(days=1)
-    day = datetime(d.year, d.month, d.day, tzinfo=UTC)
+    m, day = learned_monitor_and_next_day()
     found = still_afternoon(
         m,
         day,
@@ -195,9 +199,7 @@ def test_a_sensor_offline_pauses_inactivity_with_a_monitoring_gap_instead() -> N
 
 
 def test_inactivity_is_raised_again_once_the_sensor_is_back() -> None:
-    m, events = learned_monitor()
-    d = events[-1].at.date() + timedelta(days=1)
-    day = datetime(d.year, d.month, d.day, tzinfo=UTC)
+    m, day = learned_monitor_and_next_day()
     found = still_afternoon(
         m,
         day,
