@@ -84,8 +84,14 @@ class DayRecord:
     # Each bathroom visit of the night, in minutes since noon: kept, so that trends count them
     # all against the same (latest) usual night.
     bathroom_at: list[float] = field(default_factory=list)
+    # Each use of an outside door in the night (18:00 to noon), in minutes since noon.
+    door_at: list[float] = field(default_factory=list)
     _active_at: list[float] = field(default_factory=list)
     _spells: list[list[float]] = field(default_factory=list)
+
+    def door_between(self, start: float, end: float) -> bool:
+        """An outside door used between ``start`` and ``end`` (minutes since the previous noon)."""
+        return any(start <= t < end for t in self.door_at)
 
     def bathroom_visits(self, start: float, end: float) -> int:
         """Visits between ``start`` and ``end`` (minutes since the previous noon)."""
@@ -113,6 +119,7 @@ class DailyRecords:
         self.open: dict[date, DayRecord] = {}
         self._bathroom = household.with_roles(frozenset({"bathroom"}))
         self._kitchen = household.with_roles(KITCHEN_ROLES)
+        self._doors = household.outside_doors()
         self._last_minute: datetime | None = None
         self._last_visit: datetime | None = None
         self._last_use: dict[str, datetime] = {}
@@ -158,6 +165,10 @@ class DailyRecords:
                 if night is not None:
                     night[0].bathroom_at.append(night[1])
             self._last_visit = at
+        if sensor in self._doors:
+            night = self._night_of(at)
+            if night is not None:
+                night[0].door_at.append(night[1])
         if sensor in self._kitchen:
             last = self._last_use.get(sensor)
             if last is None or at - last > USE_GAP:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from models.finding import Finding
-from models.local_time import clock_text, duration_text, minutes_since_midnight
+from models.local_time import clock_text, duration_text, minutes_since_midnight, rarity_text
 from models.routine import HouseholdRoutine
 from models.sleep import clock_of
 
@@ -45,6 +45,11 @@ class NightExitDetector:
         door = routine.household.sensor(routine.last_activity_sensor or "")
         door_name = door.role.replace("_", " ") if door else "outside door"
         opened = clock_text(minutes_since_midnight(door_at, tz))
+        # How often a door is used in these hours of the night here, with half a night of
+        # prior (so "never in 30 nights" reads as about once in 61, not as impossible).
+        nights = [d for d in routine.daily.history if d.wake is not None]
+        with_door = sum(1 for d in nights if d.door_between(core.start, core.end))
+        once_in = round((len(nights) + 1) / (with_door + 0.5), 1)
         return Finding(
             type=self.type,
             severity="urgent",
@@ -53,7 +58,9 @@ class NightExitDetector:
             summary=(
                 f"The {door_name} opened at {opened} and there has been no movement indoors since"
                 f" ({duration_text((now - door_at).total_seconds())}). The household is usually asleep"
-                f" from {clock_of(core.start)} to {clock_of(core.end)} (on most of the last {core.nights} nights)."
+                f" from {clock_of(core.start)} to {clock_of(core.end)} (on most of the last {core.nights} nights);"
+                f" a door was used in those hours on {with_door} of the last {len(nights)} nights"
+                f" ({rarity_text(once_in)} or less often)."
             ),
             episode=f"night_exit:{door_at.isoformat()}",
             evidence={
@@ -63,5 +70,8 @@ class NightExitDetector:
                 "usual_sleep_from": clock_of(core.start),
                 "usual_sleep_to": clock_of(core.end),
                 "nights_learned": core.nights,
+                "nights_with_a_door": with_door,
+                "nights_compared": len(nights),
+                "about_once_in_days": once_in,
             },
         )

@@ -275,6 +275,13 @@ def test_night_exit_after_the_door_and_silence_not_after_a_look_outside() -> Non
     found = [f for f in m.tick(three + timedelta(minutes=11)) if f.type == "night_exit"]
     assert len(found) == 1
     assert "front door opened at 03:00" in found[0].summary
+    # The persona never goes out at night: a door in those hours is rare, and says how rare.
+    nights = found[0].evidence["nights_compared"]
+    assert isinstance(nights, int)
+    assert nights >= 14
+    assert found[0].evidence["nights_with_a_door"] == 0
+    assert found[0].evidence["about_once_in_days"] == round((nights + 1) / 0.5, 1)
+    assert "a door was used in those hours on 0 of the last" in found[0].summary
     # The same door, then someone moving inside again: a look outside, not an exit.
     m2, _ = learned_monitor()
     m2.observe(SensorEvent(three, "front_door", "contact", 1.0))
