@@ -112,9 +112,16 @@ def read_tihm(path: Path, cfg: HearthConfig, report: ReadReport) -> Iterator[Sen
             yield SensorEvent(at, sensor, "contact" if kind == "contact" else "motion", 1.0)
 
 
-def _interval_events(sensor: str, kind: str, start: datetime, end: datetime) -> list[SensorEvent]:
+def _interval_events(
+    sensor: str, kind: str, start: datetime, end: datetime, report: ReadReport, where: str
+) -> list[SensorEvent]:
     """A sensor's on-interval as an event at each end: a door opened then closed, a seat
-    pressed then left, an appliance switched on then off."""
+    pressed then left, an appliance switched on then off. One that ends before it starts is
+    dropped and counted."""
+    if end < start:
+        report.drop("ends before it starts", where)
+        return []
+    report.events += 2
     reading: Reading = (
         "contact" if kind == "contact" else "appliance" if kind == "power" else "motion"
     )
@@ -148,11 +155,7 @@ def read_ordonez(path: Path, cfg: HearthConfig, report: ReadReport) -> Iterator[
             except ValueError:
                 report.drop("unreadable time", where)
                 continue
-            if end < start:
-                report.drop("ends before it starts", where)
-                continue
-            report.events += 2
-            yield from _interval_events(sensor, kind, start, end)
+            yield from _interval_events(sensor, kind, start, end, report, where)
 
 
 # van Kasteren 2008 house A: the sensor ids of its README, as Hearth sensor ids.
@@ -208,11 +211,9 @@ def read_kasteren(path: Path, cfg: HearthConfig, report: ReadReport) -> Iterator
         except ValueError:
             report.drop("unreadable time", where)
             continue
-        if end < start:
-            report.drop("ends before it starts", where)
-            continue
-        report.events += 2
-        yield from _interval_events(sensor, kind, start.astimezone(UTC), end.astimezone(UTC))
+        yield from _interval_events(
+            sensor, kind, start.astimezone(UTC), end.astimezone(UTC), report, where
+        )
 
 
 READERS = {

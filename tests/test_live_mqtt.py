@@ -232,6 +232,19 @@ async def let_the_afternoon_pass(
         await asyncio.sleep(0.1)
 
 
+async def up_with_the_kettle(
+    broker: Mosquitto, agent: Agent, clock: ManualClock, in_the_lounge: datetime
+) -> None:
+    """Up at 07:40, the kettle at 07:52, then into the lounge."""
+    await publish(
+        broker, agent, clock, local(7, 40), "zigbee2mqtt/bedroom_motion", {"occupancy": True}
+    )
+    await publish(broker, agent, clock, local(7, 52), "zigbee2mqtt/kettle", {"power": 2150.0})
+    await publish(
+        broker, agent, clock, in_the_lounge, "zigbee2mqtt/lounge_motion", {"occupancy": True}
+    )
+
+
 async def let_the_evening_come(clock: ManualClock) -> None:
     """Ten minutes at a time on the agent's clock until 21:00, whatever it raises."""
     while clock.wall < local(21, 0):
@@ -413,13 +426,7 @@ def test_a_hub_back_after_a_day_off_raises_nothing_about_the_day_it_did_not_see(
     clock = ManualClock(local(7, 30))
 
     async def morning(agent: Agent) -> None:
-        await publish(
-            broker, agent, clock, local(7, 40), "zigbee2mqtt/bedroom_motion", {"occupancy": True}
-        )
-        await publish(broker, agent, clock, local(7, 52), "zigbee2mqtt/kettle", {"power": 2150.0})
-        await publish(
-            broker, agent, clock, local(9, 0), "zigbee2mqtt/lounge_motion", {"occupancy": True}
-        )
+        await up_with_the_kettle(broker, agent, clock, local(9, 0))
 
     async def next_day(agent: Agent) -> None:
         # Unplugged at 09:00, back the next morning at 09:00: the agent must not take the day
@@ -448,13 +455,7 @@ def test_clock_jump_is_not_inactivity(
     clock = ManualClock(local(7, 30))
 
     async def body(agent: Agent) -> None:
-        await publish(
-            broker, agent, clock, local(7, 40), "zigbee2mqtt/bedroom_motion", {"occupancy": True}
-        )
-        await publish(broker, agent, clock, local(7, 52), "zigbee2mqtt/kettle", {"power": 2150.0})
-        await publish(
-            broker, agent, clock, local(8, 0), "zigbee2mqtt/lounge_motion", {"occupancy": True}
-        )
+        await up_with_the_kettle(broker, agent, clock, local(8, 0))
         clock.jump(timedelta(hours=6))  # NTP corrects a clock that was six hours slow
         await until(lambda: agent.clock_jumps == 1, "jump noticed")
         for _ in range(5):
