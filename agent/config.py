@@ -329,6 +329,7 @@ def monitor_settings_of(cfg: HearthConfig) -> MonitorSettings:
             morning_roles=frozenset(mm.signal_roles),
             morning_label=mm.label,
             half_life_days=half_life,
+            getting_up_minutes=mm.getting_up_minutes,
         ),
         inactivity=InactivitySettings(ina.once_in_days, ina.shortest, ina.ceiling)
         if ina.enabled

@@ -212,6 +212,15 @@ class MissedMorningConfig(Strict):
         title="Margin",
         description="At least this long after the latest usual time.",
     )
+    getting_up_minutes: int = Field(
+        10,
+        ge=0,
+        le=120,
+        title="Up and about",
+        description="Minutes with movement indoors after 04:00 that mark being up for the day;"
+        " a morning with too few of them well past the usual time is missed too (0: watch the"
+        " morning signals only).",
+    )
 
 
 class NightExitConfig(Strict):

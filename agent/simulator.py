@@ -98,7 +98,7 @@ class Persona:
             t += r.uniform(60, 120)
             ev += self._door(d, t)
             ev += self._motion(d, t + 1, "hall")
-        ev += self._potter(d, t + 2, 750, ("kitchen", "lounge"))
+        ev += self._potter(d, max(t + 2, wake + 15), 750, ("kitchen", "lounge"))
         ev += self._kettle(d, 750 + r.uniform(0, 20))
         fall_at = 785 + r.uniform(0, 60) if bad == "fall" else None
         if fall_at is not None:

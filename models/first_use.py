@@ -62,7 +62,8 @@ class FirstUse:
         A routine that changes for good (a later start since the day centre stopped) would
         otherwise be alerted on every morning until the old mornings leave the 28-day window.
         So once four of the last seven days with a use have all moved the same way by more
-        than the usual spread, the usual time moves with them.
+        than the usual spread, and by about the same amount (within a spread of each other's
+        median), the usual time moves with them.
         """
         offsets = []
         for kind, t in self.recent:
@@ -77,7 +78,13 @@ class FirstUse:
         moved = (
             later if len(later) >= RECENT_DAYS else earlier if len(earlier) >= RECENT_DAYS else []
         )
-        return statistics.median(moved) if moved else 0.0
+        if not moved:
+            return 0.0
+        # A habit that changes moves every day by about as much; mornings late by scattered
+        # amounts (hours of missing data, a lie-in, a day out) are not a new normal.
+        shift = statistics.median(moved)
+        together = [o for o in moved if abs(o - shift) <= spread]
+        return shift if len(together) >= RECENT_DAYS else 0.0
 
     def _days(self, kind: DayType) -> tuple[list[float | None], str]:
         """The recent days to compare with, and what to call them ("weekdays", or "days")."""

@@ -1,4 +1,9 @@
-"""Detector ``missed_morning``: the day's usual start (say, first kettle use) has not happened."""
+"""Detector ``missed_morning``: the day's usual start has not happened.
+
+Two signs that a day has begun are learned: the first use of the morning signal (say, the
+kettle), and being up and about (a few minutes with movement indoors). Either one well past its
+usual time, with the kettle still unused, is a missed morning.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models.finding import Finding, JsonValue
+from models.first_use import FirstUse, UsualStart
 from models.local_time import (
+    DayType,
     clock_text,
     day_type,
     local_date,
@@ -32,11 +39,11 @@ class MissedMorningDetector:
         self.settings = settings or MissedMorningSettings()
 
     def needs(self, routine: HouseholdRoutine) -> frozenset[str]:
-        return routine.morning_sensors
+        return routine.morning_sensors | routine.presence
 
     def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
         if not learned or not routine.morning_sensors or routine.todays_first_use is not None:
-            return None
+            return None  # the kettle has been used: the day has begun
         if routine.maybe_out:
             return None  # went out before the kettle: not_returned's business, not this one's
         tz = routine.household.tz
@@ -45,26 +52,76 @@ class MissedMorningDetector:
         if seen_from is not None and seen_from > local_instant(today, MORNING_FROM_MIN, tz):
             return None  # Hearth was not watching when this morning began
         kind = day_type(today)
-        usual = routine.first_use.usual(kind)
+        now_min = minutes_since_midnight(now, tz)
+        late = self._late(routine.first_use, kind, now_min)
+        if late is not None:
+            return self._finding(routine, now, late, "first_use")
+        # Some homes make their first tea at noon; whether she is up and about yet is a
+        # second, often tighter, sign that the day has begun.
+        if routine.todays_up is None:
+            late = self._late(routine.getting_up, kind, now_min)
+            if late is not None:
+                return self._finding(routine, now, late, "getting_up")
+        return None
+
+    def _late(self, signal: FirstUse, kind: DayType, now_min: float) -> _Late | None:
+        usual = signal.usual(kind)
         if usual is None:
             return None
         s = self.settings
         deadline = max(
             usual.median + s.spread_factor * usual.spread, usual.typical_latest + s.margin_min
         )
-        now_min = minutes_since_midnight(now, tz)
         if now_min < deadline or deadline >= 24 * 60:
             return None
-        later, of, called = routine.first_use.days_later_than(kind, now_min)
+        later, of, called = signal.days_later_than(kind, now_min)
+        return _Late(usual, deadline, now_min, later, of, called, kind)
+
+    def _finding(
+        self, routine: HouseholdRoutine, now: datetime, late: _Late, signal: str
+    ) -> Finding:
+        tz = routine.household.tz
+        today = local_date(now, tz)
+        usual = late.usual
         # How often a start this late comes, from the days compared (with half a day of prior,
         # so that "never in 20 days" reads as about once in 42, not as impossible).
-        once_in = round((of + 1) / (later + 0.5), 1)
-        summary = (
-            f"No {routine.settings.morning_label} yet this morning ({clock_text(now_min)}). Usually first used around"
-            f" {clock_text(usual.median)}, by {clock_text(usual.typical_latest)} on most days;"
-            f" on {later} of the last {of} {called} it was later than now or not used"
-            f" (a morning this late comes {rarity_text(once_in)} or less often)."
+        once_in = round((late.of + 1) / (late.later + 0.5), 1)
+        how_often = (
+            f" on {late.later} of the last {late.of} {late.called} it was later than now or"
+            f" not at all (a morning this late comes {rarity_text(once_in)} or less often)."
         )
+        now_text = clock_text(late.now_min)
+        evidence: dict[str, JsonValue] = {"signal": signal}
+        if signal == "first_use":
+            summary = (
+                f"No {routine.settings.morning_label} yet this morning ({now_text}). Usually"
+                f" first used around {clock_text(usual.median)}, by"
+                f" {clock_text(usual.typical_latest)} on most days;" + how_often
+            )
+            sensors = routine.morning_sensors
+            evidence["usual_first_use"] = clock_text(usual.median)
+        else:
+            n = routine.todays_moving_minutes
+            minutes = "minute" if n == 1 else "minutes"
+            summary = (
+                f"Hardly any movement yet this morning ({now_text}): {n} {minutes} with movement"
+                f" since {clock_text(MORNING_FROM_MIN)}, and no {routine.settings.morning_label}."
+                f" Usually up and about around {clock_text(usual.median)}, by"
+                f" {clock_text(usual.typical_latest)} on most days;" + how_often
+            )
+            sensors = routine.presence
+            evidence["usual_up_and_about"] = clock_text(usual.median)
+            evidence["minutes_with_movement"] = n
+        evidence |= {
+            "typical_latest": clock_text(usual.typical_latest),
+            "alert_after": clock_text(late.deadline),
+            "now": now_text,
+            "days_later_or_unused": late.later,
+            "days_compared": late.of,
+            "about_once_in_days": once_in,
+            "day_type": late.kind,
+            "signal_sensors": list[JsonValue](sorted(sensors)),
+        }
         return Finding(
             type=self.type,
             severity="urgent",
@@ -72,15 +129,16 @@ class MissedMorningDetector:
             detected_at=now,
             summary=summary,
             episode=f"missed_morning:{today.isoformat()}",
-            evidence={
-                "usual_first_use": clock_text(usual.median),
-                "typical_latest": clock_text(usual.typical_latest),
-                "alert_after": clock_text(deadline),
-                "now": clock_text(now_min),
-                "days_later_or_unused": later,
-                "days_compared": of,
-                "about_once_in_days": once_in,
-                "day_type": kind,
-                "signal_sensors": list[JsonValue](sorted(routine.morning_sensors)),
-            },
+            evidence=evidence,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Late:
+    usual: UsualStart
+    deadline: float
+    now_min: float
+    later: int
+    of: int
+    called: str
+    kind: DayType

@@ -40,6 +40,10 @@ class RoutineSettings:
     morning_label: str = "kettle use"
     half_life_days: float = 60.0
     first_use_window_days: int = 28
+    # Up and about: the morning's this-many-th minute with movement indoors (0: not watched).
+    # One trip to the bathroom at dawn makes a few; getting up for the day makes ten within
+    # the half hour, in homes with one sensor a room.
+    getting_up_minutes: int = 10
 
 
 class HouseholdRoutine:
@@ -50,6 +54,9 @@ class HouseholdRoutine:
         # Outings: from an outside door to the next sign of life, by the hour they start.
         self.outings = QuietSpells(household.tz, self.settings.half_life_days)
         self.first_use = FirstUse(self.settings.first_use_window_days)
+        # When the resident is up and about each morning, learned the same way as first use.
+        self.getting_up = FirstUse(self.settings.first_use_window_days)
+        self.presence = household.presence_sensors()
         self.sleep = NightSleep(household.tz)
         self.night_activity = NightActivity(household.tz)
         self.daily = DailyRecords(household)
@@ -64,6 +71,11 @@ class HouseholdRoutine:
         self.current_day: date | None = None
         self.current_day_active = False
         self.todays_first_use: float | None = None
+        self.todays_up: float | None = None
+        self.todays_moving_minutes = 0
+        self._last_moving_minute = -1
+        # Today's first sign of life came after a gap in the data: when the day began was not seen.
+        self.todays_start_unseen = False
         self.last_motion_by_room: dict[str, datetime] = {}
         self.coincidences: deque[datetime] = deque(maxlen=3)
         self.visitors_until: datetime | None = None
@@ -124,12 +136,19 @@ class HouseholdRoutine:
         if today <= self.current_day:
             return
         if self.current_day_active:
-            self.first_use.add_day(day_type(self.current_day), self.todays_first_use)
+            # A morning that began unseen would teach a late start that never happened.
+            if not self.todays_start_unseen:
+                self.first_use.add_day(day_type(self.current_day), self.todays_first_use)
+                self.getting_up.add_day(day_type(self.current_day), self.todays_up)
             self.days_learned += 1
         # Days with no events at all are gaps in the data, not days to learn from.
         self.current_day = today
         self.current_day_active = False
         self.todays_first_use = None
+        self.todays_up = None
+        self.todays_moving_minutes = 0
+        self._last_moving_minute = -1
+        self.todays_start_unseen = False
         self.spells.start_day(day_type(today))
         self.outings.start_day(day_type(today))
 
@@ -144,6 +163,11 @@ class HouseholdRoutine:
             self.late_events += 1
             return False
         self.advance(event.at)
+        if not self.current_day_active and (
+            self.last_activity_at is None
+            or event.at - self.last_activity_at > LONGEST_LEARNED_SPELL
+        ):
+            self.todays_start_unseen = True
         if self.last_activity_at is not None:
             spell = event.at - self.last_activity_at
             if not self.maybe_out and timedelta(0) < spell <= LONGEST_LEARNED_SPELL:
@@ -160,17 +184,31 @@ class HouseholdRoutine:
         self.current_day_active = True
         self.night_activity.activity(event.at, self.sleep.core())
         self.daily.activity(event.at, event.sensor)
-        if event.sensor in self.morning_sensors and self.todays_first_use is None:
-            minute = minutes_since_midnight(event.at, self.household.tz)
-            if minute >= MORNING_FROM_MIN:
-                self.todays_first_use = minute
+        self._notice_morning(event)
         return True
+
+    def _notice_morning(self, event: SensorEvent) -> None:
+        morning = event.sensor in self.morning_sensors and self.todays_first_use is None
+        moving = event.sensor in self.presence and self.todays_up is None
+        if not (morning or moving):
+            return
+        minute = minutes_since_midnight(event.at, self.household.tz)
+        if minute < MORNING_FROM_MIN:
+            return
+        if morning:
+            self.todays_first_use = minute
+        if moving and int(minute) != self._last_moving_minute:
+            self._last_moving_minute = int(minute)
+            self.todays_moving_minutes += 1
+            if self.todays_moving_minutes == self.settings.getting_up_minutes:
+                self.todays_up = minute
 
     def to_state(self) -> dict[str, Any]:
         return {
             "spells": self.spells.to_state(),
             "outings": self.outings.to_state(),
             "first_use": self.first_use.to_state(),
+            "getting_up": self.getting_up.to_state(),
             "sleep": self.sleep.to_state(),
             "night_activity": self.night_activity.to_state(),
             "daily": self.daily.to_state(),
@@ -181,6 +219,10 @@ class HouseholdRoutine:
             "current_day": self.current_day.isoformat() if self.current_day else None,
             "current_day_active": self.current_day_active,
             "todays_first_use": self.todays_first_use,
+            "todays_up": self.todays_up,
+            "todays_moving_minutes": self.todays_moving_minutes,
+            "last_moving_minute": self._last_moving_minute,
+            "todays_start_unseen": self.todays_start_unseen,
             "days_learned": self.days_learned,
             "watch_from": self.watch_from.isoformat() if self.watch_from else None,
             "visitors_until": self.visitors_until.isoformat() if self.visitors_until else None,
@@ -192,6 +234,8 @@ class HouseholdRoutine:
         if "outings" in state:
             self.outings = QuietSpells.from_state(self.household.tz, state["outings"])
         self.first_use = FirstUse.from_state(state["first_use"])
+        if "getting_up" in state:
+            self.getting_up = FirstUse.from_state(state["getting_up"])
         self.sleep = NightSleep.from_state(self.household.tz, state["sleep"])
         if "daily" in state:
             self.daily.load_state(state["daily"])
@@ -207,6 +251,11 @@ class HouseholdRoutine:
         self.current_day_active = bool(state["current_day_active"])
         fu = state["todays_first_use"]
         self.todays_first_use = None if fu is None else float(fu)
+        up = state.get("todays_up")
+        self.todays_up = None if up is None else float(up)
+        self.todays_moving_minutes = int(state.get("todays_moving_minutes", 0))
+        self._last_moving_minute = int(state.get("last_moving_minute", -1))
+        self.todays_start_unseen = bool(state.get("todays_start_unseen", False))
         self.days_learned = int(state["days_learned"])
         vu = state.get("visitors_until")
         self.visitors_until = datetime.fromisoformat(vu) if vu else None

@@ -161,13 +161,45 @@ def test_missed_morning_after_learned_time_and_not_when_kettle_used() -> None:
     assert local.date() == date(2025, 1, 6) + timedelta(days=24)
     assert 8 <= local.hour < 11
     assert "No kettle use yet this morning" in mm[0].summary
-    # Day 24 is a Thursday: compared with the 18 weekdays before it.
-    assert mm[0].evidence["days_compared"] == 18
+    # Day 24 is a Thursday: compared with the 18 weekdays before it, less the first, whose
+    # morning began before anything was seen.
+    assert mm[0].evidence["days_compared"] == 17
     later = mm[0].evidence["days_later_or_unused"]
     assert isinstance(later, int)
-    assert mm[0].evidence["about_once_in_days"] == round(19 / (later + 0.5), 1)
+    assert mm[0].evidence["about_once_in_days"] == round(18 / (later + 0.5), 1)
     assert "or less often" in mm[0].summary
     assert mm[0].evidence["day_type"] == "weekday"
+
+
+def test_a_home_whose_first_tea_is_at_lunch_still_misses_a_morning_not_begun() -> None:
+    # She gets up at about 07:30 but never uses the kettle before lunch; on day 24 she is not
+    # up until after 11:00 (a Wednesday: no outing at 10:00). The kettle alone would not be
+    # late until past 13:00.
+    events = persona_events(28, bad=(BadDay(23, "missed_morning"),))
+    no_morning_tea = [
+        e for e in events if not (e.sensor == "kettle" and e.at.astimezone(LONDON).hour < 12)
+    ]
+    mm = [a for a in replay(DEMO, no_morning_tea).alerts if a.type == "missed_morning"]
+    assert len(mm) == 1
+    local = mm[0].detected_at.astimezone(LONDON)
+    assert local.date() == date(2025, 1, 29)
+    assert 8 <= local.hour < 11
+    assert mm[0].evidence["signal"] == "getting_up"
+    assert mm[0].summary.startswith("Hardly any movement yet this morning")
+    assert mm[0].evidence["minutes_with_movement"] == 0
+    # Watching the kettle only, that morning is not called missed before she is up.
+    d = DEMO.detectors
+    kettle_only = DEMO.model_copy(
+        update={
+            "detectors": d.model_copy(
+                update={
+                    "missed_morning": d.missed_morning.model_copy(update={"getting_up_minutes": 0})
+                }
+            )
+        }
+    )
+    late = [a for a in replay(kettle_only, no_morning_tea).alerts if a.type == "missed_morning"]
+    assert all(a.detected_at.astimezone(LONDON).hour >= 11 for a in late)
 
 
 def test_no_learned_alert_during_learning_period() -> None:
