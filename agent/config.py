@@ -334,7 +334,9 @@ def monitor_settings_of(cfg: HearthConfig) -> MonitorSettings:
         inactivity=InactivitySettings(ina.once_in_days, ina.shortest, ina.ceiling)
         if ina.enabled
         else None,
-        night_exit=NightExitSettings(cfg.detectors.night_exit.confirm)
+        night_exit=NightExitSettings(
+            cfg.detectors.night_exit.confirm, cfg.detectors.night_exit.once_in_days
+        )
         if cfg.detectors.night_exit.enabled
         else None,
         missed_morning=(

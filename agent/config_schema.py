@@ -234,6 +234,13 @@ class NightExitConfig(Strict):
         title="Confirm after",
         description="Alert once the house has been still this long after the door.",
     )
+    once_in_days: float = Field(
+        30.0,
+        gt=0,
+        title="Rarer than once in (days)",
+        description="...unless outings this long, starting at this hour, are more common than"
+        " this here.",
+    )
 
 
 class NotReturnedConfig(Strict):

@@ -3,7 +3,9 @@ sleep, and no one moving indoors since.
 
 A door opened at night and followed by movement inside (a look outside, a late visitor let in)
 is not raised: only the door with silence after it, which is what a person wandering out looks
-like from inside the home.
+like from inside the home. Nor is a door at an hour when outings this long are ordinary here
+(learned as for ``not_returned``): the edges of a long night are often the evening walk or the
+first errand of the morning.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from models.sleep import clock_of
 class NightExitSettings:
     # How long the house must stay still after the door before it is taken as someone gone out.
     confirm: timedelta = timedelta(minutes=10)
+    # Unless outings this long, starting at this hour, are ordinary here: more often than once
+    # in this many days (the dog let out at 20:30 in a home whose night starts at 20:00).
+    once_in_days: float = 30.0
 
 
 class NightExitDetector:
@@ -42,6 +47,10 @@ class NightExitDetector:
         tz = routine.household.tz
         if core is None or not core.holds(door_at, tz):
             return None
+        out_s = (now - door_at).total_seconds()
+        outing_rate = routine.outings.rate_per_day(door_at, out_s)
+        if outing_rate * self.settings.once_in_days > 1.0:
+            return None
         door = routine.household.sensor(routine.last_activity_sensor or "")
         door_name = door.role.replace("_", " ") if door else "outside door"
         opened = clock_text(minutes_since_midnight(door_at, tz))
@@ -61,6 +70,12 @@ class NightExitDetector:
                 f" from {clock_of(core.start)} to {clock_of(core.end)} (on most of the last {core.nights} nights);"
                 f" a door was used in those hours on {with_door} of the last {len(nights)} nights"
                 f" ({rarity_text(once_in)} or less often)."
+                + (
+                    f" Outings this long starting at this hour happen"
+                    f" {rarity_text(round(1.0 / outing_rate, 1))}."
+                    if outing_rate > 0
+                    else " No outing this long has started at this hour here."
+                )
             ),
             episode=f"night_exit:{door_at.isoformat()}",
             evidence={
@@ -73,5 +88,6 @@ class NightExitDetector:
                 "nights_with_a_door": with_door,
                 "nights_compared": len(nights),
                 "about_once_in_days": once_in,
+                "outings_this_long_per_day": round(outing_rate, 4),
             },
         )

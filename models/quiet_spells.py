@@ -49,6 +49,10 @@ SHAPE_MIN_COUNT = 60.0
 MAX_SHAPE = 0.45
 # The tail's mean excess is never taken as less than this, nor under a tenth of its threshold.
 SHORTEST_EXCESS_S = 300.0
+# Days of the household's average hour mixed into one hour's rate of starting a spell.
+PRIOR_DAYS = 4.0
+# The longest this share of all the household's spells make the pooled tail.
+POOLED_TAIL_SHARE = 0.2
 
 
 def _bin_of(seconds: float) -> int:
@@ -129,13 +133,8 @@ class QuietSpells:
         if u_bin is None or k <= u_bin:
             # Within the observed body: count spells from the bin holding length_s upwards.
             return sum(hist[k:]) / days
-        u = _lower_edge(u_bin)
-        xi = self.shape()
-        sigma = excess * (1 - xi)
         tail_rate = sum(hist[u_bin:]) / days
-        if xi < 1e-6:
-            return tail_rate * math.exp(-(length_s - u) / sigma)
-        return tail_rate * float((1 + xi * (length_s - u) / sigma) ** (-1 / xi))
+        return tail_rate * self._tail_survival(length_s - _lower_edge(u_bin), excess)
 
     def length_for_rate(self, started_at: datetime, target_per_day: float) -> float:
         """The spell length that starts around this hour only ``target_per_day`` times a day."""
@@ -144,18 +143,72 @@ class QuietSpells:
             return math.inf
         u_bin, excess = self._tail(hist, days)
         if u_bin is None:
-            # Too few spells to fit a tail: the longest spell seen, doubled.
+            # Too few spells to fit a tail: the longest spell seen, doubled; or longer, if
+            # the household's spells at any hour say so.
             top = max((i for i, c in enumerate(hist) if c > 0), default=None)
-            return math.inf if top is None else 2 * _lower_edge(top + 1)
+            if top is None:
+                return math.inf
+            here = self._starts_per_day(hist, days)
+            pooled = self._length_for_share(target_per_day / here) if here > target_per_day else 0.0
+            return max(2 * _lower_edge(top + 1), pooled)
         tail_rate = sum(hist[u_bin:]) / days
         u = _lower_edge(u_bin)
         if tail_rate <= target_per_day:
             return u
+        return u + self._tail_excess_for(target_per_day / tail_rate, excess)
+
+    # Too few spells around an hour for a tail of its own (outings, mostly: a few a day at
+    # most, so twice the longest seen at the hour is often under an hour): how often spells
+    # start around this hour, times how long the household's spells last at any hour, gives a
+    # second length. The hour's start rate leans a little on the household's average hour.
+
+    def _pooled(self) -> list[float]:
+        hist = [0.0] * N_BINS
+        for kind in ("weekday", "weekend"):
+            for row in self.counts[kind]:
+                for i, c in enumerate(row):
+                    hist[i] += c
+        return hist
+
+    def _starts_per_day(self, hist: list[float], days: float) -> float:
+        all_days = self.days_observed()
+        if all_days <= 0:
+            return sum(hist) / days
+        average_hour = sum(self._pooled()) / all_days / HOURS
+        return (sum(hist) + PRIOR_DAYS * average_hour) / (days + PRIOR_DAYS)
+
+    def _pooled_tail(self) -> tuple[list[float], float, int | None, float]:
+        hist = self._pooled()
+        n = sum(hist)
+        u_bin, excess = self._tail(hist, max(TAIL_MIN_COUNT, POOLED_TAIL_SHARE * n))
+        return hist, n, u_bin, excess
+
+    def _length_for_share(self, share: float) -> float:
+        """The length that only ``share`` of the household's spells, at any hour, reach."""
+        hist, n, u_bin, excess = self._pooled_tail()
+        if n <= 0 or u_bin is None:
+            top = max((i for i, c in enumerate(hist) if c > 0), default=None)
+            return math.inf if top is None else 2 * _lower_edge(top + 1)
+        tail_share = sum(hist[u_bin:]) / n
+        if share >= tail_share:
+            for k in range(u_bin, N_BINS + 1):
+                if sum(hist[k:]) / n <= share:
+                    return _lower_edge(k)
+        return _lower_edge(u_bin) + self._tail_excess_for(share / tail_share, excess)
+
+    def _tail_survival(self, over_s: float, excess: float) -> float:
         xi = self.shape()
         sigma = excess * (1 - xi)
         if xi < 1e-6:
-            return u + sigma * math.log(tail_rate / target_per_day)
-        return u + sigma / xi * (float((tail_rate / target_per_day) ** xi) - 1)
+            return math.exp(-over_s / sigma)
+        return float((1 + xi * over_s / sigma) ** (-1 / xi))
+
+    def _tail_excess_for(self, survival: float, excess: float) -> float:
+        xi = self.shape()
+        sigma = excess * (1 - xi)
+        if xi < 1e-6:
+            return sigma * math.log(1 / survival)
+        return sigma / xi * (float((1 / survival) ** xi) - 1)
 
     def limit(
         self, started_at: datetime, once_in_days: float, shortest: timedelta, ceiling: timedelta

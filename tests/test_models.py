@@ -329,6 +329,42 @@ def test_a_door_in_the_evening_is_not_a_night_exit() -> None:
     assert [f for f in m.tick(evening + timedelta(minutes=30)) if f.type == "night_exit"] == []
 
 
+def test_a_door_at_an_hour_when_she_often_goes_out_is_not_a_night_exit() -> None:
+    # On every sixth night she takes the bins out at 23:05, for 20 minutes: inside her usual
+    # night, but an ordinary outing at that hour. The same door at 03:00 is still a night exit.
+    events = persona_events(36)
+    for n in range(0, 36, 6):
+        d = date(2025, 1, 6) + timedelta(days=n)
+        out = datetime(d.year, d.month, d.day, 23, 5, tzinfo=LONDON).astimezone(UTC)
+        back = out + timedelta(minutes=20)
+        events += [
+            SensorEvent(out, "front_door", "contact", 1.0),
+            SensorEvent(out + timedelta(seconds=20), "front_door", "contact", 0.0),
+            SensorEvent(back, "front_door", "contact", 1.0),
+            SensorEvent(back + timedelta(seconds=20), "front_door", "contact", 0.0),
+            SensorEvent(back + timedelta(seconds=30), "hall_motion", "motion", 1.0),
+        ]
+    events.sort(key=lambda e: e.at)
+
+    def after_door(hour: int, minute: int) -> list[Finding]:
+        m = Monitor(household_of(DEMO), monitor_settings_of(DEMO))
+        for e in events:
+            m.observe(e)
+        day = date(2025, 1, 6) + timedelta(days=37)
+        t = datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON).astimezone(UTC)
+        core = m.routine.sleep.core()
+        assert core is not None
+        assert core.holds(t, LONDON)
+        m.observe(SensorEvent(t, "front_door", "contact", 1.0))
+        m.observe(SensorEvent(t + timedelta(seconds=20), "front_door", "contact", 0.0))
+        return [f for f in m.tick(t + timedelta(minutes=15)) if f.type == "night_exit"]
+
+    assert after_door(23, 5) == []
+    found = after_door(3, 0)
+    assert len(found) == 1
+    assert "No outing this long has started at this hour here." in found[0].summary
+
+
 def _spells_model(draw: Callable[[random.Random], float], days: int = 40) -> QuietSpells:
     rng = random.Random(5)
     m = QuietSpells(ZoneInfo("UTC"))
@@ -338,6 +374,24 @@ def _spells_model(draw: Callable[[random.Random], float], days: int = 40) -> Qui
             for _ in range(6):
                 m.learn(datetime(2024, 1, 1, hour, tzinfo=UTC), draw(rng))
     return m
+
+
+def test_an_hour_with_few_outings_leans_on_how_long_her_outings_last() -> None:
+    # Out most mornings at 10:00 for two to three hours; once, at 15:00, for half an hour.
+    m = QuietSpells(ZoneInfo("UTC"))
+    rng = random.Random(2)
+    for day in range(30):
+        m.start_day("weekday")
+        m.learn(datetime(2024, 1, 1, 10, tzinfo=UTC), rng.uniform(2, 3) * 3600)
+        if day == 12:
+            m.learn(datetime(2024, 1, 1, 15, tzinfo=UTC), 1800.0)
+    afternoon = datetime(2024, 1, 1, 15, tzinfo=UTC)
+    # Twice the one afternoon outing would be about an hour; her outings say longer.
+    limit = m.length_for_rate(afternoon, 1 / (30 * 24))
+    assert limit > 2 * 3600
+    # And an hour with plenty of its own outings keeps its own tail.
+    morning = m.length_for_rate(datetime(2024, 1, 1, 10, tzinfo=UTC), 1 / (30 * 24))
+    assert 3 * 3600 < morning < 8 * 3600
 
 
 def test_tail_shape_is_learned_from_the_household() -> None:
