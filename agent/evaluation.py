@@ -323,8 +323,8 @@ class HomeResult:
     days_evaluated: int
     false_alerts: dict[str, dict[str, int]] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
-    # Each contender's false carer alerts followed by a day with no data at all.
-    before_gap: dict[str, int] = field(default_factory=dict)
+    # Each contender's false carer alerts inside a day or more with no data at all.
+    in_gap: dict[str, int] = field(default_factory=dict)
     # Each contender's daily deviation score, by local day after learning.
     daily: dict[str, dict[date, float]] = field(default_factory=dict)
 
@@ -365,15 +365,18 @@ def ordinary_run(
     return snaps, false_alerts
 
 
-def before_a_gap(alerts: list[Alert], events: list[SensorEvent]) -> int:
-    """How many of ``alerts`` were followed by a day or more with no sign of life at all: the
+def in_a_gap(alerts: list[Alert], events: list[SensorEvent]) -> int:
+    """How many of ``alerts`` came inside a day or more with no sign of life at all: the
     recording stopped (sensors or hub off), which from inside looks the same as a person who
-    has stopped moving."""
+    has stopped moving. An alert on the third morning of a three-day gap counts, as well as
+    one just before a gap begins."""
     acts = [e.at for e in events if e.is_activity]
     n = 0
     for a in alerts:
         i = bisect.bisect_right(acts, a.detected_at)
-        if i == len(acts) or acts[i] - a.detected_at >= timedelta(hours=24):
+        after = acts[i] if i < len(acts) else None
+        before = acts[i - 1] if i > 0 else None
+        if after is None or before is None or after - before >= timedelta(hours=24):
             n += 1
     return n
 
@@ -440,7 +443,7 @@ def evaluate_home(
             alerts_by_day,
             carer,
         )
-        result.before_gap[name] = before_a_gap(carer, events)
+        result.in_gap[name] = in_a_gap(carer, events)
         # A contender without a daily score of its own is scored by its alerts that day.
         own = contender.daily_scores()
         result.daily[name] = {
@@ -559,9 +562,15 @@ def summarise(
     for name in contenders:
         carer, technical = tally(name, False), tally(name, True)
         false_rates[name] = {
-            "before_a_data_gap": sum(r.before_gap.get(name, 0) for r in results),
+            "in_a_data_gap": sum(r.in_gap.get(name, 0) for r in results),
             "false_alerts": sum(carer.values()),
             "per_household_week": round(sum(carer.values()) / weeks, 2) if weeks else None,
+            # Only the alerts that could catch a fall, a night exit or a missed morning.
+            "targeted_per_household_week": round(
+                sum(n for t, n in carer.items() if t in TARGETED_TYPES) / weeks, 2
+            )
+            if weeks
+            else None,
             "by_type": carer,
             "technical": technical,
         }
@@ -570,6 +579,12 @@ def summarise(
         "homes": len(results),
         "false_alerts": false_rates,
     }
+
+
+TARGET_RECALL = 0.95
+TARGET_FALSE_PER_WEEK = 0.5
+TARGET_ANOMALIES = ("fall", "night_exit", "missed_morning")
+TARGETED_TYPES = frozenset().union(*(EXPECTED_TYPES[k] for k in TARGET_ANOMALIES))
 
 
 HEADER = """# Detection quality on the TIHM development homes
@@ -585,9 +600,9 @@ could have caught the anomaly (for falls, every inactivity alert). False alerts 
 household-week count the alerts carers receive; technical alerts (sensor health, for the
 technician) are counted apart, since on these homes no one knows which sensors really failed.
 
-Some "false" alerts came just before the recording stopped for a day or more (sensors or hub
-off): from inside the home that looks like a person who has stopped moving; they are counted as
-false all the same, and also shown apart. The slow changes (more bathroom nights, a day without
+Some "false" alerts came while the recording had stopped for a day or more (sensors or hub
+off; most homes share one such gap, 14 to 17 June): from inside the home that looks like a
+person who has stopped moving; they are counted as false all the same, and also shown apart. The slow changes (more bathroom nights, a day without
 the kitchen, activity thinning) are injected only where a home has five weeks of data before and
 three after, and only Hearth has a detector for them. The Half-Space Trees peer (river) is left
 out when river is not installed.
@@ -598,11 +613,6 @@ alerts per household-week.
 """
 
 
-TARGET_RECALL = 0.95
-TARGET_FALSE_PER_WEEK = 0.5
-TARGET_ANOMALIES = ("fall", "night_exit", "missed_morning")
-
-
 def targets(rows: list[Row], extra: dict[str, Any]) -> list[tuple[str, str, bool]]:
     """Issue 3's targets for Hearth: what each asks, what was measured, and whether it is met."""
     out: list[tuple[str, str, bool]] = []
@@ -611,15 +621,22 @@ def targets(rows: list[Row], extra: dict[str, Any]) -> list[tuple[str, str, bool
         if kind in mine:
             got = mine[kind].recall
             out.append((f"{kind} recall >= {TARGET_RECALL}", f"{got:.2f}", got >= TARGET_RECALL))
-    fa = extra["false_alerts"].get("hearth", {}).get("per_household_week")
-    if fa is not None:
-        out.append(
-            (
-                f"false alerts per household-week <= {TARGET_FALSE_PER_WEEK}",
-                f"{fa:.2f}",
-                fa <= TARGET_FALSE_PER_WEEK,
+    mine_fa = extra["false_alerts"].get("hearth", {})
+    # The target can be read two ways, so both are judged: every alert a carer gets, or only
+    # those of the detectors that catch these three.
+    for key, which in (
+        ("per_household_week", "all carer alerts"),
+        ("targeted_per_household_week", ", ".join(sorted(TARGETED_TYPES - {"anomaly"}))),
+    ):
+        fa = mine_fa.get(key)
+        if fa is not None:
+            out.append(
+                (
+                    f"false alerts per household-week <= {TARGET_FALSE_PER_WEEK} ({which})",
+                    f"{fa:.2f}",
+                    fa <= TARGET_FALSE_PER_WEEK,
+                )
             )
-        )
     for kind in TARGET_ANOMALIES:
         peers = [r for r in rows if r.anomaly == kind and r.contender != "hearth"]
         if kind in mine and peers:
@@ -649,7 +666,7 @@ def markdown(rows: list[Row], extra: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "| contender | carer alerts on ordinary days | per household-week | by type | of which before a day with no data | technical alerts |",
+        "| contender | carer alerts on ordinary days | per household-week | by type | of which in a day or more with no data | technical alerts |",
         "|---|---:|---:|---|---:|---|",
     ]
     for name, fa in extra["false_alerts"].items():
@@ -657,7 +674,7 @@ def markdown(rows: list[Row], extra: dict[str, Any]) -> str:
         tech = ", ".join(f"{t} {n}" for t, n in fa["technical"].items()) or "none"
         lines.append(
             f"| {name} | {fa['false_alerts']} | {fa['per_household_week']} | {by} |"
-            f" {fa['before_a_data_gap']} | {tech} |"
+            f" {fa['in_a_data_gap']} | {tech} |"
         )
     goals = targets(rows, extra)
     if goals:

@@ -8,7 +8,7 @@ usual time, with the kettle still unused, is a missed morning.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from models.finding import Finding, JsonValue
 from models.first_use import FirstUse, UsualStart
@@ -51,6 +51,14 @@ class MissedMorningDetector:
         seen_from = routine.observing_since
         if seen_from is not None and seen_from > local_instant(today, MORNING_FROM_MIN, tz):
             return None  # Hearth was not watching when this morning began
+        if routine.todays_start_unseen:
+            return None  # the first sign of life today ended a gap of a day or more
+        since = routine.quiet_since
+        yesterday = local_instant(today - timedelta(days=1), MORNING_FROM_MIN, tz)
+        if since is not None and since < yesterday:
+            # Not seen all yesterday either: that stillness has been raised already (as
+            # inactivity, and as yesterday's missed morning); a new day is not a new episode.
+            return None
         kind = day_type(today)
         now_min = minutes_since_midnight(now, tz)
         late = self._late(routine.first_use, kind, now_min)

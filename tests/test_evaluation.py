@@ -218,9 +218,35 @@ def test_the_targets_are_judged_from_the_measured_rows() -> None:
         Row("hearth", "night_exit", 10, 9, 0.9, 10.0, 1.0, 0.9, 0.9),
         Row("fixed_rules", "fall", 10, 10, 1.0, 240.0, 1.0, 0.5, 0.97),
     ]
-    extra = {"false_alerts": {"hearth": {"per_household_week": 0.4}}}
+    extra = {
+        "false_alerts": {"hearth": {"per_household_week": 0.6, "targeted_per_household_week": 0.4}}
+    }
     got = {t: (v, ok) for t, v, ok in targets(rows, extra)}
     assert got["fall recall >= 0.95"] == ("1.00", True)
     assert got["night_exit recall >= 0.95"] == ("0.90", False)
-    assert got["false alerts per household-week <= 0.5"] == ("0.40", True)
+    assert got["false alerts per household-week <= 0.5 (all carer alerts)"] == ("0.60", False)
+    urgent = "inactivity, missed_morning, night_exit, not_returned"
+    assert got[f"false alerts per household-week <= 0.5 ({urgent})"] == ("0.40", True)
     assert got["fall F1 ahead of every peer"] == ("0.95 against fixed_rules 0.97", False)
+
+
+def test_false_alerts_inside_a_recording_gap_are_told_apart() -> None:
+    from agent.evaluation import in_a_gap
+
+    t0 = datetime(2025, 5, 5, 8, tzinfo=UTC)
+    # Data until 08:00 on day 0, none again until 12:00 on day 3, then on to day 4.
+    events = [
+        SensorEvent(t0 + timedelta(minutes=m), "hall_motion", "motion", 1.0) for m in (0, 30)
+    ] + [
+        SensorEvent(t0 + timedelta(days=3, hours=4, minutes=m), "hall_motion", "motion", 1.0)
+        for m in (0, 600, 1200)
+    ]
+
+    def alert(at: datetime) -> Alert:
+        return Alert("a", "h", "inactivity", "urgent", at, at, "", {})
+
+    in_gap = [alert(t0 + timedelta(hours=5)), alert(t0 + timedelta(days=3))]
+    ordinary = [alert(t0 + timedelta(days=3, hours=6))]
+    assert in_a_gap(in_gap, events) == 2
+    assert in_a_gap(ordinary, events) == 0
+    assert in_a_gap(in_gap + ordinary, events) == 2

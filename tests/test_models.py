@@ -202,6 +202,19 @@ def test_a_home_whose_first_tea_is_at_lunch_still_misses_a_morning_not_begun() -
     assert all(a.detected_at.astimezone(LONDON).hour >= 11 for a in late)
 
 
+def test_days_of_silence_raise_one_missed_morning_not_one_each_morning() -> None:
+    # Nothing at all from 10:00 on day 24 until noon on day 27: a fall, or the sensors gone.
+    events = persona_events(30)
+    lo = datetime(2025, 1, 30, 10, tzinfo=UTC)
+    hi = datetime(2025, 2, 2, 12, tzinfo=UTC)
+    alerts = replay(DEMO, [e for e in events if not lo <= e.at < hi]).alerts
+    mornings = [
+        a.detected_at.astimezone(LONDON).date() for a in alerts if a.type == "missed_morning"
+    ]
+    assert mornings == [date(2025, 1, 31)]
+    assert [a.type for a in alerts].count("inactivity") == 1
+
+
 def test_no_learned_alert_during_learning_period() -> None:
     # A fall on day 10, before 14 days are learned, is only caught by the safety ceiling (if at all).
     events = persona_events(14, bad=(BadDay(10, "missed_morning"),))
