@@ -250,3 +250,27 @@ def test_false_alerts_inside_a_recording_gap_are_told_apart() -> None:
     assert in_a_gap(in_gap, events) == 2
     assert in_a_gap(ordinary, events) == 0
     assert in_a_gap(in_gap + ordinary, events) == 2
+
+
+@pytest.mark.slow
+def test_eval_on_kasteren_says_which_homes_and_how_little_they_show(tmp_path: Path) -> None:
+    code = main(
+        [
+            "eval",
+            "--format",
+            "kasteren",
+            "--data",
+            str(dataset("kasteren", "2008_houseA_original")),
+            "--days-per-kind",
+            "2",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    table = (tmp_path / "eval.md").read_text()
+    assert table.startswith("# Detection quality on van Kasteren's house A")
+    assert "hearth eval --format kasteren --out docs/kasteren" in table
+    assert "means little" in table
+    assert "14 to 17 June" not in table  # TIHM's shared gap is TIHM's
+    assert "| hearth | fall | 2 |" in table
