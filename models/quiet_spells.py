@@ -82,6 +82,8 @@ class QuietSpells:
         }
         self.days: dict[DayType, float] = {"weekday": 0.0, "weekend": 0.0}
         self._shape = 0.0  # estimated as each day starts, from the days before it
+        # Every spell, at any hour (asked for at each new quiet spell; kept up to date).
+        self._pooled_cache: list[float] | None = None
 
     def start_day(self, kind: DayType) -> None:
         """Count a new local day of observation, and let every old day fade a little."""
@@ -94,10 +96,13 @@ class QuietSpells:
                         row[i] = c * decay
         self.days[kind] += 1.0
         self._shape = self._estimate_shape()
+        self._pooled_cache = None
 
     def learn(self, started_at: datetime, length_s: float) -> None:
         local = started_at.astimezone(self.tz)
         self.counts[day_type(local.date())][local.hour][_bin_of(length_s)] += 1.0
+        if self._pooled_cache is not None:
+            self._pooled_cache[_bin_of(length_s)] += 1.0
 
     def _histogram(self, started_at: datetime) -> tuple[list[float], float]:
         """Spells per bin starting around this hour, and the days they were seen over."""
@@ -163,12 +168,14 @@ class QuietSpells:
     # second length. The hour's start rate leans a little on the household's average hour.
 
     def _pooled(self) -> list[float]:
-        hist = [0.0] * N_BINS
-        for kind in ("weekday", "weekend"):
-            for row in self.counts[kind]:
-                for i, c in enumerate(row):
-                    hist[i] += c
-        return hist
+        if self._pooled_cache is None:
+            hist = [0.0] * N_BINS
+            for kind in ("weekday", "weekend"):
+                for row in self.counts[kind]:
+                    for i, c in enumerate(row):
+                        hist[i] += c
+            self._pooled_cache = hist
+        return self._pooled_cache
 
     def _starts_per_day(self, hist: list[float], days: float) -> float:
         all_days = self.days_observed()
