@@ -9,7 +9,9 @@ and what else was raised meanwhile?
 
 Anomalies injected (local time):
 - ``fall``: every event stops from an ordinary moment between 09:00 and 18:00 (a sign of life
-  in a room, not a door) for 8 hours; caught by ``inactivity`` within those 8 hours;
+  in a room, not a door) for 8 hours; caught by ``inactivity`` within those 8 hours, or by
+  ``not_returned`` when that moment was just after an outside door (its alert reads "not back,
+  or back and not moving");
 - ``missed_morning``: nothing from the day's first activity after 05:00 until 11:30; caught by
   ``missed_morning`` or ``inactivity`` before 11:30;
 - ``night_exit``: an outside door opens between 03:00 and 04:00, then nothing until 07:30;
@@ -82,7 +84,9 @@ SLOW_DAYS_PER_HOME = 4
 # The alert types that count as catching each anomaly (and, on ordinary days, as crying wolf).
 # ``anomaly`` is the Half-Space Trees peer's one alert type, for whatever is unusual.
 EXPECTED_TYPES: dict[str, frozenset[str]] = {
-    "fall": frozenset({"inactivity", "anomaly"}),
+    # A fall just after an outside door looks like going out; not_returned's alert says "not
+    # back, or back and not moving", which is the fall in the hall.
+    "fall": frozenset({"inactivity", "not_returned", "anomaly"}),
     "missed_morning": frozenset({"missed_morning", "inactivity", "anomaly"}),
     "night_exit": frozenset({"night_exit", "not_returned", "anomaly"}),
     "not_returned": frozenset({"not_returned", "inactivity", "anomaly"}),
@@ -596,7 +600,7 @@ errs against the detectors). Then on up to 12 ordinary days per home and anomaly
 written into that day's real events and the stretch is replayed from the day's saved state.
 *Window precision* counts as wrong only the other alerts raised inside injected windows;
 *precision* (and F1) also count as wrong every alert raised on the ordinary days of a type that
-could have caught the anomaly (for falls, every inactivity alert). False alerts per
+could have caught the anomaly (for falls, every inactivity and not_returned alert). False alerts per
 household-week count the alerts carers receive; technical alerts (sensor health, for the
 technician) are counted apart, since on these homes no one knows which sensors really failed.
 
@@ -651,7 +655,8 @@ def targets(rows: list[Row], extra: dict[str, Any]) -> list[tuple[str, str, bool
     for kind in TARGET_ANOMALIES:
         if kind in mine:
             got = mine[kind].recall
-            out.append((f"{kind} recall >= {TARGET_RECALL}", f"{got:.2f}", got >= TARGET_RECALL))
+            # Three places: 0.947 shown as 0.95 would read as met.
+            out.append((f"{kind} recall >= {TARGET_RECALL}", f"{got:.3f}", got >= TARGET_RECALL))
     mine_fa = extra["false_alerts"].get("hearth", {})
     # The target can be read two ways, so both are judged: every alert a carer gets, or only
     # those of the detectors that catch these three.

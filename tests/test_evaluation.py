@@ -222,8 +222,8 @@ def test_the_targets_are_judged_from_the_measured_rows() -> None:
         "false_alerts": {"hearth": {"per_household_week": 0.6, "targeted_per_household_week": 0.4}}
     }
     got = {t: (v, ok) for t, v, ok in targets(rows, extra)}
-    assert got["fall recall >= 0.95"] == ("1.00", True)
-    assert got["night_exit recall >= 0.95"] == ("0.90", False)
+    assert got["fall recall >= 0.95"] == ("1.000", True)
+    assert got["night_exit recall >= 0.95"] == ("0.900", False)
     assert got["false alerts per household-week <= 0.5 (all carer alerts)"] == ("0.60", False)
     urgent = "inactivity, missed_morning, night_exit, not_returned"
     assert got[f"false alerts per household-week <= 0.5 ({urgent})"] == ("0.40", True)
