@@ -92,6 +92,8 @@ class Pipeline:
         r = self.monitor.routine
         if r.last_activity_at is not None:
             r.last_activity_at += jump
+        if r.last_door_at is not None:
+            r.last_door_at += jump
         self.monitor.health.shift(jump)
 
     def recipients_for(self, alert: Alert) -> list[str]:

@@ -38,10 +38,10 @@ class NightExitDetector:
         return routine.outside_doors | routine.household.presence_sensors()
 
     def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
-        door_at = routine.last_activity_at
-        if not learned or door_at is None or not routine.maybe_out:
+        door_at, still_since = routine.last_door_at, routine.last_activity_at
+        if not learned or door_at is None or still_since is None or not routine.maybe_out:
             return None
-        if now - door_at < self.settings.confirm:
+        if now - still_since < self.settings.confirm:
             return None
         core = routine.sleep.core()
         tz = routine.household.tz
@@ -51,7 +51,7 @@ class NightExitDetector:
         outing_rate = routine.outings.rate_per_day(door_at, out_s)
         if outing_rate * self.settings.once_in_days > 1.0:
             return None
-        door = routine.household.sensor(routine.last_activity_sensor or "")
+        door = routine.household.sensor(routine.last_door_sensor or "")
         door_name = door.role.replace("_", " ") if door else "outside door"
         opened = clock_text(minutes_since_midnight(door_at, tz))
         # How often a door is used in these hours of the night here, with half a night of
@@ -79,7 +79,7 @@ class NightExitDetector:
             ),
             episode=f"night_exit:{door_at.isoformat()}",
             evidence={
-                "door_sensor": routine.last_activity_sensor,
+                "door_sensor": routine.last_door_sensor,
                 "door_at": door_at.isoformat(),
                 "still_minutes": round((now - door_at).total_seconds() / 60, 1),
                 "usual_sleep_from": clock_of(core.start),

@@ -73,9 +73,9 @@ class NotReturnedDetector:
         by_ceiling = out_s >= ceiling_s
         rate = None if by_ceiling else routine.outings.rate_per_day(door_at, out_s)
         once_in = round(1.0 / rate, 1) if rate else None
-        door = routine.household.sensor(routine.last_activity_sensor or "")
+        door = routine.household.sensor(routine.last_door_sensor or "")
         door_name = door.role.replace("_", " ") if door else "outside door"
-        opened = clock_text(minutes_since_midnight(door_at, tz))
+        opened = clock_text(minutes_since_midnight(routine.last_door_at or door_at, tz))
         summary = (
             f"The {door_name} was last used at {opened} and there has been no movement at home"
             f" since ({duration_text(out_s)}): not back, or back and not moving."
@@ -92,7 +92,7 @@ class NotReturnedDetector:
             summary=summary,
             episode=f"not_returned:{door_at.isoformat()}",
             evidence={
-                "door_sensor": routine.last_activity_sensor,
+                "door_sensor": routine.last_door_sensor,
                 "door_at": door_at.isoformat(),
                 "out_minutes": round(out_s / 60, 1),
                 "alert_after_minutes": round(limit_s / 60, 1),

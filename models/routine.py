@@ -29,6 +29,9 @@ VISITOR_COINCIDENCE = timedelta(seconds=3)
 VISITOR_EVIDENCE = timedelta(minutes=10)
 # ...taken to stay this long after the last coincidence.
 VISITOR_STAY = timedelta(hours=1)
+# Movement in the door's own room this soon after an outside door is her walking out past the
+# hall sensor, as much as coming in: only movement elsewhere, or later, says she is in.
+LEAVING_WINDOW = timedelta(minutes=2)
 # The day's first use only counts from this local hour: a kettle at 02:00 is a night, not a morning.
 MORNING_FROM_MIN = 4 * 60
 
@@ -79,6 +82,10 @@ class HouseholdRoutine:
         self.last_motion_by_room: dict[str, datetime] = {}
         self.coincidences: deque[datetime] = deque(maxlen=3)
         self.visitors_until: datetime | None = None
+        # The last outside door used, and whether only its own room has stirred since.
+        self.last_door_at: datetime | None = None
+        self.last_door_sensor: str | None = None
+        self.door_room_only = False
         # An outside door used while visitors were here: they left, the resident stayed.
         self.door_with_visitors = False
         self.days_learned = 0
@@ -95,12 +102,32 @@ class HouseholdRoutine:
 
     @property
     def maybe_out(self) -> bool:
-        """True when the last sign of life was an outside door: the resident may have gone out.
+        """True when the last sign of life was an outside door, or movement in the door's own
+        room just after it (a hall sensor sees her go): the resident may have gone out.
 
         Not when the door was used while visitors were in: then it was most likely the visitors
         leaving, and stillness afterwards is the resident's, watched as inactivity.
         """
-        return self.last_activity_sensor in self.outside_doors and not self.door_with_visitors
+        last, door_at = self.last_activity_at, self.last_door_at
+        if last is None or door_at is None or not self.door_room_only:
+            return False
+        if self.door_with_visitors:
+            return False
+        return self.last_activity_sensor in self.outside_doors or last - door_at <= LEAVING_WINDOW
+
+    def _in_room_of_last_door(self, sensor: str) -> bool:
+        info = self.household.sensor(sensor)
+        door = self.household.sensor(self.last_door_sensor or "")
+        return info is not None and door is not None and info.room == door.room
+
+    def _notice_door(self, event: SensorEvent) -> None:
+        if event.sensor in self.outside_doors:
+            self.last_door_at = event.at
+            self.last_door_sensor = event.sensor
+            self.door_room_only = True
+            self.door_with_visitors = self.visitors(event.at)
+        elif self.door_room_only and not self._in_room_of_last_door(event.sensor):
+            self.door_room_only = False
 
     def visitors(self, now: datetime) -> bool:
         """Motion in two rooms at once, three times in ten minutes, within the last hour."""
@@ -178,7 +205,7 @@ class HouseholdRoutine:
                 self.outings.learn(self.last_activity_at, spell.total_seconds())
                 self.daily.outing(event.at, spell.total_seconds())
         self._notice_visitors(event)
-        self.door_with_visitors = event.sensor in self.outside_doors and self.visitors(event.at)
+        self._notice_door(event)
         self.last_activity_at = event.at
         self.last_activity_sensor = event.sensor
         self.current_day_active = True
@@ -227,6 +254,9 @@ class HouseholdRoutine:
             "watch_from": self.watch_from.isoformat() if self.watch_from else None,
             "visitors_until": self.visitors_until.isoformat() if self.visitors_until else None,
             "door_with_visitors": self.door_with_visitors,
+            "last_door_at": self.last_door_at.isoformat() if self.last_door_at else None,
+            "last_door_sensor": self.last_door_sensor,
+            "door_room_only": self.door_room_only,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -260,5 +290,17 @@ class HouseholdRoutine:
         vu = state.get("visitors_until")
         self.visitors_until = datetime.fromisoformat(vu) if vu else None
         self.door_with_visitors = bool(state.get("door_with_visitors", False))
+        ld = state.get("last_door_at")
+        self.last_door_at = datetime.fromisoformat(ld) if ld else None
+        self.last_door_sensor = state.get("last_door_sensor")
+        # Saved before doors were kept apart: the last sign of life was the door, or was not.
+        self.door_room_only = bool(
+            state.get("door_room_only", self.last_activity_sensor in self.outside_doors)
+        )
+        if self.last_door_at is None and self.last_activity_sensor in self.outside_doors:
+            self.last_door_at, self.last_door_sensor = (
+                self.last_activity_at,
+                self.last_activity_sensor,
+            )
         wf = state.get("watch_from")
         self.watch_from = datetime.fromisoformat(wf) if wf else None

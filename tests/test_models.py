@@ -327,11 +327,23 @@ def test_night_exit_after_the_door_and_silence_not_after_a_look_outside() -> Non
     assert found[0].evidence["nights_with_a_door"] == 0
     assert found[0].evidence["about_once_in_days"] == round((nights + 1) / 0.5, 1)
     assert "a door was used in those hours on 0 of the last" in found[0].summary
-    # The same door, then someone moving inside again: a look outside, not an exit.
+    # The same door, then someone moving in another room: a look outside, then back to bed.
     m2, _ = learned_monitor()
     m2.observe(SensorEvent(three, "front_door", "contact", 1.0))
-    m2.observe(SensorEvent(three + timedelta(minutes=2), "hall_motion", "motion", 1.0))
+    m2.observe(SensorEvent(three + timedelta(minutes=2), "bedroom_motion", "motion", 1.0))
     assert [f for f in m2.tick(three + timedelta(minutes=30)) if f.type == "night_exit"] == []
+    # Or moving about the hall for a while after it: still indoors.
+    m3, _ = learned_monitor()
+    m3.observe(SensorEvent(three, "front_door", "contact", 1.0))
+    m3.observe(SensorEvent(three + timedelta(minutes=4), "hall_motion", "motion", 1.0))
+    assert [f for f in m3.tick(three + timedelta(minutes=30)) if f.type == "night_exit"] == []
+    # But the hall sensor catching her as she goes, then nothing: she has gone out.
+    m4, _ = learned_monitor()
+    m4.observe(SensorEvent(three, "front_door", "contact", 1.0))
+    m4.observe(SensorEvent(three + timedelta(seconds=40), "hall_motion", "motion", 1.0))
+    gone = [f for f in m4.tick(three + timedelta(minutes=15)) if f.type == "night_exit"]
+    assert len(gone) == 1
+    assert "front door opened at 03:00" in gone[0].summary
 
 
 def test_a_door_in_the_evening_is_not_a_night_exit() -> None:
