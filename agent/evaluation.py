@@ -697,7 +697,7 @@ def markdown(rows: list[Row], extra: dict[str, Any]) -> str:
     for r in rows:
         lat = "" if r.median_latency_min is None else f"{r.median_latency_min:.0f}"
         lines.append(
-            f"| {r.contender} | {r.anomaly} | {r.injected} | {r.caught} | {r.recall:.2f} | {lat} | "
+            f"| {r.contender} | {r.anomaly} | {r.injected} | {r.caught} | {r.recall:.3f} | {lat} | "
             f"{r.window_precision:.2f} | {r.precision:.2f} | {r.f1:.2f} |"
         )
     lines += [
