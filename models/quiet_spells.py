@@ -66,6 +66,12 @@ def _lower_edge(i: int) -> float:
     return SHORTEST_S * 2 ** (i / BINS_PER_OCTAVE)
 
 
+def _twice_the_longest(hist: list[float]) -> float:
+    """Twice the longest spell seen (the top of its bin), or no limit if none was."""
+    top = max((i for i, c in enumerate(hist) if c > 0), default=None)
+    return math.inf if top is None else 2 * _lower_edge(top + 1)
+
+
 def _midpoint(i: int) -> float:
     return SHORTEST_S * 2 ** ((i + 0.5) / BINS_PER_OCTAVE)
 
@@ -150,12 +156,12 @@ class QuietSpells:
         if u_bin is None:
             # Too few spells to fit a tail: the longest spell seen, doubled; or longer, if
             # the household's spells at any hour say so.
-            top = max((i for i, c in enumerate(hist) if c > 0), default=None)
-            if top is None:
+            seen = _twice_the_longest(hist)
+            if seen == math.inf:
                 return math.inf
             here = self._starts_per_day(hist, days)
             pooled = self._length_for_share(target_per_day / here) if here > target_per_day else 0.0
-            return max(2 * _lower_edge(top + 1), pooled)
+            return max(seen, pooled)
         tail_rate = sum(hist[u_bin:]) / days
         u = _lower_edge(u_bin)
         if tail_rate <= target_per_day:
@@ -194,8 +200,7 @@ class QuietSpells:
         """The length that only ``share`` of the household's spells, at any hour, reach."""
         hist, n, u_bin, excess = self._pooled_tail()
         if n <= 0 or u_bin is None:
-            top = max((i for i, c in enumerate(hist) if c > 0), default=None)
-            return math.inf if top is None else 2 * _lower_edge(top + 1)
+            return _twice_the_longest(hist)
         tail_share = sum(hist[u_bin:]) / n
         if share >= tail_share:
             for k in range(u_bin, N_BINS + 1):
