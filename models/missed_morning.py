@@ -8,7 +8,7 @@ usual time, with the kettle still unused, is a missed morning.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from models.finding import Finding, JsonValue
 from models.first_use import FirstUse, UsualStart
@@ -39,7 +39,7 @@ class MissedMorningDetector:
         self.settings = settings or MissedMorningSettings()
 
     def needs(self, routine: HouseholdRoutine) -> frozenset[str]:
-        return routine.morning_sensors | routine.presence
+        return routine.morning_sensors | routine.household.presence_sensors()
 
     def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
         if not learned or not routine.morning_sensors or routine.todays_first_use is not None:
@@ -63,13 +63,13 @@ class MissedMorningDetector:
         now_min = minutes_since_midnight(now, tz)
         late = self._late(routine.first_use, kind, now_min)
         if late is not None:
-            return self._finding(routine, now, late, "first_use")
+            return self._finding(routine, now, today, late, "first_use")
         # Some homes make their first tea at noon; whether she is up and about yet is a
         # second, often tighter, sign that the day has begun.
         if routine.todays_up is None:
             late = self._late(routine.getting_up, kind, now_min)
             if late is not None:
-                return self._finding(routine, now, late, "getting_up")
+                return self._finding(routine, now, today, late, "getting_up")
         return None
 
     def _late(self, signal: FirstUse, kind: DayType, now_min: float) -> _Late | None:
@@ -86,10 +86,9 @@ class MissedMorningDetector:
         return _Late(usual, deadline, now_min, later, of, called, kind)
 
     def _finding(
-        self, routine: HouseholdRoutine, now: datetime, late: _Late, signal: str
+        self, routine: HouseholdRoutine, now: datetime, today: date, late: _Late, signal: str
     ) -> Finding:
         tz = routine.household.tz
-        today = local_date(now, tz)
         usual = late.usual
         # How often a start this late comes, from the days compared (with half a day of prior,
         # so that "never in 20 days" reads as about once in 42, not as impossible).
@@ -117,7 +116,7 @@ class MissedMorningDetector:
                 f" Usually up and about around {clock_text(usual.median)}, by"
                 f" {clock_text(usual.typical_latest)} on most days;" + how_often
             )
-            sensors = routine.presence
+            sensors = routine.household.presence_sensors()
             evidence["usual_up_and_about"] = clock_text(usual.median)
             evidence["minutes_with_movement"] = n
         evidence |= {

@@ -59,7 +59,6 @@ class HouseholdRoutine:
         self.first_use = FirstUse(self.settings.first_use_window_days)
         # When the resident is up and about each morning, learned the same way as first use.
         self.getting_up = FirstUse(self.settings.first_use_window_days)
-        self.presence = household.presence_sensors()
         self.sleep = NightSleep(household.tz)
         self.night_activity = NightActivity(household.tz)
         self.daily = DailyRecords(household)
@@ -216,7 +215,7 @@ class HouseholdRoutine:
 
     def _notice_morning(self, event: SensorEvent) -> None:
         morning = event.sensor in self.morning_sensors and self.todays_first_use is None
-        moving = event.sensor in self.presence and self.todays_up is None
+        moving = event.sensor in self.household.presence_sensors() and self.todays_up is None
         if not (morning or moving):
             return
         minute = minutes_since_midnight(event.at, self.household.tz)
