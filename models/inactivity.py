@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from models.finding import Finding
 from models.local_time import clock_text, duration_text, rarity_text
 from models.routine import HouseholdRoutine
+from models.sleep import clock_of, since_noon
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +38,30 @@ class InactivityDetector:
             return self._cache[2]
         st = self.settings
         limit = routine.spells.limit(since, st.once_in_days, st.shortest, st.ceiling)
+        until_up = self.asleep_until_s(routine, since)
+        if until_up is not None:
+            limit = min(max(limit, until_up), st.ceiling.total_seconds())
         self._cache = (since, routine.days_learned, limit)
         return limit
+
+    @staticmethod
+    def asleep_until_s(routine: HouseholdRoutine, since: datetime) -> float | None:
+        """Seconds from ``since`` to her late usual waking, when the stillness began in the
+        bedroom in the hours she is in bed on most nights; None otherwise.
+
+        Quiet spells are learned by the hour they start in, whatever room she was in, so an
+        early night (in bed at 20:45, up at 07:00) looks like a very long evening spell. In
+        bed, she is asleep until she usually wakes; after that, the stillness is weighed as
+        any other. A stillness that began in the hall or the bathroom at night is not sleep.
+        """
+        info = routine.household.sensor(routine.last_activity_sensor or "")
+        if info is None or info.role != "bedroom":
+            return None
+        in_bed = routine.sleep.in_bed()
+        tz = routine.household.tz
+        if in_bed is None or not in_bed.holds(since, tz):
+            return None
+        return (in_bed.end - since_noon(since, tz)) * 60
 
     def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
         since = routine.quiet_since
@@ -52,6 +75,8 @@ class InactivityDetector:
         tz = routine.household.tz
         since_local = since.astimezone(tz)
         by_ceiling = quiet_s >= ceiling_s
+        until_up = self.asleep_until_s(routine, since) if learned else None
+        after_sleep = until_up is not None and limit_s <= until_up + 60
         rate = routine.spells.rate_per_day(since, quiet_s) if learned else None
         once_in = round(1.0 / rate, 1) if rate else None
         summary = (
@@ -60,6 +85,14 @@ class InactivityDetector:
         )
         if by_ceiling:
             summary += f" That is past the {duration_text(ceiling_s)} safety limit."
+        elif after_sleep:
+            in_bed = routine.sleep.in_bed()
+            assert in_bed is not None
+            later = sum(1 for _, woke in routine.sleep.history if woke > in_bed.end)
+            summary += (
+                f" Last seen in the bedroom; usually up by {clock_of(in_bed.end)} (later on"
+                f" {later} of the last {in_bed.nights} nights)."
+            )
         elif once_in is not None:
             summary += (
                 f" Here, a quiet spell this long starting at this time of day happens"
@@ -84,7 +117,11 @@ class InactivityDetector:
                 "alert_after_minutes": round(limit_s / 60, 1),
                 "usual_rate_per_day": rate,
                 "about_once_in_days": once_in,
-                "basis": "safety_ceiling" if by_ceiling else "learned",
+                "basis": "safety_ceiling"
+                if by_ceiling
+                else "usual_waking"
+                if after_sleep
+                else "learned",
                 "days_learned": routine.days_learned,
             },
         )

@@ -105,6 +105,17 @@ class NightSleep:
             self._usual = (self._work_out_usual(),)
         return self._usual[0]
 
+    def in_bed(self) -> SleepCore | None:
+        """From the early bedtimes (20th percentile) to the late wakings (80th): the hours she is
+        in bed on all but a few nights. A stillness that began in the bedroom in these hours is
+        sleep until they end."""
+        if len(self.history) < MIN_NIGHTS:
+            return None
+        onsets = sorted(s for s, _ in self.history)
+        wakes = sorted(e for _, e in self.history)
+        n = len(onsets)
+        return SleepCore(onsets[int(0.2 * n)], wakes[min(n - 1, int(0.8 * n))], n)
+
     def _work_out_usual(self) -> SleepCore | None:
         if len(self.history) < MIN_NIGHTS:
             return None

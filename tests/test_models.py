@@ -128,6 +128,31 @@ def test_inactive_afternoon_raises_one_urgent_alert_with_evidence() -> None:
     assert first.evidence["quiet_minutes"] >= 45
 
 
+def test_an_early_night_in_bed_is_sleep_until_she_usually_wakes() -> None:
+    def first_alert(sensor: str) -> Finding:
+        m, events = learned_monitor()
+        day = events[-1].at.date() + timedelta(days=1)
+        t0 = datetime(day.year, day.month, day.day, 20, 0, tzinfo=LONDON).astimezone(UTC)
+        m.observe(SensorEvent(t0, sensor, "motion", 1.0))
+        for minute in range(1, 16 * 60):
+            for f in m.tick(t0 + timedelta(minutes=minute)):
+                if f.type == "inactivity":
+                    return f
+        raise AssertionError("no inactivity alert in 16 hours")
+
+    # Still in the lounge from 20:00: unusual within hours at that time of the evening.
+    lounge = first_alert("lounge_motion")
+    assert lounge.evidence["basis"] == "learned"
+    assert lounge.detected_at.astimezone(LONDON).hour < 23
+    # Still in the bedroom from 20:00: an early night. The persona is usually up by about
+    # 08:30, so not before then, and then said so.
+    bed = first_alert("bedroom_motion")
+    woke = bed.detected_at.astimezone(LONDON)
+    assert (8, 0) <= (woke.hour, woke.minute) <= (9, 0)
+    assert bed.evidence["basis"] == "usual_waking"
+    assert "Last seen in the bedroom; usually up by 08:" in bed.summary
+
+
 def test_gone_out_is_not_inactivity() -> None:
     m, events = learned_monitor()
     day = events[-1].at.date() + timedelta(days=1)
