@@ -238,8 +238,9 @@ class NightExitConfig(Strict):
         30.0,
         gt=0,
         title="Rarer than once in (days)",
-        description="...unless outings this long, starting at this hour, are more common than"
-        " this here.",
+        description="...unless outings this long, starting at this hour, are more common here"
+        " than once in this many days, summed over the night's hours (in an eight-hour night,"
+        " each hour has an eighth).",
     )
 
 

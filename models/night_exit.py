@@ -24,7 +24,9 @@ class NightExitSettings:
     # How long the house must stay still after the door before it is taken as someone gone out.
     confirm: timedelta = timedelta(minutes=10)
     # Unless outings this long, starting at this hour, are ordinary here: more often than once
-    # in this many days (the dog let out at 20:30 in a home whose night starts at 20:00).
+    # in this many days, summed over the night's hours (so one hour's share is an eighth of
+    # an eight-hour night), as inactivity sums over the day's. The dog let out at 20:30 in a
+    # home whose night starts at 20:00.
     once_in_days: float = 30.0
 
 
@@ -49,7 +51,8 @@ class NightExitDetector:
             return None
         out_s = (now - door_at).total_seconds()
         outing_rate = routine.outings.rate_per_day(door_at, out_s)
-        if outing_rate * self.settings.once_in_days > 1.0:
+        night_hours = (core.end - core.start) / 60
+        if outing_rate * self.settings.once_in_days * night_hours > 1.0:
             return None
         door = routine.household.sensor(routine.last_door_sensor or "")
         door_name = door.role.replace("_", " ") if door else "outside door"

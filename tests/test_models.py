@@ -415,6 +415,43 @@ def test_a_door_at_an_hour_when_she_often_goes_out_is_not_a_night_exit() -> None
     assert "No outing this long has started at this hour here." in found[0].summary
 
 
+def test_a_night_exit_weighs_the_whole_night_not_one_hour() -> None:
+    # Once in two months she went out around midnight, for 40 minutes. A door at 23:05 is
+    # rarer than once in 30 days at that hour, but her nights have eight and a half such
+    # hours: over a night, an outing like it is not that rare. A door at 03:00, never seen.
+    events = persona_events(61)
+    d = date(2025, 1, 6) + timedelta(days=20)
+    out = datetime(d.year, d.month, d.day, 0, 10, tzinfo=LONDON).astimezone(UTC)
+    back = out + timedelta(minutes=40)
+    events += [
+        SensorEvent(out, "front_door", "contact", 1.0),
+        SensorEvent(back, "front_door", "contact", 1.0),
+        SensorEvent(back + timedelta(seconds=30), "hall_motion", "motion", 1.0),
+    ]
+    events.sort(key=lambda e: e.at)
+    day = date(2025, 1, 6) + timedelta(days=62)
+
+    def after_door(hour: int, minute: int) -> tuple[float, list[Finding]]:
+        m = Monitor(household_of(DEMO), monitor_settings_of(DEMO))
+        for e in events:
+            m.observe(e)
+        t = datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON).astimezone(UTC)
+        core = m.routine.sleep.core()
+        assert core is not None
+        assert core.holds(t, LONDON)
+        m.observe(SensorEvent(t, "front_door", "contact", 1.0))
+        later = t + timedelta(minutes=15)
+        rate = m.routine.outings.rate_per_day(t, (later - t).total_seconds())
+        return rate, [f for f in m.tick(later) if f.type == "night_exit"]
+
+    rate, found = after_door(23, 5)
+    assert 1 / (30 * 8) < rate < 1 / 30  # an hour's share of once in 30 days would alert
+    assert found == []
+    rate, found = after_door(3, 0)
+    assert rate == 0
+    assert len(found) == 1
+
+
 def _spells_model(draw: Callable[[random.Random], float], days: int = 40) -> QuietSpells:
     rng = random.Random(5)
     m = QuietSpells(ZoneInfo("UTC"))
