@@ -53,6 +53,11 @@ class MissedMorningDetector:
             return None  # Hearth was not watching when this morning began
         if routine.todays_start_unseen:
             return None  # the first sign of life today ended a gap of a day or more
+        morning = local_instant(today, MORNING_FROM_MIN, tz)
+        if routine.last_door_at is not None and routine.last_door_at >= morning:
+            # An outside door used this morning: she has been out, or come home. Her day began
+            # (elsewhere, perhaps); the kettle not yet used at home is not a morning missed.
+            return None
         since = routine.quiet_since
         yesterday = local_instant(today - timedelta(days=1), MORNING_FROM_MIN, tz)
         if since is not None and since < yesterday:

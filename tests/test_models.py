@@ -227,6 +227,32 @@ def test_a_home_whose_first_tea_is_at_lunch_still_misses_a_morning_not_begun() -
     assert all(a.detected_at.astimezone(LONDON).hour >= 11 for a in late)
 
 
+def test_a_morning_spent_out_is_not_a_missed_morning_when_she_comes_home() -> None:
+    # Day 24 (a Thursday): out of the door at 06:40, before the kettle, and home at 14:00.
+    # The morning happened elsewhere; coming home without a cup of tea is not a missed morning.
+    events = persona_events(28)
+    day = date(2025, 1, 30)
+
+    def at(hour: int, minute: int) -> datetime:
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON).astimezone(UTC)
+
+    lo, hi = at(4, 0), at(15, 0)
+    kept = [e for e in events if not lo <= e.at < hi]
+    away = [
+        SensorEvent(at(6, 40), "front_door", "contact", 1.0),
+        SensorEvent(at(6, 40) + timedelta(seconds=20), "front_door", "contact", 0.0),
+        SensorEvent(at(14, 0), "front_door", "contact", 1.0),
+        SensorEvent(at(14, 0) + timedelta(seconds=20), "front_door", "contact", 0.0),
+        SensorEvent(at(14, 1), "hall_motion", "motion", 1.0),
+        SensorEvent(at(14, 3), "lounge_motion", "motion", 1.0),
+    ]
+    out = sorted(kept + away, key=lambda e: e.at)
+    assert not [a for a in replay(DEMO, out).alerts if a.type == "missed_morning"]
+    # The same morning with no door: nothing from waking until 15:00 is a missed morning.
+    still = [a for a in replay(DEMO, kept).alerts if a.type == "missed_morning"]
+    assert [a.detected_at.astimezone(LONDON).date() for a in still] == [day]
+
+
 def test_days_of_silence_raise_one_missed_morning_not_one_each_morning() -> None:
     # Nothing at all from 10:00 on day 24 until noon on day 27: a fall, or the sensors gone.
     events = persona_events(30)
