@@ -37,7 +37,8 @@ class InactivityDetector:
         if self._cache is not None and self._cache[:2] == key:
             return self._cache[2]
         st = self.settings
-        limit = routine.spells.limit(since, st.once_in_days, st.shortest, st.ceiling)
+        place = routine.stillness.factor(routine.last_activity_sensor)
+        limit = routine.spells.limit(since, st.once_in_days, st.shortest, st.ceiling, place)
         until_up = self.asleep_until_s(routine, since)
         if until_up is not None:
             limit = min(max(limit, until_up), st.ceiling.total_seconds())
@@ -77,7 +78,12 @@ class InactivityDetector:
         by_ceiling = quiet_s >= ceiling_s
         until_up = self.asleep_until_s(routine, since) if learned else None
         after_sleep = until_up is not None and limit_s <= until_up + 60
-        rate = routine.spells.rate_per_day(since, quiet_s) if learned else None
+        rate = (
+            routine.spells.rate_per_day(since, quiet_s)
+            * routine.stillness.factor(routine.last_activity_sensor)
+            if learned
+            else None
+        )
         once_in = round(1.0 / rate, 1) if rate else None
         summary = (
             f"No movement at home since {clock_text(since_local.hour * 60 + since_local.minute)}"
@@ -116,6 +122,10 @@ class InactivityDetector:
                 "quiet_minutes": round(quiet_s / 60, 1),
                 "alert_after_minutes": round(limit_s / 60, 1),
                 "usual_rate_per_day": rate,
+                # How many times as often long stillness begins after this sensor as after any.
+                "after_this_sensor": round(
+                    routine.stillness.factor(routine.last_activity_sensor), 2
+                ),
                 "about_once_in_days": once_in,
                 "basis": "safety_ceiling"
                 if by_ceiling

@@ -223,12 +223,18 @@ class QuietSpells:
         return sigma / xi * (float((1 / survival) ** xi) - 1)
 
     def limit(
-        self, started_at: datetime, once_in_days: float, shortest: timedelta, ceiling: timedelta
+        self,
+        started_at: datetime,
+        once_in_days: float,
+        shortest: timedelta,
+        ceiling: timedelta,
+        factor: float = 1.0,
     ) -> float:
         """Seconds after ``started_at`` that a spell lasts only about once in ``once_in_days``
         days, summed over the day's hours (so one hour's share is a 24th), kept between
-        ``shortest`` and ``ceiling``."""
-        learned = self.length_for_rate(started_at, 1.0 / (once_in_days * 24))
+        ``shortest`` and ``ceiling``. ``factor`` scales the hour's rate of long spells (after
+        a place where stillness often begins, more than 1)."""
+        learned = self.length_for_rate(started_at, 1.0 / (once_in_days * 24) / factor)
         return min(max(learned, shortest.total_seconds()), ceiling.total_seconds())
 
     def shape(self) -> float:

@@ -18,6 +18,7 @@ from models.local_time import day_type, local_date, minutes_since_midnight
 from models.night_activity import NightActivity
 from models.quiet_spells import QuietSpells
 from models.sleep import NightSleep
+from models.stillness_by_place import StillnessByPlace
 
 # A spell longer than this is a gap in the data (hub off, sensors gone), not a quiet person.
 LONGEST_LEARNED_SPELL = timedelta(hours=24)
@@ -32,6 +33,10 @@ VISITOR_STAY = timedelta(hours=1)
 # Movement in the door's own room this soon after an outside door is her walking out past the
 # hall sensor, as much as coming in: only movement elsewhere, or later, says she is in.
 LEAVING_WINDOW = timedelta(minutes=2)
+# A quiet spell runs long for its hour when spells that long start there less often than this
+# (a day); shorter ones never do.
+LONG_FOR_ITS_HOUR_PER_DAY = 0.5
+LONG_FOR_ITS_HOUR_AT_LEAST = timedelta(minutes=20)
 # The day's first use only counts from this local hour: a kettle at 02:00 is a night, not a morning.
 MORNING_FROM_MIN = 4 * 60
 
@@ -56,6 +61,8 @@ class HouseholdRoutine:
         self.spells = QuietSpells(household.tz, self.settings.half_life_days)
         # Outings: from an outside door to the next sign of life, by the hour they start.
         self.outings = QuietSpells(household.tz, self.settings.half_life_days)
+        # After which sensor's sign of life the long quiet spells tend to begin.
+        self.stillness = StillnessByPlace(self.settings.half_life_days)
         self.first_use = FirstUse(self.settings.first_use_window_days)
         # When the resident is up and about each morning, learned the same way as first use.
         self.getting_up = FirstUse(self.settings.first_use_window_days)
@@ -158,6 +165,7 @@ class HouseholdRoutine:
             self.current_day = today
             self.spells.start_day(day_type(today))
             self.outings.start_day(day_type(today))
+            self.stillness.start_day()
             return
         if today <= self.current_day:
             return
@@ -177,6 +185,7 @@ class HouseholdRoutine:
         self.todays_start_unseen = False
         self.spells.start_day(day_type(today))
         self.outings.start_day(day_type(today))
+        self.stillness.start_day()
 
     def observe(self, event: SensorEvent) -> bool:
         """Learn from one event. Returns False when the event was not learned from."""
@@ -197,6 +206,13 @@ class HouseholdRoutine:
         if self.last_activity_at is not None:
             spell = event.at - self.last_activity_at
             if not self.maybe_out and timedelta(0) < spell <= LONGEST_LEARNED_SPELL:
+                if self.last_activity_sensor is not None:
+                    # Judged against the hour as known before this spell is learned.
+                    long = spell >= LONG_FOR_ITS_HOUR_AT_LEAST and (
+                        self.spells.rate_per_day(self.last_activity_at, spell.total_seconds())
+                        <= LONG_FOR_ITS_HOUR_PER_DAY
+                    )
+                    self.stillness.learn(self.last_activity_sensor, long)
                 self.spells.learn(self.last_activity_at, spell.total_seconds())
                 self.sleep.spell(self.last_activity_at, spell.total_seconds())
                 self.daily.quiet_spell(self.last_activity_at, spell.total_seconds())
@@ -233,6 +249,7 @@ class HouseholdRoutine:
         return {
             "spells": self.spells.to_state(),
             "outings": self.outings.to_state(),
+            "stillness": self.stillness.to_state(),
             "first_use": self.first_use.to_state(),
             "getting_up": self.getting_up.to_state(),
             "sleep": self.sleep.to_state(),
@@ -262,6 +279,8 @@ class HouseholdRoutine:
         self.spells = QuietSpells.from_state(self.household.tz, state["spells"])
         if "outings" in state:
             self.outings = QuietSpells.from_state(self.household.tz, state["outings"])
+        if "stillness" in state:
+            self.stillness = StillnessByPlace.from_state(state["stillness"])
         self.first_use = FirstUse.from_state(state["first_use"])
         if "getting_up" in state:
             self.getting_up = FirstUse.from_state(state["getting_up"])

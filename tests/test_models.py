@@ -20,6 +20,7 @@ from models.events import SensorEvent
 from models.finding import Finding
 from models.monitor import Monitor
 from models.quiet_spells import QuietSpells
+from models.stillness_by_place import StillnessByPlace
 from tests.conftest import CONFIG
 
 LONDON = ZoneInfo("Europe/London")
@@ -66,6 +67,33 @@ def test_longer_spells_are_never_more_common(
     assert m.rate_per_day(at, long_) <= m.rate_per_day(at, short) + 1e-12
     limit = m.length_for_rate(at, 1e-4)
     assert limit > 0
+
+
+@given(
+    seen=st.lists(st.tuples(st.sampled_from("cd"), st.booleans()), max_size=400),
+    spells=st.integers(1, 200),
+    long_a=st.integers(0, 200),
+    long_b=st.integers(0, 200),
+)
+@settings(max_examples=60, deadline=None)
+def test_where_stillness_begins_ranks_places_by_their_share_of_long_spells(
+    seen: list[tuple[str, bool]], spells: int, long_a: int, long_b: int
+) -> None:
+    m = StillnessByPlace()
+    for sensor, long in seen:
+        m.learn(sensor, long)
+    # "a" and "b" begin as many spells as each other; the one with more long ones ranks higher.
+    for i in range(spells):
+        m.learn("a", i < long_a)
+        m.learn("b", i < long_b)
+    for sensor in "abcde":
+        assert m.factor(sensor) > 0
+    if min(long_a, spells) > min(long_b, spells):
+        assert m.factor("a") >= m.factor("b")
+    assert m.factor("e") == pytest.approx(1.0)  # nothing seen after it: as likely as any
+    if long_a == long_b:
+        assert m.factor("a") == m.factor("b")
+    assert m.factor(None) == 1.0
 
 
 def test_quiet_spell_state_round_trips_through_json() -> None:
@@ -151,6 +179,36 @@ def test_an_early_night_in_bed_is_sleep_until_she_usually_wakes() -> None:
     assert (8, 0) <= (woke.hour, woke.minute) <= (9, 0)
     assert bed.evidence["basis"] == "usual_waking"
     assert "Last seen in the bedroom; usually up by 08:" in bed.summary
+
+
+def test_stillness_after_a_place_where_she_never_settles_is_raised_sooner() -> None:
+    # The persona's long quiet spells begin in bed (and in the lounge); never just after the
+    # kettle. At 14:00, the same silence is unusual sooner after the kettle than after the bed.
+    def first_alert(sensor: str) -> Finding:
+        m, events = learned_monitor(28)
+        day = events[-1].at.date() + timedelta(days=1)
+        t0 = datetime(day.year, day.month, day.day, 14, 0, tzinfo=LONDON).astimezone(UTC)
+        m.observe(SensorEvent(t0, sensor, "motion" if sensor != "kettle" else "appliance", 1.0))
+        again = Monitor(household_of(DEMO), monitor_settings_of(DEMO))
+        again.routine.load_state(json.loads(json.dumps(m.routine.to_state())))
+        assert again.routine.stillness.factor(sensor) == pytest.approx(
+            m.routine.stillness.factor(sensor)
+        )
+        for minute in range(1, 12 * 60):
+            for f in m.tick(t0 + timedelta(minutes=minute)):
+                if f.type == "inactivity":
+                    return f
+        raise AssertionError("no inactivity alert in 12 hours")
+
+    kettle, bed = first_alert("kettle"), first_alert("bedroom_motion")
+    assert kettle.detected_at < bed.detected_at
+    after_kettle, after_bed = (
+        kettle.evidence["after_this_sensor"],
+        bed.evidence["after_this_sensor"],
+    )
+    assert isinstance(after_kettle, float)
+    assert isinstance(after_bed, float)
+    assert after_kettle < 1 < after_bed
 
 
 def test_gone_out_is_not_inactivity() -> None:

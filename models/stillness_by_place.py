@@ -1,0 +1,70 @@
+"""Where long stillness begins: how much more, or less, often a quiet spell runs long for its
+hour after a sign of life from each sensor than after any.
+
+A household's long quiet spells start in a few places: the armchair, the bed for a nap, the
+fridge before going out by a door that has no sensor. A silence after the hall sensor, where
+nobody settles, is more unusual at the same hour than one after the lounge's. Quiet spells
+(``models.quiet_spells``) are learned by the hour they start in; this learns, per sensor, a
+factor on their rate: the share of spells after that sensor that run long for their hour,
+over the household's share, shrunk towards 1 while little has been seen.
+
+>>> s = StillnessByPlace()
+>>> for _ in range(400):
+...     s.learn("lounge", False)
+...     s.learn("hallway", False)
+>>> for _ in range(20):
+...     s.learn("lounge", True)
+>>> round(s.factor("lounge"), 2), round(s.factor("hallway"), 2), s.factor("bathroom")
+(1.8, 0.17, 1.0)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Long spells (at the household's own rate) that a sensor's factor starts from: a sensor
+# with nothing seen after it is as likely as any to begin a long stillness.
+PRIOR_LONG = 2.0
+# Long spells the household needs before any factor is other than 1.
+MIN_LONG = 5.0
+
+
+class StillnessByPlace:
+    def __init__(self, half_life_days: float = 60.0) -> None:
+        self.half_life_days = half_life_days
+        # Per sensor: spells after it, and how many of them ran long for their hour.
+        self.counts: dict[str, list[float]] = {}
+
+    def start_day(self) -> None:
+        decay = 0.5 ** (1.0 / self.half_life_days)
+        for c in self.counts.values():
+            c[0] *= decay
+            c[1] *= decay
+
+    def learn(self, sensor: str, long: bool) -> None:
+        c = self.counts.setdefault(sensor, [0.0, 0.0])
+        c[0] += 1.0
+        if long:
+            c[1] += 1.0
+
+    def factor(self, sensor: str | None) -> float:
+        """How many times the household's rate of long spells follows a sign of life here."""
+        spells = sum(c[0] for c in self.counts.values())
+        long = sum(c[1] for c in self.counts.values())
+        if long < MIN_LONG or sensor is None:
+            return 1.0
+        share = long / spells
+        n, k = self.counts.get(sensor, [0.0, 0.0])
+        return (k + PRIOR_LONG) / ((n + PRIOR_LONG / share) * share)
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "half_life_days": self.half_life_days,
+            "counts": {s: [round(c[0], 6), round(c[1], 6)] for s, c in self.counts.items()},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> StillnessByPlace:
+        m = cls(float(state["half_life_days"]))
+        m.counts = {str(s): [float(c[0]), float(c[1])] for s, c in state["counts"].items()}
+        return m
