@@ -1,8 +1,9 @@
 """Detector ``missed_morning``: the day's usual start has not happened.
 
 Two signs that a day has begun are learned: the first use of the morning signal (say, the
-kettle), and being up and about (a few minutes with movement indoors). Either one well past its
-usual time, with the kettle still unused, is a missed morning.
+kettle), and being up and about (a few minutes with movement indoors); and the earlier of the
+two. Either one well past its usual time, with the kettle still unused, is a missed morning; so
+is neither, well past the usual time of the earlier.
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ class MissedMorningDetector:
             late = self._late(routine.getting_up, kind, now_min)
             if late is not None:
                 return self._finding(routine, now, today, late, "getting_up")
+            # Neither sign yet: the earlier of the two varies less than either alone.
+            late = self._late(routine.day_begun, kind, now_min)
+            if late is not None:
+                return self._finding(routine, now, today, late, "day_begun")
         return None
 
     def _late(self, signal: FirstUse, kind: DayType, now_min: float) -> _Late | None:
@@ -118,11 +123,23 @@ class MissedMorningDetector:
             summary = (
                 f"Hardly any movement yet this morning ({now_text}): {n} {minutes} with movement"
                 f" since {clock_text(MORNING_FROM_MIN)}, and no {routine.settings.morning_label}."
-                f" Usually up and about around {clock_text(usual.median)}, by"
-                f" {clock_text(usual.typical_latest)} on most days;" + how_often
+            )
+            if signal == "getting_up":
+                summary += " Usually up and about around"
+                evidence["usual_up_and_about"] = clock_text(usual.median)
+            else:
+                summary += (
+                    f" Usually her day has begun (up and about, or {routine.settings.morning_label})"
+                    " around"
+                )
+                evidence["usual_day_begun"] = clock_text(usual.median)
+            summary += (
+                f" {clock_text(usual.median)}, by {clock_text(usual.typical_latest)} on most days;"
+                + how_often
             )
             sensors = routine.household.presence_sensors()
-            evidence["usual_up_and_about"] = clock_text(usual.median)
+            if signal == "day_begun":
+                sensors |= routine.morning_sensors
             evidence["minutes_with_movement"] = n
         evidence |= {
             "typical_latest": clock_text(usual.typical_latest),

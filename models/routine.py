@@ -66,6 +66,8 @@ class HouseholdRoutine:
         self.first_use = FirstUse(self.settings.first_use_window_days)
         # When the resident is up and about each morning, learned the same way as first use.
         self.getting_up = FirstUse(self.settings.first_use_window_days)
+        # When the day has begun by either sign: the earlier of the two.
+        self.day_begun = FirstUse(self.settings.first_use_window_days)
         self.sleep = NightSleep(household.tz)
         self.night_activity = NightActivity(household.tz)
         self.daily = DailyRecords(household)
@@ -174,6 +176,8 @@ class HouseholdRoutine:
             if not self.todays_start_unseen:
                 self.first_use.add_day(day_type(self.current_day), self.todays_first_use)
                 self.getting_up.add_day(day_type(self.current_day), self.todays_up)
+                signs = [t for t in (self.todays_first_use, self.todays_up) if t is not None]
+                self.day_begun.add_day(day_type(self.current_day), min(signs, default=None))
             self.days_learned += 1
         # Days with no events at all are gaps in the data, not days to learn from.
         self.current_day = today
@@ -252,6 +256,7 @@ class HouseholdRoutine:
             "stillness": self.stillness.to_state(),
             "first_use": self.first_use.to_state(),
             "getting_up": self.getting_up.to_state(),
+            "day_begun": self.day_begun.to_state(),
             "sleep": self.sleep.to_state(),
             "night_activity": self.night_activity.to_state(),
             "daily": self.daily.to_state(),
@@ -284,6 +289,8 @@ class HouseholdRoutine:
         self.first_use = FirstUse.from_state(state["first_use"])
         if "getting_up" in state:
             self.getting_up = FirstUse.from_state(state["getting_up"])
+        if "day_begun" in state:
+            self.day_begun = FirstUse.from_state(state["day_begun"])
         self.sleep = NightSleep.from_state(self.household.tz, state["sleep"])
         if "daily" in state:
             self.daily.load_state(state["daily"])

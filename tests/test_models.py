@@ -311,6 +311,36 @@ def test_a_morning_spent_out_is_not_a_missed_morning_when_she_comes_home() -> No
     assert [a.detected_at.astimezone(LONDON).date() for a in still] == [day]
 
 
+def test_neither_sign_of_the_day_begun_is_missed_sooner_than_either_alone() -> None:
+    # On alternate weekdays she is up and about at 07:00 and makes tea at 09:00, or makes tea
+    # at 07:00 and potters little until 09:00. Each sign alone varies by two hours, so neither
+    # is late before 12:00; but one or the other has always come by 07:05.
+    from models.missed_morning import MissedMorningDetector
+
+    r = Monitor(household_of(DEMO), monitor_settings_of(DEMO)).routine
+    for i in range(20):
+        early, late = 420.0 + i % 3, 540.0 + i % 5
+        tea, up = (early, late) if i % 2 else (late, early)
+        r.first_use.add_day("weekday", tea)
+        r.getting_up.add_day("weekday", up)
+        r.day_begun.add_day("weekday", min(tea, up))
+    detector = MissedMorningDetector()
+
+    def at(hour: int, minute: int) -> Finding | None:
+        now = datetime(2025, 2, 5, hour, minute, tzinfo=LONDON).astimezone(UTC)
+        return detector.check(r, now, learned=True)
+
+    assert at(7, 45) is None
+    found = at(8, 5)
+    assert found is not None
+    assert found.evidence["signal"] == "day_begun"
+    assert found.evidence["usual_day_begun"] == "07:01"
+    assert "Usually her day has begun (up and about, or kettle use) around 07:01" in found.summary
+    # Had she been up and about, only the kettle would be watched, and it is not late yet.
+    r.todays_up = 430.0
+    assert at(8, 5) is None
+
+
 def test_days_of_silence_raise_one_missed_morning_not_one_each_morning() -> None:
     # Nothing at all from 10:00 on day 24 until noon on day 27: a fall, or the sensors gone.
     events = persona_events(30)
