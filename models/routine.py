@@ -87,6 +87,8 @@ class HouseholdRoutine:
         self._last_moving_minute = -1
         # Today's first sign of life came after a gap in the data: when the day began was not seen.
         self.todays_start_unseen = False
+        # A sign of life after 04:00 seen today (the first one decides whether it was).
+        self.todays_morning_seen = False
         self.last_motion_by_room: dict[str, datetime] = {}
         self.coincidences: deque[datetime] = deque(maxlen=3)
         self.visitors_until: datetime | None = None
@@ -187,6 +189,7 @@ class HouseholdRoutine:
         self.todays_moving_minutes = 0
         self._last_moving_minute = -1
         self.todays_start_unseen = False
+        self.todays_morning_seen = False
         self.spells.start_day(day_type(today))
         self.outings.start_day(day_type(today))
         self.stillness.start_day()
@@ -207,6 +210,14 @@ class HouseholdRoutine:
             or event.at - self.last_activity_at > LONGEST_LEARNED_SPELL
         ):
             self.todays_start_unseen = True
+        if not self.todays_morning_seen and (
+            minutes_since_midnight(event.at, self.household.tz) >= MORNING_FROM_MIN
+        ):
+            self.todays_morning_seen = True
+            if self.maybe_out or event.sensor in self.outside_doors:
+                # Out when the morning began, or first seen coming in: her morning happened
+                # elsewhere, and coming home at 16:00 is not a late start to learn.
+                self.todays_start_unseen = True
         if self.last_activity_at is not None:
             spell = event.at - self.last_activity_at
             if not self.maybe_out and timedelta(0) < spell <= LONGEST_LEARNED_SPELL:
@@ -271,6 +282,7 @@ class HouseholdRoutine:
             "todays_moving_minutes": self.todays_moving_minutes,
             "last_moving_minute": self._last_moving_minute,
             "todays_start_unseen": self.todays_start_unseen,
+            "todays_morning_seen": self.todays_morning_seen,
             "days_learned": self.days_learned,
             "watch_from": self.watch_from.isoformat() if self.watch_from else None,
             "visitors_until": self.visitors_until.isoformat() if self.visitors_until else None,
@@ -311,6 +323,12 @@ class HouseholdRoutine:
         self.todays_moving_minutes = int(state.get("todays_moving_minutes", 0))
         self._last_moving_minute = int(state.get("last_moving_minute", -1))
         self.todays_start_unseen = bool(state.get("todays_start_unseen", False))
+        self.todays_morning_seen = bool(
+            state.get(
+                "todays_morning_seen",
+                self.todays_first_use is not None or self.todays_moving_minutes > 0,
+            )
+        )
         self.days_learned = int(state["days_learned"])
         vu = state.get("visitors_until")
         self.visitors_until = datetime.fromisoformat(vu) if vu else None

@@ -341,6 +341,32 @@ def test_neither_sign_of_the_day_begun_is_missed_sooner_than_either_alone() -> N
     assert at(8, 5) is None
 
 
+def test_a_night_away_does_not_teach_a_late_start_to_the_day() -> None:
+    # She goes out at 20:00 on day 19 and comes home at 16:00 on day 20: that afternoon's first
+    # sign of life is the door, and the day's first cup of tea comes after it. Her morning was
+    # spent elsewhere, so neither is learned as the start of her day.
+    events = persona_events(24)
+    d19, d20 = date(2025, 1, 25), date(2025, 1, 26)
+    out = datetime(d19.year, d19.month, d19.day, 20, 0, tzinfo=LONDON).astimezone(UTC)
+    back = datetime(d20.year, d20.month, d20.day, 16, 0, tzinfo=LONDON).astimezone(UTC)
+    away = [e for e in events if not out <= e.at < back + timedelta(minutes=5)]
+    away += [
+        SensorEvent(out - timedelta(minutes=1), "hall_motion", "motion", 1.0),
+        SensorEvent(out, "front_door", "contact", 1.0),
+        SensorEvent(back, "front_door", "contact", 1.0),
+        SensorEvent(back + timedelta(minutes=1), "hall_motion", "motion", 1.0),
+        SensorEvent(back + timedelta(minutes=3), "kitchen_motion", "motion", 1.0),
+        SensorEvent(back + timedelta(minutes=4), "kettle", "appliance", 1.0),
+    ]
+    m = Monitor(household_of(DEMO), monitor_settings_of(DEMO))
+    for e in sorted(away, key=lambda e: e.at):
+        m.observe(e)
+    learned = [t for t in m.routine.first_use.history["weekend"] if t is not None]
+    assert learned
+    assert max(learned) < 12 * 60
+    assert max(t for t in m.routine.day_begun.history["weekend"] if t is not None) < 12 * 60
+
+
 def test_days_of_silence_raise_one_missed_morning_not_one_each_morning() -> None:
     # Nothing at all from 10:00 on day 24 until noon on day 27: a fall, or the sensors gone.
     events = persona_events(30)
