@@ -13,7 +13,9 @@ Anomalies injected (local time):
   ``not_returned`` when that moment was just after an outside door (its alert reads "not back,
   or back and not moving");
 - ``missed_morning``: nothing from the day's first activity after 05:00 until 11:30; caught by
-  ``missed_morning`` or ``inactivity`` before 11:30;
+  ``missed_morning`` or ``inactivity`` before 11:30, or by ``night_exit`` or ``not_returned``
+  when the last sign of life before it was an outside door (then the morning looks like going
+  out at dawn);
 - ``night_exit``: an outside door opens between 03:00 and 04:00, then nothing until 07:30;
   caught by ``night_exit`` or ``not_returned`` before 07:30;
 - ``not_returned``: from an ordinary moment between 09:00 and 17:00, an outside door opens and
@@ -87,7 +89,12 @@ EXPECTED_TYPES: dict[str, frozenset[str]] = {
     # A fall just after an outside door looks like going out; not_returned's alert says "not
     # back, or back and not moving", which is the fall in the hall.
     "fall": frozenset({"inactivity", "not_returned", "anomaly"}),
-    "missed_morning": frozenset({"missed_morning", "inactivity", "anomaly"}),
+    # When the last sign of life before the missing morning is an outside door, the morning
+    # left looks like going out at dawn, and a door's alert (night_exit or not_returned: the
+    # door, then no one indoors) is the one a carer needs.
+    "missed_morning": frozenset(
+        {"missed_morning", "inactivity", "night_exit", "not_returned", "anomaly"}
+    ),
     "night_exit": frozenset({"night_exit", "not_returned", "anomaly"}),
     "not_returned": frozenset({"not_returned", "inactivity", "anomaly"}),
     **{kind: frozenset({"digest"}) for kind in SLOW},

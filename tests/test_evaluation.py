@@ -71,6 +71,33 @@ def test_missed_morning_removes_the_morning_and_night_exit_leaves_by_the_door() 
     assert [(e.sensor, e.value) for e in window] == [("front_door", 1.0), ("front_door", 0.0)]
 
 
+def test_a_missed_morning_after_a_door_at_dawn_is_caught_by_the_door_alert() -> None:
+    # The front door at 04:58, then the morning's first movement (removed by the injection)
+    # and nothing: from inside, she went out at dawn and is not back, and Hearth says so.
+    events = persona()
+    day = START + timedelta(days=20)
+    four = datetime(day.year, day.month, day.day, 4, 0, tzinfo=LONDON)
+    events = [e for e in events if not four <= e.at < four + timedelta(hours=8)]
+    events += [
+        SensorEvent(four + timedelta(minutes=58), "front_door", "contact", 1.0),
+        SensorEvent(four + timedelta(minutes=62), "hall_motion", "motion", 1.0),
+    ]
+    events.sort(key=lambda e: e.at)
+    stretch = day_stretch(events, day)
+    changed, inj = inject("missed_morning", day, stretch, DEMO, random.Random(1))  # type: ignore[misc]
+    assert inj.start == four + timedelta(minutes=62)
+    contender = HearthContender(DEMO)
+    first_eval = START + timedelta(days=DEMO.learning.days)
+    snaps, _ = ordinary_run(contender, persona(), {day}, first_eval, LONDON)
+    start, state = snaps[day]
+    raised = injected_run(contender, state, start, changed, inj)
+    caught = [a for a in raised if inj.start <= a.detected_at <= inj.end and inj.caught_by(a)]
+    assert caught
+    # Still in her usual night here, so the night exit's alert, ten minutes after the door.
+    assert caught[0].type == "night_exit"
+    assert "front door opened at 04:58" in caught[0].summary
+
+
 def test_no_room_for_an_anomaly_is_said() -> None:
     assert inject("fall", START, [], DEMO, random.Random(1)) is None
     with pytest.raises(ValueError, match="unknown anomaly"):
