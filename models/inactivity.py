@@ -78,12 +78,8 @@ class InactivityDetector:
         by_ceiling = quiet_s >= ceiling_s
         until_up = self.asleep_until_s(routine, since) if learned else None
         after_sleep = until_up is not None and limit_s <= until_up + 60
-        rate = (
-            routine.spells.rate_per_day(since, quiet_s)
-            * routine.stillness.factor(routine.last_activity_sensor)
-            if learned
-            else None
-        )
+        place = routine.stillness.factor(routine.last_activity_sensor)
+        rate = routine.spells.rate_per_day(since, quiet_s) * place if learned else None
         once_in = round(1.0 / rate, 1) if rate else None
         summary = (
             f"No movement at home since {clock_text(since_local.hour * 60 + since_local.minute)}"
@@ -123,9 +119,7 @@ class InactivityDetector:
                 "alert_after_minutes": round(limit_s / 60, 1),
                 "usual_rate_per_day": rate,
                 # How many times as often long stillness begins after this sensor as after any.
-                "after_this_sensor": round(
-                    routine.stillness.factor(routine.last_activity_sensor), 2
-                ),
+                "after_this_sensor": round(place, 2),
                 "about_once_in_days": once_in,
                 "basis": "safety_ceiling"
                 if by_ceiling
