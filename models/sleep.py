@@ -109,12 +109,7 @@ class NightSleep:
         """From the early bedtimes (20th percentile) to the late wakings (80th): the hours she is
         in bed on all but a few nights. A stillness that began in the bedroom in these hours is
         sleep until they end."""
-        if len(self.history) < MIN_NIGHTS:
-            return None
-        onsets = sorted(s for s, _ in self.history)
-        wakes = sorted(e for _, e in self.history)
-        n = len(onsets)
-        return SleepCore(onsets[int(0.2 * n)], wakes[min(n - 1, int(0.8 * n))], n)
+        return self._span(0.2, 0.8)
 
     def _work_out_usual(self) -> SleepCore | None:
         if len(self.history) < MIN_NIGHTS:
@@ -124,16 +119,19 @@ class NightSleep:
         return SleepCore(start, end, len(self.history)) if end - start >= 60 else None
 
     def _work_out_core(self) -> SleepCore | None:
+        core = self._span(0.8, 0.2)
+        return core if core is not None and core.end - core.start >= 60 else None
+
+    def _span(self, bedtime_share: float, waking_share: float) -> SleepCore | None:
+        """From the bedtime this share of recent nights began by, to the waking this share ended by."""
         if len(self.history) < MIN_NIGHTS:
             return None
         onsets = sorted(s for s, _ in self.history)
         wakes = sorted(e for _, e in self.history)
         n = len(onsets)
-        start = onsets[min(n - 1, int(0.8 * n))]
-        end = wakes[int(0.2 * n)]
-        if end - start < 60:
-            return None
-        return SleepCore(start, end, n)
+        return SleepCore(
+            onsets[min(n - 1, int(bedtime_share * n))], wakes[min(n - 1, int(waking_share * n))], n
+        )
 
     def to_state(self) -> dict[str, Any]:
         return {
