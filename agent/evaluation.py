@@ -607,7 +607,8 @@ errs against the detectors). Then on up to 12 ordinary days per home and anomaly
 written into that day's real events and the stretch is replayed from the day's saved state.
 *Window precision* counts as wrong only the other alerts raised inside injected windows;
 *precision* (and F1) also count as wrong every alert raised on the ordinary days of a type that
-could have caught the anomaly (for falls, every inactivity and not_returned alert). False alerts per
+could have caught the anomaly (for falls, every inactivity and not_returned alert; for missed
+mornings, every missed_morning, inactivity, night_exit and not_returned alert). False alerts per
 household-week count the alerts carers receive; technical alerts (sensor health, for the
 technician) are counted apart, since on these homes no one knows which sensors really failed.
 
