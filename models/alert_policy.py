@@ -43,6 +43,10 @@ class Alert:
 class AlertPolicy:
     """Raise each episode once, and a type at most once per cooldown.
 
+    A finding that covers its silence (a missed morning) is the one alert for it: later findings
+    about the same silence, with no sign of life since, are held back. Not the other way round:
+    after a stillness alert in the night, a morning that does not begin is news.
+
     The id is derived from the household and episode, so a replay or a restart that sees the
     same episode again produces the same id, and the receiving side can drop the repeat.
     """
@@ -52,6 +56,8 @@ class AlertPolicy:
     paused_until: datetime | None = None
     _raised: deque[str] = field(default_factory=lambda: deque(maxlen=512))
     _last_of_type: dict[str, datetime] = field(default_factory=dict)
+    # The last sign of life before the silence that a raised alert covers.
+    _silence_alerted: datetime | None = None
     suppressed: dict[str, int] = field(default_factory=dict)
 
     def decide(self, finding: Finding) -> Alert | None:
@@ -69,6 +75,11 @@ class AlertPolicy:
         if last is not None and wait is not None and finding.detected_at - last < wait:
             self._suppress("cooldown", finding)
             return None
+        if finding.silence_since is not None and finding.silence_since == self._silence_alerted:
+            self._suppress("same_silence", finding)
+            return None
+        if finding.covers_silence:
+            self._silence_alerted = finding.silence_since
         self._raised.append(finding.episode)
         self._last_of_type[finding.type] = finding.detected_at
         return Alert(
@@ -92,6 +103,7 @@ class AlertPolicy:
             "paused_until": self.paused_until.isoformat() if self.paused_until else None,
             "raised": list(self._raised),
             "last_of_type": {k: v.isoformat() for k, v in self._last_of_type.items()},
+            "silence_alerted": self._silence_alerted.isoformat() if self._silence_alerted else None,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -101,3 +113,5 @@ class AlertPolicy:
         self._last_of_type = {
             k: datetime.fromisoformat(v) for k, v in state["last_of_type"].items()
         }
+        silence = state.get("silence_alerted")  # absent from state saved before it was kept
+        self._silence_alerted = datetime.fromisoformat(silence) if silence else None

@@ -31,6 +31,11 @@ class Finding:
 
     ``episode`` names the deviation so that the alert policy raises it once: the same
     inactivity spell, the same morning.
+
+    ``silence_since`` is the last sign of life, for a finding about its absence (inactivity, a
+    missed morning). One that ``covers_silence`` stands, once raised, for the rest of that
+    silence: "her day has not begun" already tells the carers all that "still no movement" hours
+    later would, so the policy holds such later findings back.
     """
 
     type: str
@@ -40,3 +45,5 @@ class Finding:
     summary: str
     episode: str
     evidence: dict[str, JsonValue] = field(default_factory=dict)
+    silence_since: datetime | None = None
+    covers_silence: bool = False

@@ -128,4 +128,5 @@ class InactivityDetector:
                 else "learned",
                 "days_learned": routine.days_learned,
             },
+            silence_since=since,
         )

@@ -159,6 +159,10 @@ class MissedMorningDetector:
             summary=summary,
             episode=f"missed_morning:{today.isoformat()}",
             evidence=evidence,
+            silence_since=routine.quiet_since,
+            # Only while she has hardly moved: "no tea yet" while she is up and about says
+            # nothing of a stillness that may begin after it.
+            covers_silence=routine.todays_up is None,
         )
 
 

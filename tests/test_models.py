@@ -369,15 +369,48 @@ def test_a_night_away_does_not_teach_a_late_start_to_the_day() -> None:
 
 def test_days_of_silence_raise_one_missed_morning_not_one_each_morning() -> None:
     # Nothing at all from 10:00 on day 24 until noon on day 27: a fall, or the sensors gone.
+    # Inactivity that afternoon; the next morning not begun is news, the mornings after are not.
     events = persona_events(30)
     lo = datetime(2025, 1, 30, 10, tzinfo=UTC)
     hi = datetime(2025, 2, 2, 12, tzinfo=UTC)
     alerts = replay(DEMO, [e for e in events if not lo <= e.at < hi]).alerts
-    mornings = [
-        a.detected_at.astimezone(LONDON).date() for a in alerts if a.type == "missed_morning"
+    carers = [a for a in alerts if a.severity != "technical"]
+    assert [(a.type, a.detected_at.astimezone(LONDON).date()) for a in carers] == [
+        ("inactivity", date(2025, 1, 30)),
+        ("missed_morning", date(2025, 1, 31)),
     ]
-    assert mornings == [date(2025, 1, 31)]
-    assert [a.type for a in alerts].count("inactivity") == 1
+
+
+def test_a_missed_morning_and_the_stillness_that_goes_on_are_one_alert() -> None:
+    # Day 24: nothing from bedtime the night before until 16:00. The missed morning is raised;
+    # inactivity, seeing the same silence hours later, is not. Once she is seen again, the
+    # next silence is a new one.
+    events = persona_events(30)
+    lo = datetime(2025, 1, 29, 22, 30, tzinfo=UTC)
+    hi = datetime(2025, 1, 30, 16, tzinfo=UTC)
+    result = replay(DEMO, [e for e in events if not lo <= e.at < hi])
+    carers = [a for a in result.alerts if a.severity != "technical"]
+    assert [(a.type, a.detected_at.date()) for a in carers] == [
+        ("missed_morning", date(2025, 1, 30))
+    ]
+    assert result.pipeline.policy.suppressed == {"same_silence": 1}
+
+
+def test_no_tea_while_up_and_about_does_not_hide_the_stillness_after_it() -> None:
+    # Day 24: up at 07:05 and about, no kettle, then nothing from 08:11. "No kettle yet" at
+    # 08:49 tells the carers she is up; it says nothing of the stillness, which is raised too.
+    events = persona_events(30)
+    lo = datetime(2025, 1, 30, 8, 20, tzinfo=UTC)
+    hi = datetime(2025, 1, 30, 23, tzinfo=UTC)
+    kept = [
+        e
+        for e in events
+        if not lo <= e.at < hi
+        and not (e.sensor == "kettle" and lo - timedelta(hours=5) < e.at < hi)
+    ]
+    carers = [a for a in replay(DEMO, kept).alerts if a.severity != "technical"]
+    assert [a.type for a in carers] == ["missed_morning", "inactivity"]
+    assert carers[0].evidence["signal"] == "first_use"
 
 
 def test_no_learned_alert_during_learning_period() -> None:
@@ -453,6 +486,32 @@ def test_policy_cooldown_and_pause() -> None:
     paused = AlertPolicy("h1", paused_until=t + timedelta(hours=1))
     assert paused.decide(finding("e1", t)) is None
     assert paused.suppressed == {"paused": 1}
+
+
+def test_policy_lets_a_missed_morning_cover_its_silence_and_remembers_it() -> None:
+    seen = datetime(2025, 1, 1, 22, tzinfo=UTC)
+    t = seen + timedelta(hours=11)
+
+    def about(silence: datetime, type: str, at: datetime) -> Finding:
+        covers = type == "missed_morning"
+        return Finding(
+            type, "urgent", at, at, "s", f"{type}:{at}", {}, silence, covers_silence=covers
+        )
+
+    p = AlertPolicy("h1")
+    # Stillness in the night, then the morning that does not begin: both are news.
+    assert p.decide(about(seen, "inactivity", t - timedelta(hours=6))) is not None
+    assert p.decide(about(seen, "missed_morning", t)) is not None
+    restarted = AlertPolicy("h1")
+    restarted.load_state(p.to_state())
+    for policy in (p, restarted):
+        assert policy.decide(about(seen, "inactivity", t + timedelta(hours=5))) is None
+        assert policy.suppressed == {"same_silence": 1}
+        # Seen again at 14:00, then still: a new silence.
+        later = seen + timedelta(hours=16)
+        assert policy.decide(about(later, "inactivity", later + timedelta(hours=5))) is not None
+    # A finding about something else than a silence is never held back by one.
+    assert p.decide(finding("door", t)) is not None
 
 
 # --- sleep and night exit ---------------------------------------------------------------------
