@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from models.finding import Finding
 from models.local_time import clock_text, duration_text, rarity_text
+from models.quiet_spells import HOURS
 from models.routine import HouseholdRoutine
 from models.sleep import clock_of, since_noon
 
@@ -80,7 +81,10 @@ class InactivityDetector:
         after_sleep = until_up is not None and limit_s <= until_up + 60
         place = routine.stillness.factor(routine.last_activity_sensor)
         rate = routine.spells.rate_per_day(since, quiet_s) * place if learned else None
-        once_in = round(1.0 / rate, 1) if rate else None
+        # How often stillness this unusual for its hour comes at any hour: the rarity that
+        # says how often an alert like this one is raised. One hour's rate alone would read
+        # "once in 2 years" for what, over the day's 24 hours, comes once a month.
+        once_in = round(1.0 / (rate * HOURS), 1) if rate else None
         summary = (
             f"No movement at home since {clock_text(since_local.hour * 60 + since_local.minute)}"
             f" ({duration_text(quiet_s)})."
@@ -97,8 +101,7 @@ class InactivityDetector:
             )
         elif once_in is not None:
             summary += (
-                f" Here, a quiet spell this long starting at this time of day happens"
-                f" {rarity_text(once_in)}."
+                f" Here, stillness this unusual for the time of day comes {rarity_text(once_in)}."
             )
         else:
             summary += (

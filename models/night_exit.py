@@ -74,8 +74,9 @@ class NightExitDetector:
                 f" a door was used in those hours on {with_door} of the last {len(nights)} nights"
                 f" ({rarity_text(once_in)} or less often)."
                 + (
-                    f" Outings this long starting at this hour happen"
-                    f" {rarity_text(round(1.0 / outing_rate, 1))}."
+                    # Over the night's hours, as the rule above weighs it.
+                    f" Outings this long starting at this time of night come"
+                    f" {rarity_text(round(1.0 / (outing_rate * night_hours), 1))}."
                     if outing_rate > 0
                     else " No outing this long has started at this hour here."
                 )

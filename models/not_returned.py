@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from models.finding import Finding
 from models.local_time import clock_text, duration_text, minutes_since_midnight, rarity_text
+from models.quiet_spells import HOURS
 from models.routine import HouseholdRoutine
 
 
@@ -72,7 +73,8 @@ class NotReturnedDetector:
             return None
         by_ceiling = out_s >= ceiling_s
         rate = None if by_ceiling else routine.outings.rate_per_day(door_at, out_s)
-        once_in = round(1.0 / rate, 1) if rate else None
+        # At any hour, as inactivity's: how often an outing this unusual for its hour comes.
+        once_in = round(1.0 / (rate * HOURS), 1) if rate else None
         door = routine.household.sensor(routine.last_door_sensor or "")
         door_name = door.role.replace("_", " ") if door else "outside door"
         opened = clock_text(minutes_since_midnight(routine.last_door_at or door_at, tz))
@@ -83,7 +85,10 @@ class NotReturnedDetector:
         if by_ceiling:
             summary += f" That is past the {duration_text(ceiling_s)} safety limit."
         elif once_in is not None:
-            summary += f" An outing this long from this time of day happens {rarity_text(once_in)}."
+            summary += (
+                f" Here, an outing this unusually long for the time it began comes"
+                f" {rarity_text(once_in)}."
+            )
         return Finding(
             type=self.type,
             severity="urgent",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,9 @@ from agent.simulator import BadDay, Persona
 from models.alert_policy import AlertPolicy
 from models.events import SensorEvent
 from models.finding import Finding
+from models.local_time import rarity_text
 from models.monitor import Monitor
+from models.night_exit import NightExitSettings
 from models.quiet_spells import QuietSpells
 from models.stillness_by_place import StillnessByPlace
 from tests.conftest import CONFIG
@@ -431,7 +434,13 @@ def test_planted_bad_days_are_found_and_ordinary_days_across_clock_changes_are_q
     events = persona_events(42, start=date(2026, 3, 2), bad=(BadDay(30, "fall"),), seed=seed)
     result = replay(DEMO, events)
     assert [a.type for a in result.alerts] == ["inactivity"]
-    assert result.alerts[0].started_at.astimezone(LONDON).date() == date(2026, 4, 1)
+    fall = result.alerts[0]
+    assert fall.started_at.astimezone(LONDON).date() == date(2026, 4, 1)
+    # Raised as soon as the stillness is as unusual as the budget allows (once in 30 days,
+    # over the day's hours), and its stated rarity says so: not one hour's "once in 2 years".
+    assert fall.evidence["basis"] == "learned"
+    assert 30 <= fall.evidence["about_once_in_days"] < 35  # type: ignore[operator]
+    assert "comes about once in 3" in fall.summary
 
 
 def test_autumn_clock_change_raises_nothing() -> None:
@@ -629,15 +638,21 @@ def test_a_night_exit_weighs_the_whole_night_not_one_hour() -> None:
     ]
     events.sort(key=lambda e: e.at)
     day = date(2025, 1, 6) + timedelta(days=62)
+    night_hours = 0.0
 
-    def after_door(hour: int, minute: int) -> tuple[float, list[Finding]]:
-        m = Monitor(household_of(DEMO), monitor_settings_of(DEMO))
+    def after_door(
+        hour: int, minute: int, once_in_days: float = 30.0
+    ) -> tuple[float, list[Finding]]:
+        budget = NightExitSettings(once_in_days=once_in_days)
+        m = Monitor(household_of(DEMO), replace(monitor_settings_of(DEMO), night_exit=budget))
         for e in events:
             m.observe(e)
         t = datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON).astimezone(UTC)
         core = m.routine.sleep.core()
         assert core is not None
         assert core.holds(t, LONDON)
+        nonlocal night_hours
+        night_hours = (core.end - core.start) / 60
         m.observe(SensorEvent(t, "front_door", "contact", 1.0))
         later = t + timedelta(minutes=15)
         rate = m.routine.outings.rate_per_day(t, (later - t).total_seconds())
@@ -649,6 +664,14 @@ def test_a_night_exit_weighs_the_whole_night_not_one_hour() -> None:
     rate, found = after_door(3, 0)
     assert rate == 0
     assert len(found) == 1
+    # Where an alert does come after an outing seen at that hour, it says how rare such an
+    # outing is over the night, as the rule weighs it (with a budget of once a day, to alert).
+    rate, found = after_door(1, 40, once_in_days=1.0)
+    assert rate > 0
+    (f,) = found
+    assert f.evidence["outings_this_long_per_day"] == round(rate, 4)
+    over_the_night = rarity_text(round(1 / (rate * night_hours), 1))
+    assert f"Outings this long starting at this time of night come {over_the_night}." in f.summary
 
 
 def _spells_model(draw: Callable[[random.Random], float], days: int = 40) -> QuietSpells:
