@@ -234,6 +234,7 @@ def cmd_control(args: argparse.Namespace) -> int:
     return 0
 
 
+DAYS_PER_KIND = 12
 EVAL_CONFIGS = {
     "tihm": "config/tihm-home.yaml",
     "ordonez": "config/ordonez-home.yaml",
@@ -249,6 +250,23 @@ EVAL_FILES = {
     "ordonez": "Ordonez*_Sensors.txt",
     "kasteren": "kasterenSenseData.txt",
 }
+
+
+def _eval_command(args: argparse.Namespace) -> str:
+    """The command line that reproduces this run, for the table's heading."""
+    words = ["hearth eval"]
+    if args.format != "tihm":
+        words.append(f"--format {args.format}")
+    for flag, value in (
+        ("--config", args.config),
+        ("--data", args.data),
+        ("--homes", args.homes),
+        ("--days-per-kind", None if args.days_per_kind == DAYS_PER_KIND else args.days_per_kind),
+        ("--out", args.out),
+    ):
+        if value:
+            words.append(f"{flag} {value}")
+    return " ".join(words)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -279,6 +297,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         progress_bar(len(homes)),
         args.format,
         Path(args.labels) if args.format == "tihm" and args.labels else None,
+        _eval_command(args),
     )
     print()
     print(markdown(rows, extra))
@@ -352,7 +371,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--homes", type=int, help="only the first N homes")
     ev.add_argument(
-        "--days-per-kind", type=int, default=12, help="injected days per anomaly and home"
+        "--days-per-kind",
+        type=int,
+        default=DAYS_PER_KIND,
+        help="injected days per anomaly and home",
     )
     ev.add_argument("--out", help="write eval.md and eval.json to this folder")
     ev.set_defaults(func=cmd_eval)

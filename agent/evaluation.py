@@ -646,13 +646,15 @@ DATASETS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def header(fmt: str) -> str:
+def header(fmt: str, command: str | None = None) -> str:
+    """The table's heading: what it was run on, and ``command``, the run that wrote it."""
     homes, gap, caveat = DATASETS[fmt]
-    command = (
-        "hearth eval --out docs"
-        if fmt == "tihm"
-        else f"hearth eval --format {fmt} --out docs/{fmt}"
-    )
+    if command is None:
+        command = (
+            "hearth eval --out docs"
+            if fmt == "tihm"
+            else f"hearth eval --format {fmt} --out docs/{fmt}"
+        )
     return HEADER.format(homes=homes, command=command, shared_gap=gap, caveat=caveat)
 
 
@@ -757,6 +759,7 @@ def run_eval(
     progress: Callable[[str], None] = lambda _: None,
     fmt: str = "tihm",
     labels: Path | None = None,
+    command: str | None = None,
 ) -> tuple[list[Row], dict[str, Any]]:
     results = []
     for i, path in enumerate(homes, start=1):
@@ -773,7 +776,7 @@ def run_eval(
         }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "eval.md").write_text(header(fmt) + markdown(rows, extra))
+        (out / "eval.md").write_text(header(fmt, command) + markdown(rows, extra))
         (out / "eval.json").write_text(
             json.dumps(
                 {
