@@ -89,6 +89,11 @@ class NotReturnedDetector:
                 f" Here, an outing this unusually long for the time it began comes"
                 f" {rarity_text(once_in)}."
             )
+        else:
+            summary += (
+                f" No outing this long has started at this time of day in the"
+                f" {routine.days_learned} days learned."
+            )
         return Finding(
             type=self.type,
             severity="urgent",

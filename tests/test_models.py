@@ -749,6 +749,12 @@ def test_outings_are_learned_and_one_far_past_the_usual_is_not_returned() -> Non
     assert 60 <= limit < 24 * 60
     # The persona's mornings out last an hour or two: the limit sits past them.
     assert limit > 2 * 60
+    # Past the longest outing seen from that hour, it says so rather than a rarity.
+    assert f.evidence["about_once_in_days"] is None
+    assert (
+        f"No outing this long has started at this time of day in the {m.routine.days_learned}"
+        " days learned." in f.summary
+    )
 
 
 def test_an_ordinary_outing_raises_nothing() -> None:
