@@ -33,12 +33,34 @@ VISITOR_STAY = timedelta(hours=1)
 # Movement in the door's own room this soon after an outside door is her walking out past the
 # hall sensor, as much as coming in: only movement elsewhere, or later, says she is in.
 LEAVING_WINDOW = timedelta(minutes=2)
-# A quiet spell runs long for its hour when spells that long start there less often than this
-# (a day); shorter ones never do.
-LONG_FOR_ITS_HOUR_PER_DAY = 0.5
+# A quiet spell runs long for its hour when spells that long start there at most this often
+# (a day): about once in five days. Where such spells begin weighs inactivity's limits, set
+# far rarer still, so the nearer this is to that rarity the truer the weights; but the rarer,
+# the fewer spells a young home has to learn them from. Counted from spells that come every
+# other day, inactivity on the TIHM homes came at twice its budget; from once in ten days, two
+# of the six falls injected into a home learned for a week (Ordonez A) went unseen. Shorter
+# ones never count.
+LONG_FOR_ITS_HOUR_PER_DAY = 0.2
 LONG_FOR_ITS_HOUR_AT_LEAST = timedelta(minutes=20)
 # The day's first use only counts from this local hour: a kettle at 02:00 is a night, not a morning.
 MORNING_FROM_MIN = 4 * 60
+
+
+def long_for_its_hour(spells: QuietSpells, started_at: datetime, length: timedelta) -> bool:
+    """Whether a quiet spell ran long for the hour it began in, as the hour was known before it.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> m = QuietSpells(ZoneInfo("UTC"))
+    >>> at = datetime(2024, 1, 1, 14, 5, tzinfo=ZoneInfo("UTC"))
+    >>> for day in range(30):
+    ...     m.start_day("weekday")
+    ...     m.learn(at, (30 + day) * 60.0)
+    >>> long_for_its_hour(m, at, timedelta(minutes=45)), long_for_its_hour(m, at, timedelta(hours=6))
+    (False, True)
+    """
+    return length >= LONG_FOR_ITS_HOUR_AT_LEAST and (
+        spells.rate_per_day(started_at, length.total_seconds()) <= LONG_FOR_ITS_HOUR_PER_DAY
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,10 +245,7 @@ class HouseholdRoutine:
             if not self.maybe_out and timedelta(0) < spell <= LONGEST_LEARNED_SPELL:
                 if self.last_activity_sensor is not None:
                     # Judged against the hour as known before this spell is learned.
-                    long = spell >= LONG_FOR_ITS_HOUR_AT_LEAST and (
-                        self.spells.rate_per_day(self.last_activity_at, spell.total_seconds())
-                        <= LONG_FOR_ITS_HOUR_PER_DAY
-                    )
+                    long = long_for_its_hour(self.spells, self.last_activity_at, spell)
                     self.stillness.learn(self.last_activity_sensor, long)
                 self.spells.learn(self.last_activity_at, spell.total_seconds())
                 self.sleep.spell(self.last_activity_at, spell.total_seconds())

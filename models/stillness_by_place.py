@@ -6,7 +6,9 @@ fridge before going out by a door that has no sensor. A silence after the hall s
 nobody settles, is more unusual at the same hour than one after the lounge's. Quiet spells
 (``models.quiet_spells``) are learned by the hour they start in; this learns, per sensor, a
 factor on their rate: the share of spells after that sensor that run long for their hour,
-over the household's share, shrunk towards 1 while little has been seen.
+over the household's share, shrunk towards 1 while little has been seen. What counts as long
+(``models.routine.long_for_its_hour``) is rare for the hour, near the rarity the factor is
+used at.
 
 >>> s = StillnessByPlace()
 >>> for _ in range(400):

@@ -23,6 +23,7 @@ from models.local_time import rarity_text
 from models.monitor import Monitor
 from models.night_exit import NightExitSettings
 from models.quiet_spells import QuietSpells
+from models.routine import long_for_its_hour
 from models.stillness_by_place import StillnessByPlace
 from tests.conftest import CONFIG
 
@@ -97,6 +98,23 @@ def test_where_stillness_begins_ranks_places_by_their_share_of_long_spells(
     if long_a == long_b:
         assert m.factor("a") == m.factor("b")
     assert m.factor(None) == 1.0
+
+
+def test_only_a_spell_rare_for_its_hour_counts_where_long_stillness_begins() -> None:
+    # Where stillness begins weighs inactivity's limits, which are set about once in 30 days:
+    # a spell that comes every third day at its hour says little of where those begin.
+    m = QuietSpells(LONDON)
+    rng = random.Random(7)
+    at = datetime(2025, 1, 6, 14, 10, tzinfo=LONDON)
+    for _ in range(40):
+        m.start_day("weekday")
+        for _ in range(8):
+            m.learn(at, rng.lognormvariate(6.5, 1.0))
+    every_third_day = timedelta(seconds=m.length_for_rate(at, 1 / 3))
+    once_a_month = timedelta(seconds=m.length_for_rate(at, 1 / 30))
+    assert not long_for_its_hour(m, at, every_third_day)
+    assert long_for_its_hour(m, at, once_a_month)
+    assert not long_for_its_hour(m, at, timedelta(minutes=15))  # too short to be long anywhere
 
 
 def test_quiet_spell_state_round_trips_through_json() -> None:
