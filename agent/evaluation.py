@@ -31,6 +31,11 @@ into a home's data (the digest compares a week with the four before it):
 - ``thinning``: each sign of life dropped with a chance rising from 0 to a third over 14 days,
   then a third for 7 more; caught if a digest in those 21 days says ``less_active``.
 The fixed-rules peer has no rule for these, so they are measured for Hearth only.
+
+Whether the rarity Hearth's alerts state is true (:class:`RarityCheck`): in the ordinary
+replay, every quiet spell and outing after learning is held against inactivity's and
+not_returned's limits for their own budget and looser ones; a limit set for once in 30 days
+should be crossed about once in 30 household-days.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ import random
 import statistics
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -60,7 +65,10 @@ from models.events import SensorEvent
 from models.finding import TECHNICAL_TYPES
 from models.fixed_rules import FixedRules, RuleSettings
 from models.household import Household
+from models.inactivity import InactivityDetector
 from models.local_time import local_date, local_instant, minutes_since_midnight
+from models.not_returned import NotReturnedDetector
+from models.routine import LONGEST_LEARNED_SPELL
 
 FALL_HOURS = 8
 OUT_HOURS = 12
@@ -338,6 +346,97 @@ class HomeResult:
     in_gap: dict[str, int] = field(default_factory=dict)
     # Each contender's daily deviation score, by local day after learning.
     daily: dict[str, dict[date, float]] = field(default_factory=dict)
+    # Hearth's budgeted limits in the ordinary replay: per detector and budget (once in so
+    # many days), how many quiet spells or outings after learning ran past the limit.
+    crossings: dict[str, dict[int, int]] = field(default_factory=dict)
+    # And each detector's own budget.
+    budgets: dict[str, int] = field(default_factory=dict)
+
+
+# Budgets whose limits are checked against what happened: looser ones than the detectors'
+# own (30 days by default) show whether the tail is wrong everywhere or only far out.
+CHECKED_BUDGETS = (1, 3, 10)
+
+
+class RarityCheck:
+    """How often Hearth's budgeted limits were crossed in an ordinary replay.
+
+    An inactivity alert says "stillness this unusual comes about once in 31 days": its limit
+    is set so that a quiet spell runs past it about that often under the learned routine.
+    Here every quiet spell (and, for ``not_returned``, every outing) that ends after the
+    learning days is held against the limit as it stood when the spell began, for the
+    detector's own budget and looser ones, whether or not an alert was raised for it. A
+    spell ended by a gap of a day or more in the data is left out.
+    """
+
+    def __init__(self, contender: HearthContender, first_eval: date) -> None:
+        self.contender = contender
+        self.first_eval = first_eval
+        settings = contender.pipeline.monitor.settings
+        self.inactivity = (
+            {
+                b: InactivityDetector(replace(settings.inactivity, once_in_days=float(b)))
+                for b in budgets_checked(settings.inactivity.once_in_days)
+            }
+            if settings.inactivity is not None
+            else {}
+        )
+        self.not_returned = (
+            {
+                b: NotReturnedDetector(replace(settings.not_returned, once_in_days=float(b)))
+                for b in budgets_checked(settings.not_returned.once_in_days)
+            }
+            if settings.not_returned is not None
+            else {}
+        )
+        self.budgets = {
+            kind: max(1, round(st.once_in_days))
+            for kind, st in (
+                ("inactivity", settings.inactivity),
+                ("not_returned", settings.not_returned),
+            )
+            if st is not None
+        }
+        self.crossings: dict[str, dict[int, int]] = {
+            "inactivity": dict.fromkeys(self.inactivity, 0),
+            "not_returned": dict.fromkeys(self.not_returned, 0),
+        }
+
+    def before(self, event: SensorEvent) -> None:
+        """Called with each event before Hearth sees it: does it end a spell past a limit?"""
+        monitor = self.contender.pipeline.monitor
+        routine = monitor.routine
+        since = routine.quiet_since
+        if not event.is_activity or since is None or not monitor.learned:
+            return
+        if routine.household.sensor(event.sensor) is None:
+            return
+        tz = routine.household.tz
+        length = event.at - since
+        if local_date(since, tz) < self.first_eval or not timedelta(0) < length <= (
+            LONGEST_LEARNED_SPELL
+        ):
+            return
+        if routine.maybe_out:
+            core = routine.sleep.core()
+            if core is not None and core.holds(since, tz):
+                return  # a door in the night is night_exit's, not an outing's
+            checks: dict[int, InactivityDetector | NotReturnedDetector] = dict(self.not_returned)
+            kind = "not_returned"
+        else:
+            checks = dict(self.inactivity)
+            kind = "inactivity"
+        for budget, detector in checks.items():
+            # No limit is shorter than the detector's shortest: most spells end before it.
+            if length >= detector.settings.shortest and length.total_seconds() >= (
+                detector.limit_s(routine, since)
+            ):
+                self.crossings[kind][budget] += 1
+
+
+def budgets_checked(own: float) -> list[int]:
+    """The looser budgets checked, and the detector's own (in whole days)."""
+    return sorted({*CHECKED_BUDGETS, max(1, round(own))})
 
 
 def ordinary_run(
@@ -348,6 +447,7 @@ def ordinary_run(
     tz: Any,
     per_day: dict[date, int] | None = None,
     carer_alerts: list[Alert] | None = None,
+    before: Callable[[SensorEvent], None] | None = None,
 ) -> tuple[dict[date, tuple[datetime, object]], dict[str, int]]:
     """Replay as recorded: the state at each of ``snapshot_days``' first minute, and the alerts
     raised from ``first_eval`` on (all false, as far as anyone knows), by type; also counted
@@ -372,7 +472,12 @@ def ordinary_run(
             if per_day is not None and a.severity != "technical":
                 per_day[day] = per_day.get(day, 0) + 1
 
-    drive(events, contender.observe, tick)
+    def observe(event: SensorEvent) -> None:
+        if before is not None:
+            before(event)
+        contender.observe(event)
+
+    drive(events, observe, tick)
     return snaps, false_alerts
 
 
@@ -445,6 +550,9 @@ def evaluate_home(
         contender = CONTENDERS[name](cfg)
         alerts_by_day: dict[date, int] = {}
         carer: list[Alert] = []
+        check = (
+            RarityCheck(contender, first_eval) if isinstance(contender, HearthContender) else None
+        )
         snaps, result.false_alerts[name] = ordinary_run(
             contender,
             events,
@@ -453,7 +561,10 @@ def evaluate_home(
             tz,
             alerts_by_day,
             carer,
+            None if check is None else check.before,
         )
+        if check is not None:
+            result.crossings, result.budgets = check.crossings, check.budgets
         result.in_gap[name] = in_a_gap(carer, events)
         # A contender without a daily score of its own is scored by its alerts that day.
         own = contender.daily_scores()
@@ -585,9 +696,32 @@ def summarise(
             "by_type": carer,
             "technical": technical,
         }
+    days = sum(r.days_evaluated for r in results)
+    rarity: dict[str, list[dict[str, Any]]] = {}
+    for r in results:
+        for kind, by_budget in r.crossings.items():
+            for budget, n in by_budget.items():
+                rows_k = rarity.setdefault(kind, [])
+                row = next((x for x in rows_k if x["once_in_days"] == budget), None)
+                if row is None:
+                    row = {
+                        "once_in_days": budget,
+                        "own": budget == r.budgets.get(kind),
+                        "crossed": 0,
+                    }
+                    rows_k.append(row)
+                row["crossed"] += n
+    for rows_k in rarity.values():
+        rows_k.sort(key=lambda x: x["once_in_days"])
+        for row in rows_k:
+            row["household_days"] = days
+            row["crossed_once_in_days"] = (
+                round(days / row["crossed"], 1) if row["crossed"] else None
+            )
     return rows, {
         "household_weeks": round(weeks, 1),
         "homes": len(results),
+        "rarity": rarity,
         "false_alerts": false_rates,
     }
 
@@ -722,6 +856,29 @@ def markdown(rows: list[Row], extra: dict[str, Any]) -> str:
             f"| {name} | {fa['false_alerts']} | {fa['per_household_week']} | {by} |"
             f" {fa['in_a_data_gap']} | {tech} |"
         )
+    if extra.get("rarity"):
+        lines += [
+            "",
+            "Whether the rarity Hearth's alerts state is true: how often each budgeted limit was"
+            " crossed in the ordinary replays, by every quiet spell (inactivity) or outing"
+            " (not_returned) after learning, alerted or not, held against the limit as it stood"
+            " when the spell began, for the detector's own budget (*its own*) and looser ones,"
+            " which show whether the learned tail is wrong everywhere or only far out (no"
+            " limit is shorter than the detector's `shortest`, 45 min or 1 h by default, so"
+            " the loosest are often that). Crossed once in fewer days than the budget, the"
+            " rarity an alert states overstates its surprise by as many times.",
+            "",
+            "| detector | limit set for once in (days) | crossed | household-days | crossed once in (days) |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for kind, rows_k in extra["rarity"].items():
+            for row in rows_k:
+                seen = row["crossed_once_in_days"]
+                lines.append(
+                    f"| {kind} | {row['once_in_days']}{' (its own)' if row['own'] else ''} |"
+                    f" {row['crossed']} |"
+                    f" {row['household_days']} | {'never' if seen is None else seen} |"
+                )
     goals = targets(rows, extra)
     if goals:
         lines += ["", "| target (issue 3) | measured | met |", "|---|---|---|"]

@@ -19,6 +19,7 @@ from agent.evaluation import (
     Contender,
     HearthContender,
     Injection,
+    RarityCheck,
     RulesContender,
     evaluate_home,
     header,
@@ -27,7 +28,7 @@ from agent.evaluation import (
     ordinary_run,
 )
 from agent.replay import drive
-from agent.simulator import Persona
+from agent.simulator import BadDay, Persona
 from models.alert_policy import Alert
 from models.events import SensorEvent
 from models.fixed_rules import FixedRules
@@ -163,6 +164,29 @@ def test_hearth_catches_falls_in_the_simulated_home_without_false_alerts() -> No
         >= START + timedelta(days=14)
         for o in result.outcomes
     } == {True}
+
+
+def test_the_rarity_check_holds_each_quiet_spell_against_the_limits() -> None:
+    # A fall on day 20 (still from the early afternoon until evening) crosses inactivity's
+    # own limit once more than the ordinary days did; those cross the looser limits far more
+    # often than its own, and a looser limit is never crossed less often than a stricter one.
+    first_eval = START + timedelta(days=14)
+
+    def crossings(bad: tuple[BadDay, ...]) -> dict[str, dict[int, int]]:
+        contender = HearthContender(DEMO)
+        check = RarityCheck(contender, first_eval)
+        events = list(Persona(START, LONDON, seed=2).events(28, bad))
+        ordinary_run(contender, events, set(), first_eval, LONDON, before=check.before)
+        assert check.budgets == {"inactivity": 30, "not_returned": 30}
+        return check.crossings
+
+    ordinary, fallen = crossings(()), crossings((BadDay(20, "fall"),))
+    for kind in ("inactivity", "not_returned"):
+        counts = [ordinary[kind][b] for b in sorted(ordinary[kind])]
+        assert sorted(ordinary[kind]) == [1, 3, 10, 30]
+        assert counts == sorted(counts, reverse=True)
+    assert ordinary["inactivity"][1] > ordinary["inactivity"][30]
+    assert fallen["inactivity"][30] == ordinary["inactivity"][30] + 1
 
 
 @pytest.mark.slow
