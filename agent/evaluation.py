@@ -47,7 +47,7 @@ import json
 import random
 import statistics
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -373,22 +373,6 @@ class RarityCheck:
         self.contender = contender
         self.first_eval = first_eval
         settings = contender.pipeline.monitor.settings
-        self.inactivity = (
-            {
-                b: InactivityDetector(replace(settings.inactivity, once_in_days=float(b)))
-                for b in budgets_checked(settings.inactivity.once_in_days)
-            }
-            if settings.inactivity is not None
-            else {}
-        )
-        self.not_returned = (
-            {
-                b: NotReturnedDetector(replace(settings.not_returned, once_in_days=float(b)))
-                for b in budgets_checked(settings.not_returned.once_in_days)
-            }
-            if settings.not_returned is not None
-            else {}
-        )
         self.budgets = {
             kind: max(1, round(st.once_in_days))
             for kind, st in (
@@ -397,6 +381,22 @@ class RarityCheck:
             )
             if st is not None
         }
+        self.inactivity = (
+            {
+                b: InactivityDetector(replace(settings.inactivity, once_in_days=float(b)))
+                for b in sorted({*CHECKED_BUDGETS, self.budgets["inactivity"]})
+            }
+            if settings.inactivity is not None
+            else {}
+        )
+        self.not_returned = (
+            {
+                b: NotReturnedDetector(replace(settings.not_returned, once_in_days=float(b)))
+                for b in sorted({*CHECKED_BUDGETS, self.budgets["not_returned"]})
+            }
+            if settings.not_returned is not None
+            else {}
+        )
         self.crossings: dict[str, dict[int, int]] = {
             "inactivity": dict.fromkeys(self.inactivity, 0),
             "not_returned": dict.fromkeys(self.not_returned, 0),
@@ -421,10 +421,10 @@ class RarityCheck:
             core = routine.sleep.core()
             if core is not None and core.holds(since, tz):
                 return  # a door in the night is night_exit's, not an outing's
-            checks: dict[int, InactivityDetector | NotReturnedDetector] = dict(self.not_returned)
+            checks: Mapping[int, InactivityDetector | NotReturnedDetector] = self.not_returned
             kind = "not_returned"
         else:
-            checks = dict(self.inactivity)
+            checks = self.inactivity
             kind = "inactivity"
         for budget, detector in checks.items():
             # No limit is shorter than the detector's shortest: most spells end before it.
@@ -432,11 +432,6 @@ class RarityCheck:
                 detector.limit_s(routine, since)
             ):
                 self.crossings[kind][budget] += 1
-
-
-def budgets_checked(own: float) -> list[int]:
-    """The looser budgets checked, and the detector's own (in whole days)."""
-    return sorted({*CHECKED_BUDGETS, max(1, round(own))})
 
 
 def ordinary_run(
@@ -697,27 +692,27 @@ def summarise(
             "technical": technical,
         }
     days = sum(r.days_evaluated for r in results)
-    rarity: dict[str, list[dict[str, Any]]] = {}
+    crossed: dict[str, dict[int, int]] = {}
+    own: dict[str, int] = {}
     for r in results:
+        own |= r.budgets
         for kind, by_budget in r.crossings.items():
+            totals = crossed.setdefault(kind, {})
             for budget, n in by_budget.items():
-                rows_k = rarity.setdefault(kind, [])
-                row = next((x for x in rows_k if x["once_in_days"] == budget), None)
-                if row is None:
-                    row = {
-                        "once_in_days": budget,
-                        "own": budget == r.budgets.get(kind),
-                        "crossed": 0,
-                    }
-                    rows_k.append(row)
-                row["crossed"] += n
-    for rows_k in rarity.values():
-        rows_k.sort(key=lambda x: x["once_in_days"])
-        for row in rows_k:
-            row["household_days"] = days
-            row["crossed_once_in_days"] = (
-                round(days / row["crossed"], 1) if row["crossed"] else None
-            )
+                totals[budget] = totals.get(budget, 0) + n
+    rarity = {
+        kind: [
+            {
+                "once_in_days": budget,
+                "own": budget == own.get(kind),
+                "crossed": n,
+                "household_days": days,
+                "crossed_once_in_days": round(days / n, 1) if n else None,
+            }
+            for budget, n in sorted(totals.items())
+        ]
+        for kind, totals in crossed.items()
+    }
     return rows, {
         "household_weeks": round(weeks, 1),
         "homes": len(results),
