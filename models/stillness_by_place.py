@@ -7,8 +7,8 @@ nobody settles, is more unusual at the same hour than one after the lounge's. Qu
 (``models.quiet_spells``) are learned by the hour they start in; this learns, per sensor, a
 factor on their rate: the share of spells after that sensor that run long for their hour,
 over the household's share, shrunk towards 1 while little has been seen. What counts as long
-(``models.routine.long_for_its_hour``) is rare for the hour, near the rarity the factor is
-used at.
+(``models.routine.long_for_its_hour``) comes at its hour about once in five days or less:
+rarer than most spells, towards the far rarer limits the factor weighs.
 
 >>> s = StillnessByPlace()
 >>> for _ in range(400):
