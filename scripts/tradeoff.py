@@ -72,6 +72,17 @@ def config_text(once_in_days: float, spread: float, digests: float) -> str:
 def one_point(point: tuple[float, float, float]) -> dict[str, Any]:
     once, spread, digests = point
     cfg = load_config_text(config_text(once, spread, digests), f"{BASE.name} at {point}")
+    d = cfg.detectors
+    got = (
+        d.inactivity.once_in_days,
+        d.night_exit.once_in_days,
+        d.not_returned.once_in_days,
+        d.missed_morning.spread_factor,
+        round(d.digest.false_per_fortnight, 4),
+    )
+    if got != (once, once, once, spread, round(digests, 4)):
+        # A key moved in the YAML would otherwise leave its default quietly in place.
+        raise SystemExit(f"tradeoff: the config for {point} came out as {got}")
     t0 = time.perf_counter()
     rows, extra = run_eval(cfg, sorted(DATA.glob("*.csv")), ["hearth"], DAYS_PER_KIND, None)
     fa = extra["false_alerts"]["hearth"]
