@@ -11,7 +11,7 @@ Each point makes every budget stricter (or looser) by one factor ``k``: the urge
 by ``k``, and a missed morning's ``spread_factor`` (3 robust spreads; it has no budget in days)
 one spread further for each threefold step. ``POINTS`` holds the values.
 
-Run: python scripts/tradeoff.py   (about 4 min a point on 2 cores, two points at a time)
+Run: python scripts/tradeoff.py   (about 6 min in all here, 2 cores, two points at a time)
 """
 
 from __future__ import annotations
