@@ -123,8 +123,8 @@ def markdown(points: list[dict[str, Any]]) -> str:
         "| urgent once in (days) | missed morning at (spreads) | digests a fortnight"
         " | fall | missed morning | night exit | not returned"
         " | carer false alerts / household-week | of which the 4 urgent"
-        " | outside data gaps | targets met |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        " | outside data gaps | by type | targets met |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for p in points:
         rec = p["recall"]
@@ -149,6 +149,7 @@ def markdown(points: list[dict[str, Any]]) -> str:
             f"{p['false_per_household_week']:.2f} ({p['false_alerts']})",
             f"{p['targeted_per_household_week']:.2f}",
             f"{(p['false_alerts'] - p['in_a_data_gap']) / weeks:.2f}",
+            ", ".join(f"{t} {n}" for t, n in p["by_type"].items()),
             verdict,
         ]
         lines.append("| " + " | ".join(cells) + " |")
