@@ -120,10 +120,11 @@ def waiting_out_the_window() -> dict[str, Any]:
     A fall is written in as no event for ``FALL_HOURS`` after an indoor event between 09:00 and
     18:00; a missed morning as nothing from 05:00 (the first event after it) until 11:30; a
     night exit as an outside door between 03:00 and 04:00 and nothing indoors until 07:30
-    (``agent.evaluation.inject``). Any detector that catches every one of them, however late,
-    also alerts on each ordinary stretch of the same shape, since until the window ends it sees
-    the same thing; these are counted on the ordinary days after learning, apart from those in
-    a day or more with no data (as ``hearth eval`` counts them).
+    (``agent.evaluation.inject``). Had one been written in where an ordinary stretch of the same
+    shape lies, a detector would have seen the same events until its window ended; so one that
+    catches every injected anomaly, however late, also alerts on each such stretch. They are
+    counted on the ordinary days after learning, apart from those in a day or more with no data
+    (as ``hearth eval`` counts them).
     """
     cfg = load_config(BASE)
     household = household_of(cfg)
