@@ -71,6 +71,11 @@ from models.not_returned import NotReturnedDetector
 from models.routine import LONGEST_LEARNED_SPELL
 
 FALL_HOURS = 8
+# Where inject() writes each anomaly, in local minutes since midnight (scripts/tradeoff.py
+# counts the ordinary stretches of the same shapes).
+FALL_FROM_MIN, FALL_TO_MIN = 9 * 60, 18 * 60
+MISSED_MORNING_FROM_MIN, MISSED_MORNING_UNTIL_MIN = 5 * 60, 11.5 * 60
+NIGHT_EXIT_FROM_MIN, NIGHT_EXIT_UNTIL_MIN = 3 * 60, 7.5 * 60
 OUT_HOURS = 12
 ANOMALIES = (
     "fall",
@@ -237,7 +242,9 @@ def inject(
 
     on_day = [e for e in events if e.is_activity and local_date(e.at, tz) == day]
     if kind == "fall":
-        candidates = [e for e in on_day if 9 * 60 <= minute(e) < 18 * 60 and e.sensor not in doors]
+        candidates = [
+            e for e in on_day if FALL_FROM_MIN <= minute(e) < FALL_TO_MIN and e.sensor not in doors
+        ]
         if not candidates:
             return None
         t0 = rng.choice(candidates).at
@@ -245,17 +252,17 @@ def inject(
         kept = [e for e in events if not (t0 < e.at <= end)]
         return kept, Injection(kind, day, t0, end, EXPECTED_TYPES[kind])
     if kind == "missed_morning":
-        wake = next((e for e in on_day if minute(e) >= 5 * 60), None)
+        wake = next((e for e in on_day if minute(e) >= MISSED_MORNING_FROM_MIN), None)
         if wake is None or minute(wake) >= 10 * 60:
             return None
-        end = local_instant(day, 11.5 * 60, tz)
+        end = local_instant(day, MISSED_MORNING_UNTIL_MIN, tz)
         kept = [e for e in events if not (wake.at <= e.at < end)]
         return kept, Injection(kind, day, wake.at, end, EXPECTED_TYPES[kind])
     if kind == "night_exit":
         if not doors:
             return None
-        t0 = local_instant(day, 3 * 60 + rng.uniform(0, 60), tz)
-        end = local_instant(day, 7.5 * 60, tz)
+        t0 = local_instant(day, NIGHT_EXIT_FROM_MIN + rng.uniform(0, 60), tz)
+        end = local_instant(day, NIGHT_EXIT_UNTIL_MIN, tz)
         merged = _door_then_nothing(events, sorted(doors)[0], t0, end, timedelta(seconds=30))
         return merged, Injection(kind, day, t0, end, EXPECTED_TYPES[kind])
     if kind == "not_returned":

@@ -38,7 +38,13 @@ from agent.config import (  # noqa: E402
     load_config_text,
 )
 from agent.evaluation import (  # noqa: E402
+    FALL_FROM_MIN,
     FALL_HOURS,
+    FALL_TO_MIN,
+    MISSED_MORNING_FROM_MIN,
+    MISSED_MORNING_UNTIL_MIN,
+    NIGHT_EXIT_FROM_MIN,
+    NIGHT_EXIT_UNTIL_MIN,
     TARGET_ANOMALIES,
     TARGET_FALSE_PER_WEEK,
     TARGET_RECALL,
@@ -149,25 +155,26 @@ def waiting_out_the_window() -> dict[str, Any]:
             if (
                 local_date(a.at, tz) >= first_eval
                 and a.sensor not in doors
-                and 9 * 60 <= minute < 18 * 60
+                and FALL_FROM_MIN <= minute < FALL_TO_MIN
                 and quiet > FALL_HOURS * 3600
             ):
                 found["in_a_data_gap" if quiet >= day_long else "fall"] += 1
         for d in (d for d in on if d >= first_eval):
-            start, end = local_instant(d, 5 * 60, tz), local_instant(d, 11.5 * 60, tz)
+            start = local_instant(d, MISSED_MORNING_FROM_MIN, tz)
+            end = local_instant(d, MISSED_MORNING_UNTIL_MIN, tz)
             i = bisect.bisect_left(times, start)
             if i < len(acts) and acts[i].at >= end:
                 before = acts[i - 1].at if i > 0 else None
                 gap = before is None or (acts[i].at - before).total_seconds() >= day_long
                 found["in_a_data_gap" if gap else "missed_morning"] += 1
             night = range(
-                bisect.bisect_left(times, local_instant(d, 3 * 60, tz)),
-                bisect.bisect_left(times, local_instant(d, 4 * 60, tz)),
+                bisect.bisect_left(times, local_instant(d, NIGHT_EXIT_FROM_MIN, tz)),
+                bisect.bisect_left(times, local_instant(d, NIGHT_EXIT_FROM_MIN + 60, tz)),
             )
             door = next((j for j in night if acts[j].sensor in doors), None)
             if door is not None:
                 indoors = next((e for e in acts[door + 1 :] if e.sensor not in doors), None)
-                if indoors is None or indoors.at >= local_instant(d, 7.5 * 60, tz):
+                if indoors is None or indoors.at >= local_instant(d, NIGHT_EXIT_UNTIL_MIN, tz):
                     found["night_exit"] += 1
     weeks = days / 7
     shapes = found["fall"] + found["missed_morning"] + found["night_exit"]
