@@ -5,7 +5,6 @@ Time is always an argument: the live runtime passes the wall clock, a replay the
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -13,12 +12,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agent.config import household_of, monitor_settings_of
-from agent.config_schema import HearthConfig
-from agent.control import Command
+from agent.config.schema import HearthConfig
+from agent.errors import StateError
+from agent.sources.control import Command
 from models.alert_policy import Alert, AlertPolicy
 from models.events import SensorEvent
 from models.finding import Finding
 from models.monitor import Monitor
+from models.saved_state import STATE_VERSION, migrate
 
 log = logging.getLogger("hearth.pipeline")
 
@@ -35,12 +36,24 @@ class Counters:
 
 
 class Pipeline:
-    def __init__(self, cfg: HearthConfig) -> None:
+    def __init__(self, cfg: HearthConfig, state: dict[str, Any] | None = None) -> None:
+        """A fresh pipeline, or (with ``state``, as :meth:`to_state` gave it) a restored one;
+        state that cannot be read is a ``StateError``."""
         self.cfg = cfg
         self.household = household_of(cfg)
-        self.monitor = Monitor(self.household, monitor_settings_of(cfg))
-        self.policy = AlertPolicy(cfg.household.id, dict(cfg.alerts.cooldown))
+        self.settings = monitor_settings_of(cfg)
+        cooldown = dict(cfg.alerts.cooldown)
         self.counters = Counters()
+        if state is None:
+            self.monitor = Monitor(self.household, self.settings)
+            self.policy = AlertPolicy(cfg.household.id, cooldown)
+            return
+        try:
+            state = migrate(state, self.household)
+            self.monitor = Monitor.from_state(state["monitor"], self.household, self.settings)
+            self.policy = AlertPolicy.from_state(state["policy"], cfg.household.id, cooldown)
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise StateError(f"{type(exc).__name__}: {exc}") from exc
 
     def observe(self, event: SensorEvent) -> None:
         self.counters.events += 1
@@ -89,28 +102,11 @@ class Pipeline:
 
     def clock_jumped(self, jump: timedelta) -> None:
         """The wall clock moved by ``jump`` without time passing: quiet time is not lost or gained."""
-        r = self.monitor.routine
-        if r.last_activity_at is not None:
-            r.last_activity_at += jump
-        if r.last_door_at is not None:
-            r.last_door_at += jump
-        self.monitor.health.shift(jump)
-
-    def recipients_for(self, alert: Alert) -> list[str]:
-        return [r.name for r in self.cfg.alerts.recipients if alert.severity in r.severities]
-
-    def alert_topic(self, alert: Alert) -> str:
-        prefix = self.cfg.upstream.topic_prefix if self.cfg.upstream else "hearth"
-        return f"{prefix}/{self.cfg.household.id}/alerts/{alert.type}"
-
-    def alert_payload(self, alert: Alert) -> str:
-        doc = alert.to_json()
-        doc["recipients"] = list(self.recipients_for(alert))
-        return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+        self.monitor.shift(jump)
 
     def to_state(self) -> dict[str, Any]:
-        return {"monitor": self.monitor.to_state(), "policy": self.policy.to_state()}
-
-    def load_state(self, state: dict[str, Any]) -> None:
-        self.monitor.load_state(state["monitor"])
-        self.policy.load_state(state["policy"])
+        return {
+            "version": STATE_VERSION,
+            "monitor": self.monitor.to_state(),
+            "policy": self.policy.to_state(),
+        }

@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from agent.config_schema import HearthConfig
+from agent.config.schema import HearthConfig
 from agent.pipeline import TICK, Pipeline
 from models.alert_policy import Alert
-from models.daily_record import DayRecord
 from models.events import SensorEvent
+from models.routine.daily_record import DayRecord
 
 
 def _first_tick_after(at: datetime) -> datetime:

@@ -106,12 +106,17 @@ class AlertPolicy:
             "silence_alerted": self._silence_alerted.isoformat() if self._silence_alerted else None,
         }
 
-    def load_state(self, state: dict[str, Any]) -> None:
-        self._raised.extend(state["raised"])
-        paused = state.get("paused_until")
-        self.paused_until = datetime.fromisoformat(paused) if paused else None
-        self._last_of_type = {
+    @classmethod
+    def from_state(
+        cls, state: dict[str, Any], household: str, cooldown: dict[str, timedelta] | None = None
+    ) -> AlertPolicy:
+        policy = cls(household, dict(cooldown or {}))
+        policy._raised.extend(state["raised"])
+        paused = state["paused_until"]
+        policy.paused_until = datetime.fromisoformat(paused) if paused else None
+        policy._last_of_type = {
             k: datetime.fromisoformat(v) for k, v in state["last_of_type"].items()
         }
-        silence = state.get("silence_alerted")  # absent from state saved before it was kept
-        self._silence_alerted = datetime.fromisoformat(silence) if silence else None
+        silence = state["silence_alerted"]
+        policy._silence_alerted = datetime.fromisoformat(silence) if silence else None
+        return policy

@@ -1,4 +1,4 @@
-"""The household monitor: the routine it learns and the detectors that watch it.
+"""The household monitor: the routine it learns and the registered detectors that watch it.
 
 >>> from datetime import datetime, timezone
 >>> from zoneinfo import ZoneInfo
@@ -13,80 +13,68 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
 
+from models.detectors import REGISTRY, Detector, registered
+from models.detectors.sensor_findings import sensor_findings
+from models.detectors.sensor_health import (
+    PAUSING,
+    SensorHealth,
+    SensorHealthSettings,
+    SensorProblem,
+)
 from models.events import SensorEvent
 from models.finding import Finding, JsonValue
 from models.household import Household
-from models.inactivity import InactivityDetector, InactivitySettings
-from models.missed_morning import MissedMorningDetector, MissedMorningSettings
-from models.night_exit import NightExitDetector, NightExitSettings
-from models.night_restlessness import NightRestlessnessDetector, NightRestlessnessSettings
-from models.not_returned import NotReturnedDetector, NotReturnedSettings
 from models.routine import HouseholdRoutine, RoutineSettings
-from models.sensor_health import PAUSING, SensorHealth, SensorHealthSettings, SensorProblem
-from models.trends import TrendDigest, TrendSettings
-
-STATE_VERSION = 1
 
 
-class Detector(Protocol):
-    type: str
-
-    def needs(self, routine: HouseholdRoutine) -> frozenset[str]:
-        """The sensors whose silence this detector cannot tell from the resident's."""
-        ...
-
-    def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None: ...
+def every_detector() -> dict[str, Any]:
+    """Every registered detector, with its default settings."""
+    return {spec.name: spec.settings() for spec in registered()}
 
 
 @dataclass(frozen=True, slots=True)
 class MonitorSettings:
     learning_days: int = 14
     routine: RoutineSettings = field(default_factory=RoutineSettings)
-    inactivity: InactivitySettings | None = field(default_factory=InactivitySettings)
-    missed_morning: MissedMorningSettings | None = field(default_factory=MissedMorningSettings)
-    night_exit: NightExitSettings | None = field(default_factory=NightExitSettings)
-    not_returned: NotReturnedSettings | None = field(default_factory=NotReturnedSettings)
-    night_restlessness: NightRestlessnessSettings | None = field(
-        default_factory=NightRestlessnessSettings
-    )
-    digest: TrendSettings | None = field(default_factory=TrendSettings)
+    # The detectors watching, by name, with their settings; a detector left out is off.
+    detectors: Mapping[str, Any] = field(default_factory=every_detector)
     health: SensorHealthSettings = field(default_factory=SensorHealthSettings)
+
+    def with_detector(self, name: str, settings: Any | None) -> MonitorSettings:
+        """The same, with one detector's settings changed (None: that detector off)."""
+        chosen = {k: v for k, v in self.detectors.items() if k != name}
+        if settings is not None:
+            chosen[name] = settings
+        return replace(self, detectors=chosen)
 
 
 class Monitor:
-    def __init__(self, household: Household, settings: MonitorSettings | None = None) -> None:
+    def __init__(
+        self,
+        household: Household,
+        settings: MonitorSettings | None = None,
+        detector_states: Mapping[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.household = household
         self.settings = settings or MonitorSettings()
         self.routine = HouseholdRoutine(household, self.settings.routine)
         self.health = SensorHealth(household, self.settings.health)
         # Away mode: the house is empty on purpose (a holiday, a stay in hospital) until then.
         self.away_until: datetime | None = None
-        st = self.settings
-        self.inactivity = InactivityDetector(st.inactivity) if st.inactivity else None
-        self.missed_morning = (
-            MissedMorningDetector(st.missed_morning) if st.missed_morning else None
-        )
-        self.night_exit = NightExitDetector(st.night_exit) if st.night_exit else None
-        self.not_returned = NotReturnedDetector(st.not_returned) if st.not_returned else None
-        self.night_restlessness = (
-            NightRestlessnessDetector(st.night_restlessness) if st.night_restlessness else None
-        )
-        self.detectors: list[Detector] = [
-            d
-            for d in (
-                self.inactivity,
-                self.missed_morning,
-                self.night_exit,
-                self.not_returned,
-                self.night_restlessness,
-                TrendDigest(st.digest) if st.digest else None,
-            )
-            if d is not None
-        ]
+        unknown = set(self.settings.detectors) - REGISTRY.keys()
+        if unknown:
+            raise ValueError(f"no detector is registered as {', '.join(sorted(unknown))}")
+        states = detector_states or {}
+        self.detectors: dict[str, Detector] = {
+            spec.name: spec.build(self.settings.detectors[spec.name], states.get(spec.name, {}))
+            for spec in registered()
+            if spec.name in self.settings.detectors
+        }
 
     @property
     def learned(self) -> bool:
@@ -103,7 +91,7 @@ class Monitor:
 
         Findings come from :meth:`tick`, which the runtime calls every few seconds.
         """
-        self.health.heard(event)
+        self.health.observe(event)
         return self.routine.observe(event)
 
     def tick(self, now: datetime) -> list[Finding]:
@@ -115,14 +103,16 @@ class Monitor:
         self.routine.advance(now)
         learned = self.learned
         problems = self.health.problems(now, self.routine.last_activity_at)
-        findings = self.health.findings(now, problems) if problems or self._any_battery_low else []
+        findings = (
+            sensor_findings(self.health, now, problems) if problems or self._any_battery_low else []
+        )
         broken = {p.sensor: p for p in problems if p.kind in PAUSING}
         paused: dict[str, list[str]] = {}
         if self.away_until is not None and now >= self.away_until:
             # Back from away: quiet time and time out count from now, not from the departure.
             self.routine.watch_from = self.away_until
             self.away_until = None
-        for d in self.detectors if self.away_until is None else ():
+        for d in self.detectors.values() if self.away_until is None else ():
             missing = d.needs(self.routine) & broken.keys()
             if missing:
                 paused[d.type] = sorted(missing)
@@ -131,6 +121,12 @@ class Monitor:
         if paused:
             findings.append(self._monitoring_gap(now, paused, broken))
         return findings
+
+    def shift(self, jump: timedelta) -> None:
+        """The wall clock moved by ``jump`` without time passing: quiet time is not lost or
+        gained."""
+        self.routine.shift(jump)
+        self.health.shift(jump)
 
     @property
     def _any_battery_low(self) -> bool:
@@ -167,21 +163,27 @@ class Monitor:
 
     def to_state(self) -> dict[str, Any]:
         return {
-            "version": STATE_VERSION,
             "household": self.household.id,
             "routine": self.routine.to_state(),
             "health": self.health.to_state(),
+            "detectors": {
+                name: state for name, d in self.detectors.items() if (state := d.to_state())
+            },
             "away_until": self.away_until.isoformat() if self.away_until else None,
         }
 
-    def load_state(self, state: dict[str, Any]) -> None:
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"model state version {state.get('version')!r} is not {STATE_VERSION}")
-        if state.get("household") != self.household.id:
+    @classmethod
+    def from_state(
+        cls, state: dict[str, Any], household: Household, settings: MonitorSettings | None = None
+    ) -> Monitor:
+        """The monitor as saved (in today's layout: see ``models.saved_state`` for older ones)."""
+        if state["household"] != household.id:
             raise ValueError(
-                f"model state is for household {state.get('household')!r}, not {self.household.id!r}"
+                f"model state is for household {state['household']!r}, not {household.id!r}"
             )
-        self.routine.load_state(state["routine"])
-        self.health.load_state(state.get("health", {}))
-        away = state.get("away_until")
-        self.away_until = datetime.fromisoformat(away) if away else None
+        m = cls(household, settings, state["detectors"])
+        m.routine = HouseholdRoutine.from_state(state["routine"], household, m.settings.routine)
+        m.health = SensorHealth.from_state(state["health"], household, m.settings.health)
+        away = state["away_until"]
+        m.away_until = datetime.fromisoformat(away) if away else None
+        return m

@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from agent.config import load_config  # noqa: E402
-from agent.recordings import ReadReport, read_recording  # noqa: E402
 from agent.replay import replay  # noqa: E402
-from agent.simulator import Persona  # noqa: E402
+from agent.simulation.persona import Persona  # noqa: E402
+from agent.sources.recordings import ReadReport, read_recording  # noqa: E402
 from agent.store import Store  # noqa: E402
 from models.events import SensorEvent  # noqa: E402
 

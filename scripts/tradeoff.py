@@ -31,13 +31,14 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.cli import DAYS_PER_KIND  # noqa: E402
+from agent.cli.evaluate import DAYS_PER_KIND  # noqa: E402
 from agent.config import (  # noqa: E402
     household_of,
     load_config,
     load_config_text,
 )
-from agent.evaluation import (  # noqa: E402
+from agent.evaluation import run_eval  # noqa: E402
+from agent.evaluation.injection import (  # noqa: E402
     FALL_FROM_MIN,
     FALL_HOURS,
     FALL_TO_MIN,
@@ -45,12 +46,13 @@ from agent.evaluation import (  # noqa: E402
     MISSED_MORNING_UNTIL_MIN,
     NIGHT_EXIT_FROM_MIN,
     NIGHT_EXIT_UNTIL_MIN,
+)
+from agent.evaluation.summary import (  # noqa: E402
     TARGET_ANOMALIES,
     TARGET_FALSE_PER_WEEK,
     TARGET_RECALL,
-    run_eval,
 )
-from agent.recordings import ReadReport, read_recording  # noqa: E402
+from agent.sources.recordings import ReadReport, read_recording  # noqa: E402
 from models.local_time import local_date, local_instant, minutes_since_midnight  # noqa: E402
 
 BASE = ROOT / "config" / "tihm-home.yaml"
@@ -89,13 +91,13 @@ def config_text(once_in_days: float, spread: float, digests: float) -> str:
 def one_point(point: tuple[float, float, float]) -> dict[str, Any]:
     once, spread, digests = point
     cfg = load_config_text(config_text(once, spread, digests), f"{BASE.name} at {point}")
-    d = cfg.detectors
+    d = cfg.detectors.settings_of
     got = (
-        d.inactivity.once_in_days,
-        d.night_exit.once_in_days,
-        d.not_returned.once_in_days,
-        d.missed_morning.spread_factor,
-        round(d.digest.false_per_fortnight, 4),
+        d("inactivity").once_in_days,
+        d("night_exit").once_in_days,
+        d("not_returned").once_in_days,
+        d("missed_morning").spread_factor,
+        round(d("digest").false_per_fortnight, 4),
     )
     if got != (once, once, once, spread, round(digests, 4)):
         # A key moved in the YAML would otherwise leave its default quietly in place.
@@ -126,7 +128,7 @@ def waiting_out_the_window() -> dict[str, Any]:
     A fall is written in as no event for ``FALL_HOURS`` after an indoor event between 09:00 and
     18:00; a missed morning as nothing from 05:00 (the first event after it) until 11:30; a
     night exit as an outside door between 03:00 and 04:00 and nothing indoors until 07:30
-    (``agent.evaluation.inject``). Had one been written in where an ordinary stretch of the same
+    (``agent.evaluation.injection.inject``). Had one been written in where an ordinary stretch of the same
     shape lies, a detector would have seen the same events until its window ended; so one that
     catches every injected anomaly, however late, also alerts on each such stretch. They are
     counted on the ordinary days after learning, apart from those in a day or more with no data

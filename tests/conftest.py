@@ -9,8 +9,11 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from agent.config.schema import HearthConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = ROOT.parent / "shared" / "datasets"
@@ -23,6 +26,18 @@ def dataset(*parts: str) -> Path:
     if not p.exists():
         pytest.fail(f"real dataset file missing: {p} (the shared/ folder must sit beside the repo)")
     return p
+
+
+def config_with(cfg: HearthConfig, path: tuple[str, ...], value: Any) -> HearthConfig:
+    """``cfg`` with the key at ``path`` (as in the YAML: detectors, missed_morning, ...) set."""
+    from agent.config.sections import config_model
+
+    doc = cfg.model_dump(mode="json")
+    node = doc
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = value
+    return config_model().model_validate(doc)
 
 
 def _free_port() -> int:

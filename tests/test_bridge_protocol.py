@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.bridge_protocol import (
+from agent.sources.bridge_protocol import (
     Frame,
     FrameReader,
     LinkTracker,

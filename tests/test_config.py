@@ -37,7 +37,7 @@ def errors(text: str) -> list[str]:
 def test_good_config_loads_with_defaults() -> None:
     cfg = load_config_text(GOOD)
     assert cfg.learning.days == 14
-    assert cfg.detectors.inactivity.ceiling.total_seconds() == 14 * 3600
+    assert cfg.detectors.settings_of("inactivity").ceiling.total_seconds() == 14 * 3600
 
 
 def test_typo_in_role_names_line_path_value_and_suggestion() -> None:
@@ -151,19 +151,19 @@ def test_the_digest_budget_sets_each_figures_test_and_detectors_can_be_turned_of
     from agent.config import monitor_settings_of
 
     base = monitor_settings_of(load_config_text(GOOD))
-    assert base.digest is not None
     looser = monitor_settings_of(
         load_config_text(GOOD + "detectors:\n  digest: {false_per_fortnight: 2}\n")
     )
-    assert looser.digest is not None
-    assert looser.digest.p_value == pytest.approx(2 * base.digest.p_value)
+    assert looser.detectors["digest"].p_value == pytest.approx(2 * base.detectors["digest"].p_value)
     off = monitor_settings_of(
         load_config_text(
             GOOD
             + "detectors:\n  not_returned: {enabled: false}\n  night_restlessness: {enabled: false}\n"
         )
     )
-    assert off.not_returned is None
-    assert off.night_restlessness is None
+    assert "not_returned" in base.detectors
+    assert "not_returned" not in off.detectors
+    assert "night_restlessness" not in off.detectors
+    assert set(off.detectors) == set(base.detectors) - {"not_returned", "night_restlessness"}
     (problem,) = errors(GOOD + "detectors:\n  digest: {false_per_fortnight: 0}\n")
     assert "detectors.digest.false_per_fortnight" in problem

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.control import Command, ControlError, parse_command
+from agent.errors import ControlError
 from agent.pipeline import Pipeline
+from agent.sources.control import Command, parse_command
 from models.events import SensorEvent
 from models.finding import Finding
 from tests.test_models import DEMO, learned_monitor
@@ -99,7 +100,7 @@ def test_visitors_leaving_by_the_door_do_not_take_the_resident_out() -> None:
     for i in range(3):  # two people in two rooms, moving at the same moments
         m.observe(SensorEvent(t + timedelta(minutes=i), "lounge_motion", "motion", 1.0))
         m.observe(SensorEvent(t + timedelta(minutes=i, seconds=2), "kitchen_motion", "motion", 1.0))
-    assert m.routine.visitors(t + timedelta(minutes=5))
+    assert m.routine.presence.visitors(t + timedelta(minutes=5))
     m.observe(SensorEvent(day.replace(hour=13), "front_door", "contact", 1.0))
     m.observe(SensorEvent(day.replace(hour=13, second=20), "front_door", "contact", 0.0))
     assert not m.routine.maybe_out
@@ -115,7 +116,7 @@ def test_one_person_walking_between_rooms_is_not_visitors() -> None:
     for i in range(10):
         room = ("lounge_motion", "kitchen_motion")[i % 2]
         m.observe(SensorEvent(t + timedelta(seconds=20 * i), room, "motion", 1.0))
-    assert not m.routine.visitors(t + timedelta(minutes=5))
+    assert not m.routine.presence.visitors(t + timedelta(minutes=5))
 
 
 def test_the_residents_pause_holds_back_carer_alerts_not_technical_ones() -> None:
@@ -125,8 +126,7 @@ def test_the_residents_pause_holds_back_carer_alerts_not_technical_ones() -> Non
     tech = Finding("battery_low", "technical", NOW, NOW + timedelta(hours=1), "y", "e2")
     assert p.policy.decide(urgent) is None
     assert p.policy.decide(tech) is not None
-    restored = Pipeline(DEMO)
-    restored.load_state(p.to_state())
+    restored = Pipeline(DEMO, p.to_state())
     assert restored.policy.paused_until == NOW + timedelta(hours=3)
     p.command(cmd("resume"), NOW)
     later = Finding("inactivity", "urgent", NOW, NOW + timedelta(hours=1), "x", "e3")

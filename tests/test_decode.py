@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.config_schema import SensorConfig
+from agent.config.schema import SensorConfig
 from agent.decode import DecodeError, Decoder, UnknownTopic
 from agent.decode.appliance import PowerHysteresis
 

@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.cli import _eval_command, build_parser, main
+from agent.cli import build_parser, main
+from agent.cli.evaluate import _eval_command
 from agent.config import household_of, load_config
-from agent.config_schema import HearthConfig
+from agent.config.schema import HearthConfig
 from agent.evaluation import (
     Contender,
     HearthContender,
@@ -27,11 +28,11 @@ from agent.evaluation import (
     injected_run,
     ordinary_run,
 )
+from agent.evaluation.fixed_rules import FixedRules
 from agent.replay import drive
-from agent.simulator import BadDay, Persona
+from agent.simulation.persona import BadDay, Persona
 from models.alert_policy import Alert
 from models.events import SensorEvent
-from models.fixed_rules import FixedRules
 from models.local_time import local_date
 from tests.conftest import CONFIG, dataset
 

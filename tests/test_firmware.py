@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.bridge_protocol import FrameReader, LinkTracker, encode_frame
+from agent.sources.bridge_protocol import FrameReader, LinkTracker, encode_frame
 from tests.conftest import ROOT
 
 BRIDGE = ROOT / "firmware-bridge"

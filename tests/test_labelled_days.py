@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.labelled_days import auc_with_interval, labelled_days, roc_auc
+from agent.evaluation.labelled_days import auc_with_interval, labelled_days, roc_auc
 from tests.conftest import dataset
 
 

@@ -20,11 +20,13 @@ import aiomqtt
 import yaml
 
 from agent.cli import main
+from agent.clock import ManualClock
 from agent.config import load_config, load_config_text
-from agent.config_schema import HearthConfig
+from agent.config.schema import HearthConfig
+from agent.config.sections import config_model
 from agent.replay import replay
 from agent.runtime import STATE_KEY, Agent
-from agent.simulator import Persona
+from agent.simulation.persona import Persona
 from agent.store import Store
 from tests.conftest import CONFIG, Mosquitto, make_ca
 
@@ -33,26 +35,6 @@ HISTORY_START = date(2025, 5, 5)  # a Monday
 HISTORY_DAYS = 21
 # The day after the history, a Monday, the resident is up and about, then still from 13:00.
 LIVE_DAY = HISTORY_START + timedelta(days=HISTORY_DAYS)
-
-
-@dataclass
-class ManualClock:
-    wall: datetime
-    mono: float = 1000.0
-
-    def now(self) -> datetime:
-        return self.wall
-
-    def monotonic(self) -> float:
-        return self.mono
-
-    def advance(self, by: timedelta) -> None:
-        self.wall += by
-        self.mono += by.total_seconds()
-
-    def jump(self, by: timedelta) -> None:
-        """The wall clock is reset (NTP, a hand) while no time passes."""
-        self.wall += by
 
 
 def live_config(home: Mosquitto, upstream: Mosquitto, db: Path) -> HearthConfig:
@@ -497,7 +479,7 @@ def test_upstream_over_tls_delivers_and_a_wrong_ca_is_refused(
     doc = cfg.model_dump(mode="json")
     doc["upstream"]["tls"]["ca_file"] = str(other_ca)
     doc["store"]["path"] = str(tmp_path / "second.sqlite")
-    wrong = HearthConfig.model_validate(doc)
+    wrong = config_model().model_validate(doc)
 
     async def refused() -> None:
         async with await Store.open(wrong.store.path) as store:

@@ -12,14 +12,14 @@ from typing import Any
 
 import yaml
 
-from agent.bridge_simulator import SimulatedBridge
+from agent.clock import ManualClock
 from agent.config import load_config_text
-from agent.config_schema import HearthConfig
+from agent.config.schema import HearthConfig
 from agent.runtime import Agent
+from agent.simulation.bridge import SimulatedBridge
 from tests.conftest import CONFIG, Mosquitto
 from tests.test_live_mqtt import (
     LONDON,
-    ManualClock,
     Upstream,
     let_the_afternoon_pass,
     live_config,

@@ -15,17 +15,18 @@ from hypothesis import strategies as st
 
 from agent.config import household_of, load_config, monitor_settings_of
 from agent.replay import replay
-from agent.simulator import BadDay, Persona
+from agent.simulation.persona import BadDay, Persona
 from models.alert_policy import AlertPolicy
+from models.detectors.inactivity import InactivityDetector
+from models.detectors.night_exit import NightExitSettings
+from models.detectors.wording import rarity_text
 from models.events import SensorEvent
 from models.finding import Finding
-from models.local_time import rarity_text
 from models.monitor import Monitor
-from models.night_exit import NightExitSettings
-from models.quiet_spells import QuietSpells
-from models.routine import long_for_its_hour
-from models.stillness_by_place import StillnessByPlace
-from tests.conftest import CONFIG
+from models.routine import HouseholdRoutine
+from models.routine.quiet_spells import QuietSpells
+from models.routine.stillness_by_place import StillnessByPlace, long_for_its_hour
+from tests.conftest import CONFIG, config_with
 
 LONDON = ZoneInfo("Europe/London")
 DEMO = load_config(CONFIG / "demo-home.yaml")
@@ -120,7 +121,7 @@ def test_only_a_spell_rare_for_its_hour_counts_where_long_stillness_begins() -> 
 def test_quiet_spell_state_round_trips_through_json() -> None:
     m, _ = learned_monitor(10)
     state = json.loads(json.dumps(m.routine.spells.to_state()))
-    again = QuietSpells.from_state(LONDON, state)
+    again = QuietSpells.from_state(state, LONDON)
     at = datetime(2025, 1, 15, 13, tzinfo=UTC)
     assert again.rate_per_day(at, 3600) == pytest.approx(m.routine.spells.rate_per_day(at, 3600))
 
@@ -128,12 +129,13 @@ def test_quiet_spell_state_round_trips_through_json() -> None:
 def test_broken_state_is_refused() -> None:
     with pytest.raises(ValueError, match="wrong shape"):
         QuietSpells.from_state(
-            LONDON,
             {
                 "half_life_days": 60,
+                "shape": 0.0,
                 "days": {"weekday": 1, "weekend": 0},
                 "counts": {"weekday": [[0.0]], "weekend": [[0.0]]},
             },
+            LONDON,
         )
 
 
@@ -142,11 +144,12 @@ def test_broken_state_is_refused() -> None:
 
 def test_afternoon_limit_is_learned_between_shortest_and_ceiling() -> None:
     m, _ = learned_monitor()
-    assert m.inactivity is not None
+    inactivity = m.detectors["inactivity"]
+    assert isinstance(inactivity, InactivityDetector)
     since = datetime(2025, 1, 27, 13, 30, tzinfo=UTC)
-    limit = m.inactivity.limit_s(m.routine, since)
+    limit = inactivity.limit_s(m.routine, since)
     assert 45 * 60 <= limit < 6 * 3600
-    night = m.inactivity.limit_s(m.routine, datetime(2025, 1, 27, 23, 30, tzinfo=UTC))
+    night = inactivity.limit_s(m.routine, datetime(2025, 1, 27, 23, 30, tzinfo=UTC))
     assert night > limit  # sleeping is a long quiet spell, learned as normal
 
 
@@ -210,11 +213,10 @@ def test_stillness_after_a_place_where_she_never_settles_is_raised_sooner() -> N
         day = events[-1].at.date() + timedelta(days=1)
         t0 = datetime(day.year, day.month, day.day, 14, 0, tzinfo=LONDON).astimezone(UTC)
         m.observe(SensorEvent(t0, sensor, "motion" if sensor != "kettle" else "appliance", 1.0))
-        again = Monitor(household_of(DEMO), monitor_settings_of(DEMO))
-        again.routine.load_state(json.loads(json.dumps(m.routine.to_state())))
-        assert again.routine.stillness.factor(sensor) == pytest.approx(
-            m.routine.stillness.factor(sensor)
+        again = HouseholdRoutine.from_state(
+            json.loads(json.dumps(m.routine.to_state())), m.household, m.settings.routine
         )
+        assert again.stillness.factor(sensor) == pytest.approx(m.routine.stillness.factor(sensor))
         for minute in range(1, 12 * 60):
             for f in m.tick(t0 + timedelta(minutes=minute)):
                 if f.type == "inactivity":
@@ -292,16 +294,7 @@ def test_a_home_whose_first_tea_is_at_lunch_still_misses_a_morning_not_begun() -
     assert mm[0].summary.startswith("Hardly any movement yet this morning")
     assert mm[0].evidence["minutes_with_movement"] == 0
     # Watching the kettle only, that morning is not called missed before she is up.
-    d = DEMO.detectors
-    kettle_only = DEMO.model_copy(
-        update={
-            "detectors": d.model_copy(
-                update={
-                    "missed_morning": d.missed_morning.model_copy(update={"getting_up_minutes": 0})
-                }
-            )
-        }
-    )
+    kettle_only = config_with(DEMO, ("detectors", "missed_morning", "getting_up_minutes"), 0)
     late = [a for a in replay(kettle_only, no_morning_tea).alerts if a.type == "missed_morning"]
     assert all(a.detected_at.astimezone(LONDON).hour >= 11 for a in late)
 
@@ -336,15 +329,15 @@ def test_neither_sign_of_the_day_begun_is_missed_sooner_than_either_alone() -> N
     # On alternate weekdays she is up and about at 07:00 and makes tea at 09:00, or makes tea
     # at 07:00 and potters little until 09:00. Each sign alone varies by two hours, so neither
     # is late before 12:00; but one or the other has always come by 07:05.
-    from models.missed_morning import MissedMorningDetector
+    from models.detectors.missed_morning import MissedMorningDetector
 
     r = Monitor(household_of(DEMO), monitor_settings_of(DEMO)).routine
     for i in range(20):
         early, late = 420.0 + i % 3, 540.0 + i % 5
         tea, up = (early, late) if i % 2 else (late, early)
-        r.first_use.add_day("weekday", tea)
-        r.getting_up.add_day("weekday", up)
-        r.day_begun.add_day("weekday", min(tea, up))
+        r.mornings.first_use.learn("weekday", tea)
+        r.mornings.getting_up.learn("weekday", up)
+        r.mornings.day_begun.learn("weekday", min(tea, up))
     detector = MissedMorningDetector()
 
     def at(hour: int, minute: int) -> Finding | None:
@@ -358,7 +351,7 @@ def test_neither_sign_of_the_day_begun_is_missed_sooner_than_either_alone() -> N
     assert found.evidence["usual_day_begun"] == "07:01"
     assert "Usually her day has begun (up and about, or kettle use) around 07:01" in found.summary
     # Had she been up and about, only the kettle would be watched, and it is not late yet.
-    r.todays_up = 430.0
+    r.mornings.up_today = 430.0
     assert at(8, 5) is None
 
 
@@ -382,10 +375,12 @@ def test_a_night_away_does_not_teach_a_late_start_to_the_day() -> None:
     m = Monitor(household_of(DEMO), monitor_settings_of(DEMO))
     for e in sorted(away, key=lambda e: e.at):
         m.observe(e)
-    learned = [t for t in m.routine.first_use.history["weekend"] if t is not None]
+    learned = [t for t in m.routine.mornings.first_use.history["weekend"] if t is not None]
     assert learned
     assert max(learned) < 12 * 60
-    assert max(t for t in m.routine.day_begun.history["weekend"] if t is not None) < 12 * 60
+    assert (
+        max(t for t in m.routine.mornings.day_begun.history["weekend"] if t is not None) < 12 * 60
+    )
 
 
 def test_days_of_silence_raise_one_missed_morning_not_one_each_morning() -> None:
@@ -478,13 +473,13 @@ def test_out_of_order_and_unknown_events_are_counted_not_learned() -> None:
 
 def test_monitor_state_round_trip_gives_the_same_findings() -> None:
     m, events = learned_monitor()
-    again = Monitor(household_of(DEMO), monitor_settings_of(DEMO))
-    again.load_state(json.loads(json.dumps(m.to_state())))
+    again = Monitor.from_state(
+        json.loads(json.dumps(m.to_state())), household_of(DEMO), monitor_settings_of(DEMO)
+    )
     later = events[-1].at + timedelta(hours=20)
     assert [f.summary for f in again.tick(later)] == [f.summary for f in m.tick(later)]
-    other = Monitor(household_of(load_config(CONFIG / "tihm-home.yaml")))
     with pytest.raises(ValueError, match="household"):
-        other.load_state(m.to_state())
+        Monitor.from_state(m.to_state(), household_of(load_config(CONFIG / "tihm-home.yaml")))
 
 
 # --- alert policy -----------------------------------------------------------------------------
@@ -529,8 +524,7 @@ def test_policy_lets_a_missed_morning_cover_its_silence_and_remembers_it() -> No
     # Stillness in the night, then the morning that does not begin: both are news.
     assert p.decide(about(seen, "inactivity", t - timedelta(hours=6))) is not None
     assert p.decide(about(seen, "missed_morning", t)) is not None
-    restarted = AlertPolicy("h1")
-    restarted.load_state(p.to_state())
+    restarted = AlertPolicy.from_state(p.to_state(), "h1")
     for policy in (p, restarted):
         assert policy.decide(about(seen, "inactivity", t + timedelta(hours=5))) is None
         assert policy.suppressed == {"same_silence": 1}
@@ -545,14 +539,14 @@ def test_policy_lets_a_missed_morning_cover_its_silence_and_remembers_it() -> No
 
 
 def test_a_night_split_by_the_bathroom_is_one_sleep() -> None:
-    from models.sleep import NightSleep, clock_of
+    from models.routine.sleep import NightSleep, clock_of
 
     s = NightSleep(LONDON)
     for d in range(1, 12):
         night = datetime(2025, 1, d, 23, 0, tzinfo=UTC)
-        s.spell(night, 3.5 * 3600)  # 23:00-02:30
-        s.spell(night + timedelta(hours=3, minutes=40), 3.5 * 3600)  # 02:40-06:10
-        s.spell(night + timedelta(hours=8), 2 * 3600)  # 07:00: a morning doze, not the night
+        s.learn(night, 3.5 * 3600)  # 23:00-02:30
+        s.learn(night + timedelta(hours=3, minutes=40), 3.5 * 3600)  # 02:40-06:10
+        s.learn(night + timedelta(hours=8), 2 * 3600)  # 07:00: a morning doze, not the night
     core = s.core()
     assert core is not None
     assert (clock_of(core.start), clock_of(core.end)) == ("23:00", "06:10")
@@ -662,7 +656,9 @@ def test_a_night_exit_weighs_the_whole_night_not_one_hour() -> None:
         hour: int, minute: int, once_in_days: float = 30.0
     ) -> tuple[float, list[Finding]]:
         budget = NightExitSettings(once_in_days=once_in_days)
-        m = Monitor(household_of(DEMO), replace(monitor_settings_of(DEMO), night_exit=budget))
+        m = Monitor(
+            household_of(DEMO), monitor_settings_of(DEMO).with_detector("night_exit", budget)
+        )
         for e in events:
             m.observe(e)
         t = datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON).astimezone(UTC)
@@ -819,7 +815,6 @@ def test_up_and_about_for_an_hour_in_the_night_is_restlessness() -> None:
 
 
 def test_a_routine_that_moves_for_good_is_learned_without_a_storm_of_alerts() -> None:
-    from dataclasses import replace
 
     events = persona_events(77)
     # From the small hours of day 42 on, everything happens 90 minutes later, for good.

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.config import load_config
-from agent.recordings import ReadReport, read_kasteren, read_ordonez, read_recording
 from agent.replay import replay
+from agent.sources.recordings import ReadReport, read_kasteren, read_ordonez, read_recording
 from tests.conftest import CONFIG, dataset
 
 ORDONEZ = load_config(CONFIG / "ordonez-home.yaml")

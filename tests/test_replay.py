@@ -11,7 +11,7 @@ import pytest
 
 from agent.cli import main
 from agent.config import load_config
-from agent.recordings import ReadReport, read_recording
+from agent.sources.recordings import ReadReport, read_recording
 from models.finding import ALERT_TYPES
 from tests.conftest import CONFIG, ROOT, dataset
 

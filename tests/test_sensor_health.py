@@ -10,11 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.config import household_of
+from models.detectors.sensor_findings import sensor_findings
+from models.detectors.sensor_health import SensorHealth
 from models.events import READINGS, SensorEvent
 from models.finding import Finding
 from models.household import Household, SensorInfo
 from models.monitor import Monitor
-from models.sensor_health import SensorHealth
 from tests.test_models import DEMO, learned_monitor
 
 UTC_HOME = Household(
@@ -31,7 +32,7 @@ T0 = datetime(2025, 1, 6, tzinfo=UTC)
 def hourly_reports(health: SensorHealth, sensor: str, days: int) -> datetime:
     t = T0
     for _ in range(days * 24):
-        health.heard(SensorEvent(t, sensor, "link_quality", 100.0))
+        health.observe(SensorEvent(t, sensor, "link_quality", 100.0))
         t += timedelta(hours=1)
     return t - timedelta(hours=1)
 
@@ -43,7 +44,7 @@ def test_a_reporting_sensor_is_silent_past_twice_its_usual_longest_silence() -> 
     assert health.problems(last + timedelta(minutes=119), None) == []
     (p,) = health.problems(last + timedelta(hours=2), None)
     assert (p.sensor, p.kind, p.since) == ("lounge", "silent", last)
-    (f,) = health.findings(last + timedelta(hours=3), [p])
+    (f,) = sensor_findings(health, last + timedelta(hours=3), [p])
     assert f.type == "sensor_silent"
     assert f.severity == "technical"
     assert "lounge motion sensor (lounge) has not been heard from since" in f.summary
@@ -61,42 +62,42 @@ def test_a_sensor_that_only_fires_is_not_broken_when_the_whole_house_is_still() 
     health = SensorHealth(UTC_HOME)
     t = T0
     for _ in range(20 * 24):  # both rooms fire every hour for 20 days
-        health.heard(SensorEvent(t, "lounge", "motion", 1.0))
-        health.heard(SensorEvent(t, "kitchen", "motion", 1.0))
+        health.observe(SensorEvent(t, "lounge", "motion", 1.0))
+        health.observe(SensorEvent(t, "kitchen", "motion", 1.0))
         t += timedelta(hours=1)
     last = t - timedelta(hours=1)
     # Everything still for five hours: the person's stillness, not a broken sensor.
     assert health.problems(last + timedelta(hours=5), last) == []
     # The kitchen keeps firing while the lounge stays quiet: the lounge sensor is suspect.
     for i in range(1, 6):
-        health.heard(SensorEvent(last + timedelta(hours=i), "kitchen", "motion", 1.0))
+        health.observe(SensorEvent(last + timedelta(hours=i), "kitchen", "motion", 1.0))
     problems = health.problems(last + timedelta(hours=5), last + timedelta(hours=5))
     assert [(p.sensor, p.kind) for p in problems] == [("lounge", "quiet")]
-    (f,) = health.findings(last + timedelta(hours=5), problems)
+    (f,) = sensor_findings(health, last + timedelta(hours=5), problems)
     assert "unless that room is simply not being used" in f.summary
 
 
 def test_offline_after_the_grace_then_back_online() -> None:
     health = SensorHealth(UTC_HOME)
-    health.heard(SensorEvent(T0, "lounge", "availability", 0.0))
+    health.observe(SensorEvent(T0, "lounge", "availability", 0.0))
     assert health.problems(T0 + timedelta(minutes=9), None) == []
     (p,) = health.problems(T0 + timedelta(minutes=10), None)
     assert p.kind == "offline"
-    (f,) = health.findings(T0 + timedelta(minutes=10), [p])
+    (f,) = sensor_findings(health, T0 + timedelta(minutes=10), [p])
     assert f.type == "sensor_offline"
     assert "offline since" in f.summary
-    health.heard(SensorEvent(T0 + timedelta(minutes=30), "lounge", "motion", 1.0))
+    health.observe(SensorEvent(T0 + timedelta(minutes=30), "lounge", "motion", 1.0))
     assert health.problems(T0 + timedelta(minutes=31), None) == []
 
 
 def test_a_link_down_makes_its_sensors_offline_without_an_alert_each() -> None:
     health = SensorHealth(UTC_HOME)
-    health.heard(SensorEvent(T0, "lounge", "motion", 1.0))
+    health.observe(SensorEvent(T0, "lounge", "motion", 1.0))
     health.source_down(["lounge", "kitchen"], T0)
     problems = health.problems(T0 + timedelta(minutes=10), None)
     assert [(p.sensor, p.kind) for p in problems] == [("lounge", "offline"), ("kitchen", "offline")]
     assert (
-        health.findings(T0 + timedelta(minutes=10), problems) == []
+        sensor_findings(health, T0 + timedelta(minutes=10), problems) == []
     )  # the link's own alert says it
     health.source_up(["lounge", "kitchen"])
     assert health.problems(T0 + timedelta(minutes=11), None) == []
@@ -104,18 +105,18 @@ def test_a_link_down_makes_its_sensors_offline_without_an_alert_each() -> None:
 
 def test_low_battery_is_one_episode_until_the_battery_is_replaced() -> None:
     health = SensorHealth(UTC_HOME)
-    health.heard(SensorEvent(T0, "kitchen", "battery", 40.0))
-    assert health.findings(T0, []) == []
-    health.heard(SensorEvent(T0 + timedelta(days=1), "kitchen", "battery", 14.0))
-    health.heard(SensorEvent(T0 + timedelta(days=2), "kitchen", "battery", 16.0))  # a wobble
-    (f,) = health.findings(T0 + timedelta(days=2), [])
+    health.observe(SensorEvent(T0, "kitchen", "battery", 40.0))
+    assert sensor_findings(health, T0, []) == []
+    health.observe(SensorEvent(T0 + timedelta(days=1), "kitchen", "battery", 14.0))
+    health.observe(SensorEvent(T0 + timedelta(days=2), "kitchen", "battery", 16.0))  # a wobble
+    (f,) = sensor_findings(health, T0 + timedelta(days=2), [])
     assert f.type == "battery_low"
     assert "(16%)" in f.summary
     assert f.episode.endswith((T0 + timedelta(days=1)).isoformat())
-    health.heard(SensorEvent(T0 + timedelta(days=3), "kitchen", "battery", 100.0))
-    assert health.findings(T0 + timedelta(days=3), []) == []
-    health.heard(SensorEvent(T0 + timedelta(days=4), "kitchen", "battery_low", 1.0))
-    (g,) = health.findings(T0 + timedelta(days=4), [])
+    health.observe(SensorEvent(T0 + timedelta(days=3), "kitchen", "battery", 100.0))
+    assert sensor_findings(health, T0 + timedelta(days=3), []) == []
+    health.observe(SensorEvent(T0 + timedelta(days=4), "kitchen", "battery_low", 1.0))
+    (g,) = sensor_findings(health, T0 + timedelta(days=4), [])
     assert g.episode != f.episode
 
 
@@ -125,7 +126,7 @@ def test_every_sensor_silent_at_once_is_one_alert_about_the_hub() -> None:
     last = hourly_reports(health, "kitchen", 20)
     problems = health.problems(last + timedelta(hours=6), None)
     assert len(problems) == 2
-    (f,) = health.findings(last + timedelta(hours=6), problems)
+    (f,) = sensor_findings(health, last + timedelta(hours=6), problems)
     assert f.episode.startswith("sensor_silent:all:")
     assert "No sensor has been heard from" in f.summary
 
@@ -147,15 +148,16 @@ def test_any_readings_in_any_order_never_raise_and_the_state_round_trips(
 ) -> None:
     health = SensorHealth(UTC_HOME)
     for minute, sensor, reading, value in readings:
-        health.heard(SensorEvent(T0 + timedelta(minutes=minute), sensor, reading, value))  # type: ignore[arg-type]
+        health.observe(SensorEvent(T0 + timedelta(minutes=minute), sensor, reading, value))  # type: ignore[arg-type]
     now = T0 + timedelta(days=41)
     problems = health.problems(now, None)
     assert {p.sensor for p in problems} <= {"lounge", "kitchen"}
-    findings = health.findings(now, problems)
-    again = SensorHealth(UTC_HOME)
-    again.load_state(json.loads(json.dumps(health.to_state())))
+    findings = sensor_findings(health, now, problems)
+    again = SensorHealth.from_state(
+        json.loads(json.dumps(health.to_state())), UTC_HOME, health.settings
+    )
     assert again.problems(now, None) == problems
-    assert again.findings(now, problems) == findings
+    assert sensor_findings(again, now, problems) == findings
 
 
 # --- a flat battery never looks like an inactive person --------------------------------------
@@ -224,7 +226,7 @@ def test_the_demos_flat_battery_would_have_been_an_inactivity_alert_without_the_
 
     import models.monitor
     from agent.replay import replay
-    from agent.simulator import DEMO_BAD_DAYS, Persona
+    from agent.simulation.persona import DEMO_BAD_DAYS, Persona
 
     flat_day = date(2026, 3, 2) + timedelta(days=33)
     london = ZoneInfo("Europe/London")

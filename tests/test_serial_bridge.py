@@ -12,10 +12,10 @@ from pathlib import Path
 
 import serial
 
-from agent.bridge_protocol import Frame, FrameReader, crc16_ccitt
-from agent.bridge_simulator import SimulatedBridge
-from agent.config_schema import SensorConfig, SerialBridgeConfig
-from agent.serial_bridge import SerialBridge
+from agent.config.schema import SensorConfig, SerialBridgeConfig
+from agent.simulation.bridge import SimulatedBridge
+from agent.sources.bridge_protocol import Frame, FrameReader, crc16_ccitt
+from agent.sources.serial_bridge import SerialBridge
 from models.events import SensorEvent
 from tests.conftest import CONFIG, ROOT
 

@@ -1,7 +1,7 @@
 """Raw payloads to :class:`SensorEvent` (pure: no I/O). One module per payload style.
 
 >>> from datetime import datetime, timezone
->>> from agent.config_schema import SensorConfig
+>>> from agent.config.schema import SensorConfig
 >>> door = SensorConfig.model_validate({"id": "front_door", "kind": "contact", "room": "hall",
 ...     "role": "front_door", "mqtt": {"topic": "zigbee2mqtt/front_door"}})
 >>> d = Decoder([door])
@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from agent.config_schema import SensorConfig
+from agent.config.schema import SensorConfig
 from agent.decode.appliance import ApplianceUse
-from agent.decode.errors import DecodeError, UnknownTopic
 from agent.decode.plain import decode_plain, decode_plain_availability
 from agent.decode.zigbee2mqtt import decode_z2m, decode_z2m_availability
+from agent.errors import DecodeError, UnknownTopic
 from models.events import SensorEvent
 
 __all__ = ["DecodeError", "Decoder", "UnknownTopic"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from agent.config_schema import SensorConfig
+from agent.config.schema import SensorConfig
 from models.events import Reading, SensorEvent
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from agent.bridge_protocol import Reading as BridgeReading
-from agent.config_schema import SensorConfig
+from agent.config.schema import SensorConfig
 from agent.decode.appliance import ApplianceUse
-from agent.decode.errors import DecodeError, UnknownTopic
+from agent.errors import DecodeError, UnknownTopic
+from agent.sources.bridge_protocol import Reading as BridgeReading
 from models.events import Reading, SensorEvent
 
 

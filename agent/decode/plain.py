@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 
-from agent.decode.errors import DecodeError
 from agent.decode.zigbee2mqtt import Readings
+from agent.errors import DecodeError
 from models.household import SensorKind
 
 _TRUE = {"on", "open", "true", "1", "detected", "active"}

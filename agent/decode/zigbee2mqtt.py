@@ -16,7 +16,7 @@ import json
 import math
 from typing import Any
 
-from agent.decode.errors import DecodeError
+from agent.errors import DecodeError
 from models.events import Reading
 from models.household import SensorKind
 

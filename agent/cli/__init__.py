@@ -1,0 +1,40 @@
+"""The ``hearth`` command: one module per command (or family of them); each imports what it
+needs only when run, so ``hearth check-config`` never loads the evaluation or the runtime."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from agent.cli import config_files, demo, evaluate, live, replay
+from agent.errors import ConfigError
+from agent.logs import setup_logging
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="hearth", description="Hearth: a home's routine, learned; only deviations reported."
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True)
+    demo.add_parser(sub)
+    live.add_parsers(sub)
+    replay.add_parser(sub)
+    config_files.add_parsers(sub)
+    evaluate.add_parser(sub)
+    live.add_household_parsers(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code

@@ -1,0 +1,45 @@
+"""``hearth check-config`` and ``hearth schema``: the YAML file, checked and described."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from agent.config import ConfigError, json_schema, load_config
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    c = sub.add_parser("check-config", help="validate household YAML files")
+    c.add_argument("files", nargs="+")
+    c.set_defaults(func=check_config)
+    s = sub.add_parser("schema", help="print the JSON Schema of the YAML file")
+    s.add_argument("--output", help="write it here instead")
+    s.set_defaults(func=schema)
+
+
+def check_config(args: argparse.Namespace) -> int:
+    status = 0
+    for path in args.files:
+        try:
+            cfg = load_config(path)
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            status = 1
+            continue
+        mqtt = sum(1 for s in cfg.sensors if s.mqtt)
+        print(
+            f"{path}: OK: household {cfg.household.id} ({cfg.household.timezone}), "
+            f"{len(cfg.sensors)} sensors ({mqtt} over MQTT)"
+        )
+    return status
+
+
+def schema(args: argparse.Namespace) -> int:
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,109 @@
+"""``hearth eval``: the detectors measured on real homes with injected anomalies
+(``agent.evaluation``, which the live agent never imports)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from agent.config import load_config
+
+DAYS_PER_KIND = 12
+EVAL_CONFIGS = {
+    "tihm": "config/tihm-home.yaml",
+    "ordonez": "config/ordonez-home.yaml",
+    "kasteren": "config/kasteren-home.yaml",
+}
+EVAL_DATA = {
+    "tihm": "../shared/datasets/tihm-dev/activity",
+    "ordonez": "../shared/datasets/ordonez-uci-adl",
+    "kasteren": "../shared/datasets/kasteren/2008_houseA_original",
+}
+EVAL_FILES = {
+    "tihm": "*.csv",
+    "ordonez": "Ordonez*_Sensors.txt",
+    "kasteren": "kasterenSenseData.txt",
+}
+
+
+def _eval_command(args: argparse.Namespace) -> str:
+    """The command line that reproduces this run, for the table's heading."""
+    words = ["hearth eval"]
+    if args.format != "tihm":
+        words.append(f"--format {args.format}")
+    for flag, value in (
+        ("--config", args.config),
+        ("--data", args.data),
+        ("--homes", args.homes),
+        ("--days-per-kind", None if args.days_per_kind == DAYS_PER_KIND else args.days_per_kind),
+        ("--out", args.out),
+    ):
+        if value:
+            words.append(f"{flag} {value}")
+    return " ".join(words)
+
+
+def run(args: argparse.Namespace) -> int:
+    from agent.evaluation import available_contenders, markdown, progress_bar, run_eval
+
+    cfg = load_config(args.config or EVAL_CONFIGS[args.format])
+    contenders = available_contenders()
+    if "half_space_trees" not in contenders:
+        print(
+            "hearth eval: river is not installed (pip install '.[eval]'), so the Half-Space"
+            " Trees peer is left out",
+            file=sys.stderr,
+        )
+    pattern = EVAL_FILES[args.format]
+    data = Path(args.data or EVAL_DATA[args.format])
+    homes = sorted(data.glob(pattern))
+    if args.homes:
+        homes = homes[: args.homes]
+    if not homes:
+        print(f"hearth eval: no {args.format} files ({pattern}) in {data}", file=sys.stderr)
+        return 2
+    rows, extra = run_eval(
+        cfg,
+        homes,
+        contenders,
+        args.days_per_kind,
+        Path(args.out) if args.out else None,
+        progress_bar(len(homes)),
+        args.format,
+        Path(args.labels) if args.format == "tihm" and args.labels else None,
+        _eval_command(args),
+    )
+    print()
+    print(markdown(rows, extra))
+    if args.out:
+        print(f"written: {args.out}/eval.md, {args.out}/eval.json", file=sys.stderr)
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ev = sub.add_parser("eval", help="measure the detectors on real homes with injected anomalies")
+    ev.add_argument(
+        "--format",
+        choices=sorted(EVAL_FILES),
+        default="tihm",
+        help="which dataset's files (default tihm)",
+    )
+    ev.add_argument("--config", help="household YAML (default: config/<format>-home.yaml)")
+    ev.add_argument(
+        "--data", help="folder of the dataset's files (default: ../shared/datasets/...)"
+    )
+    ev.add_argument(
+        "--labels",
+        default="../shared/datasets/tihm-dev/Labels.csv",
+        help="TIHM Labels.csv: score daily deviation against its Agitation days ('' for none)",
+    )
+    ev.add_argument("--homes", type=int, help="only the first N homes")
+    ev.add_argument(
+        "--days-per-kind",
+        type=int,
+        default=DAYS_PER_KIND,
+        help="injected days per anomaly and home",
+    )
+    ev.add_argument("--out", help="write eval.md and eval.json to this folder")
+    ev.set_defaults(func=run)

@@ -1,0 +1,265 @@
+"""The shape of a household's YAML file: every key with a title and a description.
+
+The detectors' sections are generated from the detectors' own settings
+(``agent.config.sections``). The JSON Schema in ``config/hearth.schema.json`` is generated from
+these models (``hearth schema``), so editors validate and complete the YAML as the agent reads
+it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import timedelta
+from typing import Annotated, Any, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from agent.config.durations import Duration
+from models.household import Role, SensorKind
+
+Severity = Literal["urgent", "warning", "info", "technical"]
+PayloadStyle = Literal["zigbee2mqtt", "plain"]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+def _known_time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        close = difflib.get_close_matches(name, sorted(available_timezones()), n=1, cutoff=0.6)
+        hint = (
+            f" (did you mean {close[0]!r}?)" if close else " (an IANA name such as Europe/London)"
+        )
+        raise ValueError(f"unknown time zone {name!r}{hint}") from None
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_time_zone)]
+
+
+def _urgent_and_warning() -> list[Severity]:
+    return ["urgent", "warning"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class HouseholdSection(Strict):
+    id: Identifier = Field(
+        title="Household id",
+        description="Short id used in upstream topics (hearth/<id>/...). No personal details.",
+    )
+    timezone: TimeZoneName = Field(
+        title="Time zone",
+        description="IANA time zone of the home, e.g. Europe/London. Routines are learned in it.",
+    )
+
+
+class MqttBinding(Strict):
+    topic: str = Field(
+        title="MQTT topic",
+        description="Topic the sensor publishes on, e.g. zigbee2mqtt/front_door.",
+        min_length=1,
+    )
+    style: PayloadStyle = Field(
+        "zigbee2mqtt",
+        title="Payload style",
+        description="zigbee2mqtt: JSON device state; plain: ON/OFF, open/closed, 1/0 or watts.",
+    )
+
+
+class PowerThresholds(Strict):
+    on_watts: float = Field(
+        1000.0, gt=0, title="On above (W)", description="The appliance counts as in use above this."
+    )
+    off_watts: float = Field(
+        50.0,
+        ge=0,
+        title="Off below (W)",
+        description="And as off again only below this (hysteresis).",
+    )
+
+
+class SerialBinding(Strict):
+    id: Identifier = Field(
+        title="Id on the bridge",
+        description="The sensor's id in the bridge firmware's SENSORS list.",
+    )
+
+
+class SensorConfig(Strict):
+    id: Identifier = Field(title="Sensor id", description="Name used in alerts and logs.")
+    kind: SensorKind = Field(
+        title="Kind", description="contact (door), motion (PIR) or power (plug)."
+    )
+    room: str = Field(
+        title="Room", description="Where it is: kitchen, hall, bathroom...", min_length=1
+    )
+    role: Role = Field(
+        title="Role",
+        description="What it means in the day: front_door, kettle, bathroom, bedroom, kitchen...",
+    )
+    mqtt: MqttBinding | None = Field(
+        None, title="MQTT source", description="Where it is read from."
+    )
+    serial: SerialBinding | None = Field(
+        None,
+        title="Serial source",
+        description="Read from the serial bridge instead (see serial_bridge).",
+    )
+    power: PowerThresholds = Field(
+        default_factory=PowerThresholds,
+        title="Power thresholds",
+        description="For kind power: when the appliance counts as on and off.",
+    )
+
+
+class TlsConfig(Strict):
+    ca_file: str | None = Field(None, title="CA file", description="PEM file of the broker's CA.")
+    cert_file: str | None = Field(
+        None, title="Client certificate", description="PEM, for mutual TLS."
+    )
+    key_file: str | None = Field(None, title="Client key", description="PEM, for mutual TLS.")
+
+
+class BrokerConfig(Strict):
+    host: str = Field("localhost", title="Host", description="Broker host name or address.")
+    port: int = Field(1883, ge=1, le=65535, title="Port", description="1883 plain, 8883 TLS.")
+    username: str | None = Field(None, title="User name", description="If the broker wants one.")
+    password: str | None = Field(None, title="Password", description="If the broker wants one.")
+    tls: TlsConfig | None = Field(None, title="TLS", description="Set to use TLS.")
+    client_id: str | None = Field(
+        None, title="Client id", description="Default: hearth-<household>."
+    )
+
+
+class SerialBridgeConfig(Strict):
+    port: str = Field(
+        title="Serial port",
+        description="The bridge's device, best by id: /dev/serial/by-id/usb-MicroPython_Board_...",
+        min_length=1,
+    )
+    baud: int = Field(
+        115200, ge=1200, le=4_000_000, title="Baud rate", description="As the firmware sets it."
+    )
+    heartbeat_timeout: Duration = Field(
+        timedelta(seconds=60),
+        title="Heartbeat timeout",
+        description="A bridge heard from not at all for this long raises a sensor_silent alert.",
+    )
+
+
+class UpstreamConfig(BrokerConfig):
+    topic_prefix: str = Field(
+        "hearth",
+        title="Topic prefix",
+        description="Alerts go to <prefix>/<household>/alerts/<type>.",
+    )
+
+
+class Recipient(Strict):
+    name: str = Field(title="Name", description="Who, as the care team knows them.", min_length=1)
+    severities: list[Severity] = Field(
+        default_factory=_urgent_and_warning,
+        title="Severities",
+        description="Which alerts they receive.",
+    )
+
+
+class DetectorsSection(Strict):
+    """The detectors' sections, one per registered detector, and sensor health: generated
+    from the registry (``agent.config.sections``), so only reached through these methods."""
+
+    def settings_of(self, name: str) -> Any:
+        """The settings a detector's section (or ``sensor_health``) sets, enabled or not."""
+        section: SettingsSection = getattr(self, name)
+        return section.to_settings()
+
+    def enabled(self, name: str) -> bool:
+        return bool(getattr(getattr(self, name), "enabled", True))
+
+    def chosen(self) -> dict[str, Any]:
+        """Each enabled detector's settings, by name."""
+        return {
+            name: self.settings_of(name)
+            for name in type(self).model_fields
+            if name != "sensor_health" and self.enabled(name)
+        }
+
+
+class SettingsSection(Strict):
+    """A section whose keys are the fields of a settings dataclass of ``models``."""
+
+    settings_class: ClassVar[type[Any]]
+
+    def to_settings(self) -> Any:
+        values: dict[str, Any] = {}
+        for key in type(self).model_fields:
+            if key != "enabled":
+                v = getattr(self, key)
+                values[key] = tuple(v) if isinstance(v, list) else v
+        return self.settings_class(**values)
+
+
+class AlertsConfig(Strict):
+    recipients: list[Recipient] = Field(
+        default_factory=list, title="Recipients", description="Who receives which alerts."
+    )
+    cooldown: dict[str, Duration] = Field(
+        default_factory=dict,
+        title="Cooldown per alert type",
+        description="Raise an alert type at most once in this long, e.g. inactivity: 2h.",
+    )
+    console: bool = Field(True, title="Console", description="Also print alerts to the log.")
+
+
+class LearningConfig(Strict):
+    days: int = Field(
+        14,
+        ge=1,
+        le=365,
+        title="Learning days",
+        description="Days learned before the first learned alert.",
+    )
+    half_life: Duration = Field(
+        timedelta(days=60),
+        title="Forgetting half-life",
+        description="How fast old days lose weight.",
+    )
+
+
+class StoreConfig(Strict):
+    path: str = Field(
+        "hearth.sqlite",
+        title="Database file",
+        description="SQLite file for events, state and outbox.",
+    )
+
+
+class HearthConfig(Strict):
+    """One household's Hearth configuration."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, title="Hearth household configuration"
+    )
+
+    household: HouseholdSection = Field(title="Household")
+    sensors: list[SensorConfig] = Field(title="Sensors", min_length=1)
+    local_broker: BrokerConfig | None = Field(
+        None, title="Local broker", description="The in-home MQTT broker the sensors publish to."
+    )
+    serial_bridge: SerialBridgeConfig | None = Field(
+        None,
+        title="Serial bridge",
+        description="A microcontroller on a USB port reading wired sensors (firmware-bridge/).",
+    )
+    upstream: UpstreamConfig | None = Field(
+        None, title="Upstream broker", description="Where alerts go (the care team's broker)."
+    )
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig, title="Alerts")
+    learning: LearningConfig = Field(default_factory=LearningConfig, title="Learning")
+    # Replaced by the registry's sections in the model ``config_model()`` builds.
+    detectors: DetectorsSection = Field(default_factory=DetectorsSection, title="Detectors")
+    store: StoreConfig = Field(default_factory=StoreConfig, title="Store")

@@ -1,0 +1,121 @@
+"""The upstream publisher: alerts from the outbox to the care team's broker, QoS 1, each marked
+sent only on the broker's acknowledgement, and the retained ``status`` (``online``, and
+``offline`` at a clean stop or, as the last will, at a crash).
+
+An alert is in the outbox (committed to SQLite) before it is published, so an outage upstream
+or a restart delays it but never loses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+import aiomqtt
+
+from agent.config.schema import HearthConfig
+from agent.delivery.rendering import alert_payload, alert_topic, status_topic
+from agent.errors import BrokerUnavailable
+from agent.sources.backoff import Backoff
+from agent.sources.mqtt import session
+from agent.store import Store
+from models.alert_policy import Alert
+
+log = logging.getLogger("hearth.runtime")
+
+# Look at the outbox at least this often, even when told nothing new is in it.
+OUTBOX_LOOK_EVERY_S = 30.0
+
+
+class Upstream:
+    def __init__(self, cfg: HearthConfig, store: Store, now: Callable[[], datetime]) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.now = now
+        self.outbox_ready = asyncio.Event()
+        self.connected = asyncio.Event()
+        self.stopping = asyncio.Event()
+
+    async def enqueue(self, alert: Alert) -> None:
+        """Into the outbox, durably, once per alert id; the publisher is woken."""
+        fresh = await self.store.enqueue_alert(
+            alert, alert_topic(self.cfg, alert), alert_payload(self.cfg, alert)
+        )
+        if fresh and self.cfg.alerts.console:
+            log.warning("ALERT %s [%s] %s", alert.type, alert.severity, alert.summary)
+        self.outbox_ready.set()
+
+    async def run(self) -> None:
+        """Publish until ``stopping`` is set and the outbox is empty (or unreachable)."""
+        up = self.cfg.upstream
+        if up is None:
+            return
+        status = status_topic(self.cfg)
+        will = aiomqtt.Will(status, b"offline", qos=1, retain=True)
+        backoff = Backoff()
+        while True:
+            try:
+                async with session(up, f"hearth-{self.cfg.household.id}-up", will) as client:
+                    await client.publish(status, b"online", qos=1, retain=True)
+                    log.info(
+                        "connected to upstream broker %s:%d; alerts go to %s/%s/alerts/<type>",
+                        up.host,
+                        up.port,
+                        up.topic_prefix,
+                        self.cfg.household.id,
+                    )
+                    backoff.reset()
+                    self.connected.set()
+                    try:
+                        await self._send_outbox(client)
+                    finally:
+                        if self.stopping.is_set():
+                            # A clean stop says so; the will covers an unclean one.
+                            await client.publish(status, b"offline", qos=1, retain=True)
+                    return
+            except BrokerUnavailable as exc:
+                self.connected.clear()
+                if self.stopping.is_set():
+                    return
+                wait = backoff.next()
+                log.warning(
+                    "upstream broker %s:%d unavailable (%s); alerts wait in the outbox;"
+                    " retrying in %.0f s",
+                    up.host,
+                    up.port,
+                    exc,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+
+    async def _send_outbox(self, client: aiomqtt.Client) -> None:
+        # Nothing is subscribed upstream: the message iterator only serves to raise MqttError
+        # the moment the connection drops, so that it is known before the next alert is due.
+        link = asyncio.create_task(self._until_disconnected(client))
+        try:
+            while True:
+                self.outbox_ready.clear()
+                for item in await self.store.unsent():
+                    # QoS 1: publish returns once the broker has acknowledged it.
+                    await client.publish(item.topic, item.payload.encode(), qos=1, timeout=30)
+                    await self.store.mark_sent(item.id, self.now())
+                    log.info("alert %s delivered upstream on %s", item.id, item.topic)
+                if self.stopping.is_set():
+                    return
+                ready = asyncio.create_task(self.outbox_ready.wait())
+                done, _ = await asyncio.wait(
+                    {ready, link}, timeout=OUTBOX_LOOK_EVERY_S, return_when=asyncio.FIRST_COMPLETED
+                )
+                ready.cancel()
+                if link in done:
+                    link.result()
+                    raise aiomqtt.MqttError("upstream connection closed")
+        finally:
+            link.cancel()
+
+    @staticmethod
+    async def _until_disconnected(client: aiomqtt.Client) -> None:
+        async for _ in client.messages:
+            pass

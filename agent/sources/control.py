@@ -1,0 +1,81 @@
+"""What the household tells Hearth: away mode and the resident's pause.
+
+Commands arrive on the home broker, ``hearth/<household>/control/<command>``, from the
+``hearth away|home|pause|resume`` commands or from any home app that can publish MQTT (a button,
+a Home Assistant script). They stay in the home: the care team cannot set them.
+
+Payloads: nothing, a duration (``3d``), or JSON ``{"for": "3d"}`` / ``{"until": "2026-12-01T18:00"}``
+(local time if no offset is given).
+
+>>> from datetime import datetime, timezone
+>>> from zoneinfo import ZoneInfo
+>>> c = parse_command("hearth/h1/control/pause", b"2h", "h1", datetime(2026, 1, 1, 9, tzinfo=timezone.utc), ZoneInfo("UTC"))
+>>> (c.name, c.until.hour)
+('pause', 11)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from agent.config.durations import parse_duration
+from agent.errors import ControlError
+
+COMMANDS = ("away", "home", "pause", "resume")
+# Needs an end: an away or pause left on by mistake would silence Hearth for good.
+LONGEST = {"away": timedelta(days=60), "pause": timedelta(days=7)}
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    until: datetime | None  # for away and pause; None for home and resume
+
+
+def control_topic(household: str, command: str = "+") -> str:
+    return f"hearth/{household}/control/{command}"
+
+
+def parse_command(
+    topic: str, payload: bytes, household: str, now: datetime, tz: ZoneInfo
+) -> Command:
+    parts = topic.split("/")
+    if len(parts) != 4 or parts[:3] != ["hearth", household, "control"]:
+        raise ControlError(f"not a control topic for {household}: {topic}")
+    name = parts[3]
+    if name not in COMMANDS:
+        raise ControlError(f"unknown command {name!r}; known: {', '.join(COMMANDS)}")
+    if name in ("home", "resume"):
+        return Command(name, None)
+    text = payload.decode("utf-8", "replace").strip()
+    if not text:
+        raise ControlError(f"{name} needs an end: a duration such as 2h, or an 'until' time")
+    spec: object = text
+    if text.startswith("{"):
+        try:
+            spec = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ControlError(f"{name}: payload is not valid JSON ({exc.msg})") from None
+    until = _until(name, spec, now, tz)
+    if until <= now:
+        raise ControlError(f"{name} until {until.isoformat()} is already past")
+    if until - now > LONGEST[name]:
+        raise ControlError(f"{name} may last at most {LONGEST[name].days} days")
+    return Command(name, until)
+
+
+def _until(name: str, spec: object, now: datetime, tz: ZoneInfo) -> datetime:
+    try:
+        if isinstance(spec, str):
+            return now + parse_duration(spec)
+        if isinstance(spec, dict) and set(spec) == {"for"}:
+            return now + parse_duration(spec["for"])
+        if isinstance(spec, dict) and set(spec) == {"until"} and isinstance(spec["until"], str):
+            at = datetime.fromisoformat(spec["until"])
+            return at if at.tzinfo else at.replace(tzinfo=tz)
+    except ValueError as exc:
+        raise ControlError(f"{name}: {exc}") from None
+    raise ControlError(f'{name}: expected a duration, {{"for": "2h"}} or {{"until": "<time>"}}')

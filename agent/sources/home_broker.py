@@ -1,0 +1,121 @@
+"""The home broker: sensor messages decoded into events, and the household's commands, read
+until the agent stops; reconnected with backoff when the broker goes away.
+
+A message that cannot be read (an unknown topic, a malformed payload, a bad command) is
+counted by reason and logged, and reading goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from agent.clock import clock_trusted
+from agent.config.schema import BrokerConfig
+from agent.decode import Decoder
+from agent.drops import Drops
+from agent.errors import BrokerUnavailable, ControlError, DecodeError, UnknownTopic
+from agent.sources.backoff import Backoff
+from agent.sources.control import Command, control_topic, parse_command
+from agent.sources.mqtt import as_bytes, session
+from models.events import SensorEvent
+
+log = logging.getLogger("hearth.runtime")
+
+
+class HomeBroker:
+    def __init__(
+        self,
+        broker: BrokerConfig,
+        household: str,
+        decoder: Decoder,
+        on_event: Callable[[SensorEvent], None],
+        on_command: Callable[[Command, datetime], None],
+        now: Callable[[], datetime],
+        tz: ZoneInfo,
+        on_reconnect: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.broker = broker
+        self.household = household
+        self.decoder = decoder
+        self.on_event = on_event
+        self.on_command = on_command
+        self.now = now
+        self.tz = tz
+        self.dropped = Drops(
+            log, "dropped message", "unknown_topic", "malformed", "no_reading", "bad_command"
+        )
+        self.commands = 0
+        self.connected = asyncio.Event()
+        self.control_topic = control_topic(household)
+        self._control_prefix = self.control_topic.removesuffix("+")
+        # Counted from start-up until the first connection: a broker that never comes up is lost.
+        self.lost_at: datetime | None = now()
+        self.on_reconnect = on_reconnect
+
+    @property
+    def name(self) -> str:
+        return f"{self.broker.host}:{self.broker.port}"
+
+    def on_message(self, topic: str, payload: bytes, now: datetime) -> None:
+        if topic.startswith(self._control_prefix):
+            self._command(topic, payload, now)
+            return
+        try:
+            events = self.decoder.decode(topic, payload, now, clock_trusted(now))
+        except UnknownTopic:
+            self.dropped.count(
+                "unknown_topic", f"on {topic}: no sensor is configured on this topic"
+            )
+            return
+        except DecodeError as exc:
+            self.dropped.count("malformed", f"on {topic}: {exc}")
+            return
+        if not events:
+            preview = payload[:60].decode("utf-8", "replace")
+            self.dropped.count("no_reading", f"on {topic}: no reading Hearth uses in {preview!r}")
+            return
+        for e in events:
+            self.on_event(e)
+
+    def _command(self, topic: str, payload: bytes, now: datetime) -> None:
+        try:
+            cmd = parse_command(topic, payload, self.household, now, self.tz)
+        except ControlError as exc:
+            self.dropped.count("bad_command", f"on {topic}: {exc}")
+            return
+        self.on_command(cmd, now)
+        self.commands += 1
+
+    async def run(self, sensors: int) -> None:
+        backoff = Backoff()
+        topics = self.decoder.topics()
+        while True:
+            try:
+                async with session(self.broker, f"hearth-{self.household}-in") as client:
+                    await client.subscribe([(t, 1) for t in [*topics, self.control_topic]])
+                    log.info(
+                        "connected to local broker %s; listening to %d sensors on %d topics",
+                        self.name,
+                        sensors,
+                        len(topics),
+                    )
+                    backoff.reset()
+                    self.connected.set()
+                    if self.lost_at is not None:
+                        self.lost_at = None
+                        self.on_reconnect()
+                    async for message in client.messages:
+                        self.on_message(str(message.topic), as_bytes(message.payload), self.now())
+            except BrokerUnavailable as exc:
+                self.connected.clear()
+                if self.lost_at is None:
+                    self.lost_at = self.now()
+                wait = backoff.next()
+                log.warning(
+                    "local broker %s unavailable (%s); retrying in %.0f s", self.name, exc, wait
+                )
+                await asyncio.sleep(wait)

@@ -1,0 +1,122 @@
+"""What every detector is, and the registry that lists them.
+
+A detector module declares one :class:`DetectorSpec` and registers it: its name (the alert
+type it raises and its section of the YAML file), the words a technician reads for that
+section, its settings, and the detector itself. Everything else is derived from the registry:
+the YAML section and its JSON Schema (``agent.config``), the mapping from YAML to settings,
+the monitor's list of detectors and the agent's start-up log. A new detector is one module
+and its tests.
+
+Settings are a frozen dataclass. Each field made with :func:`setting` is a key of the YAML
+section, with its title, description and bounds (``gt``, ``ge``, ``le``, ``min_length``); plain
+fields are the detector's own constants, not for a technician to set. Durations are
+``timedelta``, lists are tuples.
+
+A detector:
+
+- ``needs(routine)``: the sensors whose silence it cannot tell from the resident's; while one
+  of them is offline or silent it is not asked, and the monitor says so (``monitoring_gap``);
+- ``check(routine, now, learned)``: a finding at ``now``, or None. Before the routine is
+  learned, only a safety net (evidence ``basis: safety_ceiling``) may be raised;
+- ``to_state()`` and ``from_state(state, settings)``: what it keeps between checks, as plain
+  JSON-compatible data.
+
+It never reads a clock: the time is ``now``.
+
+>>> import models.detectors
+>>> [spec.name for spec in registered()]
+['inactivity', 'missed_morning', 'night_exit', 'not_returned', 'night_restlessness', 'digest']
+>>> spec = REGISTRY["inactivity"]
+>>> spec.settings().once_in_days, spec.title
+(30.0, 'Inactivity')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from models.finding import Finding, Severity
+
+if TYPE_CHECKING:
+    from models.household import Household
+    from models.routine import HouseholdRoutine
+
+
+def setting(default: Any, title: str, description: str, **bounds: float) -> Any:
+    """A settings field that is also a key of the detector's YAML section."""
+    return field(default=default, metadata={"title": title, "description": description, **bounds})
+
+
+def yaml_keys(settings: type) -> list[str]:
+    """The settings' fields that a technician sets in the YAML, in order."""
+    fields: dict[str, Any] = getattr(settings, "__dataclass_fields__", {})
+    return [name for name, f in fields.items() if "title" in f.metadata]
+
+
+class Settings:
+    """What every detector's settings can say about a household they are set for."""
+
+    __slots__ = ()
+
+    def problems(self, household: Household) -> list[tuple[str, str]]:
+        """Settings that cannot work in this household: (key, what is wrong)."""
+        return []
+
+
+class Detector(Protocol):
+    type: str
+
+    def needs(self, routine: HouseholdRoutine) -> frozenset[str]:
+        """The sensors whose silence this detector cannot tell from the resident's."""
+        ...
+
+    def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None: ...
+
+    def to_state(self) -> dict[str, Any]: ...
+
+
+class Stateless:
+    """For a detector that keeps nothing between checks but caches."""
+
+    def to_state(self) -> dict[str, Any]:
+        return {}
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    name: str
+    # The YAML section's title, and what the detector watches for (its ``enabled`` key's words).
+    title: str
+    watches: str
+    severity: Severity
+    settings: type[Any]
+    # Builds the detector from its settings and saved state ({} for a fresh one).
+    build: Callable[[Any, dict[str, Any]], Detector]
+    # What the detector's settings ask of the routine (fields of RoutineSettings), if anything.
+    routine: Callable[[Any], dict[str, Any]] | None = None
+    # Where it comes in the checks at each tick (lower first), and so in the alerts sent.
+    order: int = 100
+
+
+REGISTRY: dict[str, DetectorSpec] = {}
+
+
+def register(spec: DetectorSpec) -> DetectorSpec:
+    """Add a detector; a name registered twice is a mistake, not an override."""
+    if spec.name in REGISTRY:
+        raise ValueError(f"detector {spec.name!r} is registered already")
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+def registered() -> list[DetectorSpec]:
+    """Every registered detector, in the order they are checked."""
+    return sorted(REGISTRY.values(), key=lambda spec: (spec.order, spec.name))
+
+
+def unregister(name: str) -> None:
+    """Take a detector out again (a toy one, registered by a test)."""
+    REGISTRY.pop(name, None)

@@ -1,0 +1,169 @@
+"""Detector ``inactivity``: no sign of life at home for far longer than usual at this time of day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from models.detectors.contract import DetectorSpec, Settings, Stateless, register, setting
+from models.detectors.wording import duration_text, rarity_text
+from models.finding import Finding
+from models.household import Household
+from models.local_time import clock_text
+from models.routine import HouseholdRoutine
+from models.routine.quiet_spells import HOURS
+from models.routine.sleep import clock_of, since_noon
+
+
+@dataclass(frozen=True, slots=True)
+class InactivitySettings(Settings):
+    # How rarely a spell this long may happen under the routine before it is alerted on:
+    # at most about one such alert in this many days, summed over the hours of the day.
+    once_in_days: float = setting(
+        30.0, "Rarity", "Alert on quiet spells rarer than once in this many days.", gt=1
+    )
+    shortest: timedelta = setting(timedelta(minutes=45), "Shortest alert", "Never alert sooner.")
+    # Raised whatever was learned, even while still learning: the safety net.
+    ceiling: timedelta = setting(
+        timedelta(hours=14), "Safety ceiling", "Always alert after this much stillness at home."
+    )
+
+    def problems(self, household: Household) -> list[tuple[str, str]]:
+        return (
+            [("shortest", "shortest must be below ceiling")]
+            if self.shortest >= self.ceiling
+            else []
+        )
+
+
+class InactivityDetector(Stateless):
+    type = "inactivity"
+
+    def __init__(self, settings: InactivitySettings | None = None) -> None:
+        self.settings = settings or InactivitySettings()
+        self._cache: tuple[datetime, int, float] | None = None
+
+    def needs(self, routine: HouseholdRoutine) -> frozenset[str]:
+        return routine.household.presence_sensors()
+
+    def limit_s(self, routine: HouseholdRoutine, since: datetime) -> float:
+        """Seconds of quiet after ``since`` that the routine makes unusual enough to alert on."""
+        key = (since, routine.days_learned)
+        if self._cache is not None and self._cache[:2] == key:
+            return self._cache[2]
+        st = self.settings
+        place = routine.stillness.factor(routine.last_activity_sensor)
+        limit = routine.spells.limit(since, st.once_in_days, st.shortest, st.ceiling, place)
+        until_up = self.asleep_until_s(routine, since)
+        if until_up is not None:
+            limit = min(max(limit, until_up), st.ceiling.total_seconds())
+        self._cache = (since, routine.days_learned, limit)
+        return limit
+
+    @staticmethod
+    def asleep_until_s(routine: HouseholdRoutine, since: datetime) -> float | None:
+        """Seconds from ``since`` to her late usual waking, when the stillness began in the
+        bedroom in the hours she is in bed on most nights; None otherwise.
+
+        Quiet spells are learned by the hour they start in, whatever room she was in, so an
+        early night (in bed at 20:45, up at 07:00) looks like a very long evening spell. In
+        bed, she is asleep until she usually wakes; after that, the stillness is weighed as
+        any other. A stillness that began in the hall or the bathroom at night is not sleep.
+        """
+        info = routine.household.sensor(routine.last_activity_sensor or "")
+        if info is None or info.role != "bedroom":
+            return None
+        in_bed = routine.sleep.in_bed()
+        tz = routine.household.tz
+        if in_bed is None or not in_bed.holds(since, tz):
+            return None
+        return (in_bed.end - since_noon(since, tz)) * 60
+
+    def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
+        since = routine.quiet_since
+        if since is None or routine.maybe_out:
+            return None
+        quiet_s = (now - since).total_seconds()
+        ceiling_s = self.settings.ceiling.total_seconds()
+        limit_s = self.limit_s(routine, since) if learned else ceiling_s
+        if quiet_s < limit_s:
+            return None
+        by_ceiling = quiet_s >= ceiling_s
+        until_up = self.asleep_until_s(routine, since) if learned else None
+        after_sleep = until_up is not None and limit_s <= until_up + 60
+        place = routine.stillness.factor(routine.last_activity_sensor)
+        rate = routine.spells.rate_per_day(since, quiet_s) * place if learned else None
+        # How often stillness this unusual for its hour comes at any hour: the rarity that
+        # says how often an alert like this one is raised. One hour's rate alone would read
+        # "once in 2 years" for what, over the day's 24 hours, comes once a month.
+        once_in = round(1.0 / (rate * HOURS), 1) if rate else None
+        basis = "safety_ceiling" if by_ceiling else "usual_waking" if after_sleep else "learned"
+        return Finding(
+            type=self.type,
+            severity="urgent",
+            started_at=since,
+            detected_at=now,
+            summary=self._summary(routine, since, quiet_s, basis, once_in),
+            episode=f"inactivity:{since.isoformat()}",
+            evidence={
+                "last_activity_at": since.isoformat(),
+                "last_activity_sensor": routine.last_activity_sensor,
+                "quiet_minutes": round(quiet_s / 60, 1),
+                "alert_after_minutes": round(limit_s / 60, 1),
+                "usual_rate_per_day": rate,
+                # How many times as often long stillness begins after this sensor as after any.
+                "after_this_sensor": round(place, 2),
+                "about_once_in_days": once_in,
+                "basis": basis,
+                "days_learned": routine.days_learned,
+            },
+            silence_since=since,
+        )
+
+    def _summary(
+        self,
+        routine: HouseholdRoutine,
+        since: datetime,
+        quiet_s: float,
+        basis: str,
+        once_in: float | None,
+    ) -> str:
+        since_local = since.astimezone(routine.household.tz)
+        summary = (
+            f"No movement at home since {clock_text(since_local.hour * 60 + since_local.minute)}"
+            f" ({duration_text(quiet_s)})."
+        )
+        if basis == "safety_ceiling":
+            return summary + (
+                f" That is past the {duration_text(self.settings.ceiling.total_seconds())}"
+                " safety limit."
+            )
+        if basis == "usual_waking":
+            in_bed = routine.sleep.in_bed()
+            assert in_bed is not None
+            later = sum(1 for _, woke in routine.sleep.history if woke > in_bed.end)
+            return summary + (
+                f" Last seen in the bedroom; usually up by {clock_of(in_bed.end)} (later on"
+                f" {later} of the last {in_bed.nights} nights)."
+            )
+        if once_in is not None:
+            return summary + (
+                f" Here, stillness this unusual for the time of day comes {rarity_text(once_in)}."
+            )
+        return summary + (
+            f" No quiet spell this long has started at this time of day in the"
+            f" {routine.days_learned} days learned."
+        )
+
+
+SPEC = register(
+    DetectorSpec(
+        name="inactivity",
+        title="Inactivity",
+        watches="Watch for unusually long stillness.",
+        order=10,
+        severity="urgent",
+        settings=InactivitySettings,
+        build=lambda settings, _state: InactivityDetector(settings),
+    )
+)

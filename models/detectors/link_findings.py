@@ -1,0 +1,79 @@
+"""What the technician is told when a link the sensors come through goes quiet: the home MQTT
+broker out of reach, or the serial bridge unheard. Its sensors count as offline meanwhile, so
+the detectors needing them pause (``SensorHealth.source_down``).
+
+>>> from datetime import datetime, timedelta, timezone
+>>> from zoneinfo import ZoneInfo
+>>> t = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+>>> f = home_broker_lost("localhost:1883", t, t + timedelta(minutes=3), ["hall"], ZoneInfo("UTC"))
+>>> f.summary.split(";")[0]
+'Hearth cannot reach the home MQTT broker at localhost:1883 since 09:00 (3 min)'
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from models.detectors.wording import duration_text
+from models.finding import Finding, JsonValue
+
+
+def home_broker_lost(
+    broker: str, lost_at: datetime, now: datetime, sensors: list[str], tz: ZoneInfo
+) -> Finding:
+    return Finding(
+        type="sensor_silent",
+        severity="technical",
+        started_at=lost_at,
+        detected_at=now,
+        summary=(
+            f"Hearth cannot reach the home MQTT broker at {broker} since"
+            f" {lost_at.astimezone(tz):%H:%M} ({duration_text((now - lost_at).total_seconds())});"
+            f" its {len(sensors)} sensors are not being read. Check that the broker"
+            " (Mosquitto) is running on the hub."
+        ),
+        episode=f"sensor_silent:home_broker:{lost_at.isoformat()}",
+        evidence={
+            "source": "home_broker",
+            "broker": broker,
+            "lost_at": lost_at.isoformat(),
+            "sensors": list[JsonValue](sensors),
+        },
+    )
+
+
+def bridge_silent(
+    port: str,
+    since: datetime,
+    last_heard_at: datetime | None,
+    silent_s: float,
+    timeout_s: float,
+    now: datetime,
+    sensors: list[str],
+    port_open: bool,
+    tz: ZoneInfo,
+) -> Finding:
+    """``since``: when it was last heard, or when Hearth started if it never was."""
+    heard = f"since {since.astimezone(tz):%H:%M}" if last_heard_at else "since Hearth started"
+    return Finding(
+        type="sensor_silent",
+        severity="technical",
+        started_at=since,
+        detected_at=now,
+        summary=(
+            f"Nothing heard from the serial bridge on {port} {heard} ({duration_text(silent_s)};"
+            f" it sends a heartbeat every 10 s). Its sensors ({', '.join(sensors)}) are not"
+            " being read: check its USB cable and power."
+        ),
+        episode=f"sensor_silent:bridge:{since.isoformat()}",
+        evidence={
+            "source": "serial_bridge",
+            "port": port,
+            "silent_minutes": round(silent_s / 60, 1),
+            "heartbeat_timeout_s": timeout_s,
+            "last_heard_at": last_heard_at.isoformat() if last_heard_at else None,
+            "sensors": list[JsonValue](sensors),
+            "port_open": port_open,
+        },
+    )

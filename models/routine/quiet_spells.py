@@ -1,0 +1,242 @@
+"""How long the home usually stays quiet, learned per local hour and weekday/weekend.
+
+A quiet spell is the time between one sign of activity and the next while someone is home.
+For each local hour a spell can start in, the model keeps a histogram of spell lengths on a
+log scale, forgetting old days with a half-life. From it, it answers "how often does a quiet
+spell at least this long start around this hour?" as a rate per day. Beyond about the longest
+spell of each day, the tail is extrapolated as a generalised Pareto (peaks over threshold,
+``models.routine.tail``): the scale from each hour's mean excess, the shape from all the
+household's hours together (see :meth:`QuietSpells.shape`). So a length never yet seen still
+gets a rate rather than zero. (Why this tail and not a power law or an exponential:
+``docs/lab-notes.md``.)
+
+>>> from datetime import datetime, timezone
+>>> from zoneinfo import ZoneInfo
+>>> m = QuietSpells(ZoneInfo("UTC"))
+>>> for day in range(20):
+...     m.start_day("weekday")
+...     for _ in range(60):
+...         m.learn(datetime(2024, 1, 1, 9, 30, tzinfo=timezone.utc), 600.0)
+>>> m.rate_per_day(datetime(2024, 1, 1, 9, 0, tzinfo=timezone.utc), 600.0) > 1
+True
+>>> m.rate_per_day(datetime(2024, 1, 1, 9, 0, tzinfo=timezone.utc), 4 * 3600.0) < 0.01
+True
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from models.local_time import DayType, day_type
+from models.routine.tail import (
+    N_BINS,
+    TAIL_MIN_COUNT,
+    bin_of,
+    excess_for,
+    lower_edge,
+    shape_of,
+    survival,
+    tail_of,
+    twice_the_longest,
+)
+
+HOURS = 24
+# Neighbouring hours share evidence: a spell starting at 13:55 is much like one at 14:05.
+HOUR_WEIGHTS = ((-1, 0.5), (0, 1.0), (1, 0.5))
+# Pseudo-days of the pooled (all days) estimate mixed into each day type's own.
+POOLING_DAYS = 4.0
+# Days of the household's average hour mixed into one hour's rate of starting a spell.
+PRIOR_DAYS = 4.0
+# The longest this share of all the household's spells make the pooled tail.
+POOLED_TAIL_SHARE = 0.2
+DAY_TYPES: tuple[DayType, DayType] = ("weekday", "weekend")
+
+
+class QuietSpells:
+    """Histogram of quiet-spell lengths per (day type, local start hour), with forgetting."""
+
+    def __init__(self, tz: ZoneInfo, half_life_days: float = 60.0) -> None:
+        self.tz = tz
+        self.half_life_days = half_life_days
+        self.counts: dict[DayType, list[list[float]]] = {
+            "weekday": [[0.0] * N_BINS for _ in range(HOURS)],
+            "weekend": [[0.0] * N_BINS for _ in range(HOURS)],
+        }
+        self.days: dict[DayType, float] = {"weekday": 0.0, "weekend": 0.0}
+        self._shape = 0.0  # estimated as each day starts, from the days before it
+        # Every spell, at any hour (asked for at each new quiet spell; kept up to date).
+        self._pooled_cache: list[float] | None = None
+
+    def start_day(self, kind: DayType) -> None:
+        """Count a new local day of observation, and let every old day fade a little."""
+        decay = 0.5 ** (1.0 / self.half_life_days)
+        for dt in DAY_TYPES:
+            self.days[dt] *= decay
+            for row in self.counts[dt]:
+                for i, c in enumerate(row):
+                    if c:
+                        row[i] = c * decay
+        self.days[kind] += 1.0
+        self._shape = self._estimate_shape()
+        self._pooled_cache = None
+
+    def learn(self, started_at: datetime, length_s: float) -> None:
+        local = started_at.astimezone(self.tz)
+        self.counts[day_type(local.date())][local.hour][bin_of(length_s)] += 1.0
+        if self._pooled_cache is not None:
+            self._pooled_cache[bin_of(length_s)] += 1.0
+
+    def _histogram(self, started_at: datetime) -> tuple[list[float], float]:
+        """Spells per bin starting around this hour, and the days they were seen over."""
+        local = started_at.astimezone(self.tz)
+        return self._histogram_at(day_type(local.date()), local.hour)
+
+    def _histogram_at(self, own: DayType, hour: int) -> tuple[list[float], float]:
+        other: DayType = "weekend" if own == "weekday" else "weekday"
+        d_own, d_other = self.days[own], self.days[other]
+        pooled_days = d_own + d_other
+        hist = [0.0] * N_BINS
+        weight_sum = 0.0
+        for offset, w in HOUR_WEIGHTS:
+            h = (hour + offset) % HOURS
+            weight_sum += w
+            a, b = self.counts[own][h], self.counts[other][h]
+            for i in range(N_BINS):
+                if pooled_days > 0:
+                    pooled_rate = (a[i] + b[i]) / pooled_days
+                    hist[i] += w * (a[i] + POOLING_DAYS * pooled_rate)
+        return hist, weight_sum * (d_own + (POOLING_DAYS if pooled_days > 0 else 0.0))
+
+    def days_observed(self) -> float:
+        return self.days["weekday"] + self.days["weekend"]
+
+    def rate_per_day(self, started_at: datetime, length_s: float) -> float:
+        """Expected number of quiet spells of at least ``length_s`` starting around this hour,
+        per day."""
+        hist, days = self._histogram(started_at)
+        if days <= 0:
+            return math.inf
+        u_bin, excess = tail_of(hist, days)
+        k = bin_of(length_s)
+        if u_bin is None or k <= u_bin:
+            # Within the observed body: count spells from the bin holding length_s upwards.
+            return sum(hist[k:]) / days
+        tail_rate = sum(hist[u_bin:]) / days
+        return tail_rate * survival(length_s - lower_edge(u_bin), excess, self.shape())
+
+    def length_for_rate(self, started_at: datetime, target_per_day: float) -> float:
+        """The spell length that starts around this hour only ``target_per_day`` times a day."""
+        hist, days = self._histogram(started_at)
+        if days <= 0:
+            return math.inf
+        u_bin, excess = tail_of(hist, days)
+        if u_bin is None:
+            # Too few spells to fit a tail: the longest spell seen, doubled; or longer, if
+            # the household's spells at any hour say so.
+            seen = twice_the_longest(hist)
+            if seen == math.inf:
+                return math.inf
+            here = self._starts_per_day(hist, days)
+            pooled = self._length_for_share(target_per_day / here) if here > target_per_day else 0.0
+            return max(seen, pooled)
+        tail_rate = sum(hist[u_bin:]) / days
+        u = lower_edge(u_bin)
+        if tail_rate <= target_per_day:
+            return u
+        return u + excess_for(target_per_day / tail_rate, excess, self.shape())
+
+    # Too few spells around an hour for a tail of its own (outings, mostly: a few a day at
+    # most, so twice the longest seen at the hour is often under an hour): how often spells
+    # start around this hour, times how long the household's spells last at any hour, gives a
+    # second length. The hour's start rate leans a little on the household's average hour.
+
+    def _pooled(self) -> list[float]:
+        if self._pooled_cache is None:
+            hist = [0.0] * N_BINS
+            for kind in DAY_TYPES:
+                for row in self.counts[kind]:
+                    for i, c in enumerate(row):
+                        hist[i] += c
+            self._pooled_cache = hist
+        return self._pooled_cache
+
+    def _starts_per_day(self, hist: list[float], days: float) -> float:
+        all_days = self.days_observed()
+        if all_days <= 0:
+            return sum(hist) / days
+        average_hour = sum(self._pooled()) / all_days / HOURS
+        return (sum(hist) + PRIOR_DAYS * average_hour) / (days + PRIOR_DAYS)
+
+    def _length_for_share(self, share: float) -> float:
+        """The length that only ``share`` of the household's spells, at any hour, reach."""
+        hist = self._pooled()
+        n = sum(hist)
+        u_bin, excess = tail_of(hist, max(TAIL_MIN_COUNT, POOLED_TAIL_SHARE * n))
+        if n <= 0 or u_bin is None:
+            return twice_the_longest(hist)
+        tail_share = sum(hist[u_bin:]) / n
+        if share >= tail_share:
+            for k in range(u_bin, N_BINS + 1):
+                if sum(hist[k:]) / n <= share:
+                    return lower_edge(k)
+        return lower_edge(u_bin) + excess_for(share / tail_share, excess, self.shape())
+
+    def limit(
+        self,
+        started_at: datetime,
+        once_in_days: float,
+        shortest: timedelta,
+        ceiling: timedelta,
+        factor: float = 1.0,
+    ) -> float:
+        """Seconds after ``started_at`` that a spell lasts only about once in ``once_in_days``
+        days, summed over the day's hours (so one hour's share is a 24th), kept between
+        ``shortest`` and ``ceiling``. ``factor`` scales the hour's rate of long spells (after
+        a place where stillness often begins, more than 1)."""
+        learned = self.length_for_rate(started_at, 1.0 / (once_in_days * 24) / factor)
+        return min(max(learned, shortest.total_seconds()), ceiling.total_seconds())
+
+    def shape(self) -> float:
+        """The tail's shape (generalised Pareto xi) for the household, as estimated at the
+        day's start."""
+        return self._shape
+
+    def _estimate_shape(self) -> float:
+        """One shape for the household, from every hour's tail (``models.routine.tail``).
+
+        How heavy the tail of stillness is (a nap, or sometimes a whole quiet afternoon) is a
+        trait of the person, so it is pooled over all hours, where each hour alone has too few
+        long spells to say.
+        """
+        return shape_of(
+            (hist, days)
+            for kind in DAY_TYPES
+            for hour in range(HOURS)
+            for hist, days in (self._histogram_at(kind, hour),)
+            if days > 0
+        )
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "half_life_days": self.half_life_days,
+            "shape": self._shape,
+            "days": dict(self.days),
+            "counts": {
+                k: [[round(c, 6) for c in row] for row in v] for k, v in self.counts.items()
+            },
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], tz: ZoneInfo) -> QuietSpells:
+        m = cls(tz, float(state["half_life_days"]))
+        for dt in DAY_TYPES:
+            m.days[dt] = float(state["days"][dt])
+            rows = state["counts"][dt]
+            if len(rows) != HOURS or any(len(r) != N_BINS for r in rows):
+                raise ValueError("quiet-spell state has the wrong shape")
+            m.counts[dt] = [[float(c) for c in row] for row in rows]
+        m._shape = float(state["shape"])
+        return m

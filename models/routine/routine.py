@@ -1,0 +1,231 @@
+"""A household's learned routine: each sign of life handed to the learners that need it.
+
+Events come in time order with the time as an argument; nothing here reads a clock. The
+learners, in the order an event reaches them:
+
+- ``spells`` (``quiet_spells``): how long the home stays still between signs of life, by hour;
+  ``stillness`` (``stillness_by_place``): after which sensor the long ones begin;
+  ``sleep``: each night from its first long quiet spell to the end of its last;
+- ``outings`` (``quiet_spells`` again): from an outside door to the next sign of life;
+- ``presence``: the last outside door, and visitors;
+- ``night_activity``: each night's longest stretch up and about;
+- ``daily`` (``daily_record``): one record a day, for the digest and the daily score;
+- ``mornings``: when each day begins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from models.events import SensorEvent
+from models.household import Household
+from models.local_time import day_type, local_date, minutes_since_midnight
+from models.routine.daily_record import DailyRecords
+from models.routine.mornings import MORNING_FROM_MIN, Mornings
+from models.routine.night_activity import NightActivity
+from models.routine.presence import Presence
+from models.routine.quiet_spells import QuietSpells
+from models.routine.sleep import NightSleep
+from models.routine.stillness_by_place import StillnessByPlace, long_for_its_hour
+
+# A spell longer than this is a gap in the data (hub off, sensors gone), not a quiet person.
+LONGEST_LEARNED_SPELL = timedelta(hours=24)
+# Door events closer together than this are one going out (open, close), not an outing.
+SHORTEST_OUTING = timedelta(minutes=2)
+
+
+@dataclass(frozen=True, slots=True)
+class RoutineSettings:
+    # The sensors whose first use of the day marks its start (roles: the kettle, say).
+    morning_roles: frozenset[str] = frozenset({"kettle"})
+    half_life_days: float = 60.0
+    first_use_window_days: int = 28
+    # Up and about: the morning's this-many-th minute with movement indoors (0: not watched).
+    # One trip to the bathroom at dawn makes a few; getting up for the day makes ten within
+    # the half hour, in homes with one sensor a room.
+    getting_up_minutes: int = 10
+
+
+class HouseholdRoutine:
+    def __init__(self, household: Household, settings: RoutineSettings | None = None) -> None:
+        self.household = household
+        self.settings = st = settings or RoutineSettings()
+        self.spells = QuietSpells(household.tz, st.half_life_days)
+        # Outings: from an outside door to the next sign of life, by the hour they start.
+        self.outings = QuietSpells(household.tz, st.half_life_days)
+        self.stillness = StillnessByPlace(st.half_life_days)
+        self.mornings = Mornings(
+            household, st.morning_roles, st.getting_up_minutes, st.first_use_window_days
+        )
+        self.sleep = NightSleep(household.tz)
+        self.night_activity = NightActivity(household.tz)
+        self.daily = DailyRecords(household)
+        self.presence = Presence(household)
+        self.outside_doors = household.outside_doors()
+        self.last_activity_at: datetime | None = None
+        self.last_activity_sensor: str | None = None
+        # Stillness and time out are not counted before this (the end of an away spell).
+        self.watch_from: datetime | None = None
+        # When Hearth came back after being stopped: what happened before it was not seen.
+        self.observing_since: datetime | None = None
+        self.current_day: date | None = None
+        self.current_day_active = False
+        self.days_learned = 0
+        self.late_events = 0
+        self.unknown_sensor_events = 0
+
+    @property
+    def quiet_since(self) -> datetime | None:
+        """The last sign of life, or the end of away mode if that came later."""
+        last, start = self.last_activity_at, self.watch_from
+        if last is None or start is None:
+            return last
+        return max(last, start)
+
+    @property
+    def maybe_out(self) -> bool:
+        """The resident may have gone out (see ``Presence.maybe_out``)."""
+        return self.presence.maybe_out(self.last_activity_at, self.last_activity_sensor)
+
+    def advance(self, now: datetime) -> None:
+        """Move the day forward to ``now``'s local date, closing each day passed."""
+        self.night_activity.advance(now)
+        night = self.sleep.usual_night()
+        self.daily.advance(now, None if night is None else (night.start, night.end))
+        today = local_date(now, self.household.tz)
+        if self.current_day is None:
+            self.current_day = today
+            self._start_day(today)
+            return
+        if today <= self.current_day:
+            return
+        if self.current_day_active:
+            # A morning that began unseen would teach a late start that never happened.
+            self.mornings.learn_day(day_type(self.current_day))
+            self.days_learned += 1
+        # Days with no events at all are gaps in the data, not days to learn from.
+        self.current_day = today
+        self.current_day_active = False
+        self.mornings.new_day()
+        self._start_day(today)
+
+    def _start_day(self, today: date) -> None:
+        self.spells.start_day(day_type(today))
+        self.outings.start_day(day_type(today))
+        self.stillness.start_day()
+
+    def observe(self, event: SensorEvent) -> bool:
+        """Learn from one event. Returns False when the event was not learned from."""
+        if not event.clock_trusted or not event.is_activity:
+            return False
+        if self.household.sensor(event.sensor) is None:
+            self.unknown_sensor_events += 1
+            return False
+        if self.last_activity_at is not None and event.at < self.last_activity_at:
+            self.late_events += 1
+            return False
+        self.advance(event.at)
+        self._notice_unseen_start(event)
+        if self.last_activity_at is not None:
+            self._learn_spell(event.at - self.last_activity_at, event.at)
+        self.presence.observe(event)
+        self.last_activity_at = event.at
+        self.last_activity_sensor = event.sensor
+        self.current_day_active = True
+        self.night_activity.learn(event.at, self.sleep.core())
+        self.daily.activity(event.at, event.sensor)
+        self.mornings.notice(event)
+        return True
+
+    def _notice_unseen_start(self, event: SensorEvent) -> None:
+        m = self.mornings
+        if not self.current_day_active and (
+            self.last_activity_at is None
+            or event.at - self.last_activity_at > LONGEST_LEARNED_SPELL
+        ):
+            m.start_unseen = True
+        if not m.seen and minutes_since_midnight(event.at, self.household.tz) >= MORNING_FROM_MIN:
+            m.seen = True
+            if self.maybe_out or event.sensor in self.outside_doors:
+                # Out when the morning began, or first seen coming in: her morning happened
+                # elsewhere, and coming home at 16:00 is not a late start to learn.
+                m.start_unseen = True
+
+    def _learn_spell(self, spell: timedelta, ended_at: datetime) -> None:
+        """The stillness (or the time out) that the event at ``ended_at`` ended."""
+        assert self.last_activity_at is not None
+        began = self.last_activity_at
+        out = self.maybe_out
+        if not out and timedelta(0) < spell <= LONGEST_LEARNED_SPELL:
+            if self.last_activity_sensor is not None:
+                # Judged against the hour as known before this spell is learned.
+                long = long_for_its_hour(self.spells, began, spell)
+                self.stillness.learn(self.last_activity_sensor, long)
+            self.spells.learn(began, spell.total_seconds())
+            self.sleep.learn(began, spell.total_seconds())
+            self.daily.quiet_spell(began, spell.total_seconds())
+        elif out and SHORTEST_OUTING <= spell <= LONGEST_LEARNED_SPELL:
+            self.outings.learn(began, spell.total_seconds())
+            self.daily.outing(ended_at, spell.total_seconds())
+
+    def shift(self, jump: timedelta) -> None:
+        """The wall clock moved by ``jump`` without time passing: quiet time is not lost or
+        gained."""
+        if self.last_activity_at is not None:
+            self.last_activity_at += jump
+        self.presence.shift(jump)
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "spells": self.spells.to_state(),
+            "outings": self.outings.to_state(),
+            "stillness": self.stillness.to_state(),
+            "mornings": self.mornings.to_state(),
+            "sleep": self.sleep.to_state(),
+            "night_activity": self.night_activity.to_state(),
+            "daily": self.daily.to_state(),
+            "presence": self.presence.to_state(),
+            "last_activity_at": _iso(self.last_activity_at),
+            "last_activity_sensor": self.last_activity_sensor,
+            "current_day": self.current_day.isoformat() if self.current_day else None,
+            "current_day_active": self.current_day_active,
+            "days_learned": self.days_learned,
+            "watch_from": _iso(self.watch_from),
+        }
+
+    @classmethod
+    def from_state(
+        cls, state: dict[str, Any], household: Household, settings: RoutineSettings | None = None
+    ) -> HouseholdRoutine:
+        r = cls(household, settings)
+        st, tz = r.settings, household.tz
+        r.spells = QuietSpells.from_state(state["spells"], tz)
+        r.outings = QuietSpells.from_state(state["outings"], tz)
+        r.stillness = StillnessByPlace.from_state(state["stillness"])
+        r.mornings = Mornings.from_state(
+            state["mornings"],
+            household,
+            st.morning_roles,
+            st.getting_up_minutes,
+            st.first_use_window_days,
+        )
+        r.sleep = NightSleep.from_state(state["sleep"], tz)
+        r.night_activity = NightActivity.from_state(state["night_activity"], tz)
+        r.daily = DailyRecords.from_state(state["daily"], household)
+        r.presence = Presence.from_state(state["presence"], household)
+        last = state["last_activity_at"]
+        r.last_activity_at = datetime.fromisoformat(last) if last else None
+        r.last_activity_sensor = state["last_activity_sensor"]
+        day = state["current_day"]
+        r.current_day = date.fromisoformat(day) if day else None
+        r.current_day_active = bool(state["current_day_active"])
+        r.days_learned = int(state["days_learned"])
+        wf = state["watch_from"]
+        r.watch_from = datetime.fromisoformat(wf) if wf else None
+        return r
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
