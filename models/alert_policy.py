@@ -1,4 +1,5 @@
-"""The alert policy: which findings become alerts (once per episode, after a cooldown, not when paused)."""
+"""The alert policy: which findings become alerts (once per episode, after a cooldown, not when
+paused)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from models.finding import Finding, JsonValue, Severity
 
@@ -50,6 +51,9 @@ class AlertPolicy:
     The id is derived from the household and episode, so a replay or a restart that sees the
     same episode again produces the same id, and the receiving side can drop the repeat.
     """
+
+    # Counted from this run's start, for the log.
+    NOT_SAVED: ClassVar[frozenset[str]] = frozenset({"suppressed"})
 
     household: str
     cooldown: dict[str, timedelta] = field(default_factory=dict)

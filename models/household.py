@@ -38,7 +38,8 @@ class SensorInfo:
 class Household:
     """A home as the models see it.
 
-    >>> h = Household("h1", ZoneInfo("Europe/London"), (SensorInfo("fd", "contact", "hall", "front_door"),))
+    >>> door = SensorInfo("fd", "contact", "hall", "front_door")
+    >>> h = Household("h1", ZoneInfo("Europe/London"), (door,))
     >>> h.outside_doors()
     frozenset({'fd'})
     """

@@ -22,7 +22,8 @@ def minutes_since_midnight(at: datetime, tz: ZoneInfo) -> float:
     """Minutes since local midnight, on the wall clock (a 25-hour day still ends at 24:00).
 
     >>> from datetime import timezone
-    >>> minutes_since_midnight(datetime(2024, 7, 1, 7, 30, tzinfo=timezone.utc), ZoneInfo("Europe/London"))
+    >>> at = datetime(2024, 7, 1, 7, 30, tzinfo=timezone.utc)
+    >>> minutes_since_midnight(at, ZoneInfo("Europe/London"))
     510.0
     """
     local = at.astimezone(tz)

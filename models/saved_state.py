@@ -74,6 +74,10 @@ def _from_1(doc: dict[str, Any], household: Household) -> dict[str, Any]:
     routine.setdefault("stillness", StillnessByPlace(half_life).to_state())
     routine.setdefault("night_activity", NightActivity(ZoneInfo("UTC")).to_state())
     daily = routine.setdefault("daily", DailyRecords(household).to_state())
+    # Kept from version 2: the day's last minute, bathroom visit and kitchen uses start afresh.
+    daily.setdefault("last_minute", None)
+    daily.setdefault("last_visit", None)
+    daily.setdefault("last_use", {})
     window = int(routine["first_use"]["window"])
     for learner in ("first_use", "getting_up", "day_begun"):
         routine.setdefault(learner, FirstUse(window).to_state()).setdefault("recent", [])
@@ -93,6 +97,9 @@ def _from_1(doc: dict[str, Any], household: Household) -> dict[str, Any]:
     doors = household.outside_doors()
     last_sensor = routine["last_activity_sensor"]
     presence = {
+        # Kept from version 2: the coincidences that make visitors start again after a load.
+        "last_motion_by_room": {},
+        "coincidences": [],
         "visitors_until": routine.pop("visitors_until", None),
         "door_with_visitors": bool(routine.pop("door_with_visitors", False)),
         "last_door_at": routine.pop("last_door_at", None),
@@ -105,7 +112,7 @@ def _from_1(doc: dict[str, Any], household: Household) -> dict[str, Any]:
         presence["last_door_sensor"] = last_sensor
     routine["presence"] = presence
     routine.setdefault("watch_from", None)
-    monitor["detectors"] = {"digest": {"reported": daily.pop("reported", {})}}
+    monitor["detectors"] = {"digest": {"checked": None, "reported": daily.pop("reported", {})}}
     for record in monitor.get("health", {}).values():
         record.setdefault("link_down", False)
     monitor.setdefault("health", {})

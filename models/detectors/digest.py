@@ -55,7 +55,9 @@ class Digest:
 
     def __init__(self, settings: DigestSettings | None = None) -> None:
         self.settings = settings or DigestSettings()
-        self._today: tuple[date, Finding | None] | None = None
+        # The last day the digest was worked out: once a day, at its hour or the first check
+        # after it.
+        self.checked: date | None = None
         # Each change last reported, so that it is not repeated daily.
         self.reported: dict[str, date] = {}
 
@@ -67,8 +69,9 @@ class Digest:
         today = local_date(now, tz)
         if not learned or now.astimezone(tz).hour < self.settings.hour:
             return None
-        if self._today is not None and self._today[0] == today:
-            return self._today[1]
+        if self.checked == today:
+            return None
+        self.checked = today
         core = routine.sleep.core()
         how = sc.Comparison(
             self.settings.p_value,
@@ -98,7 +101,6 @@ class Digest:
                     **{c.key: dict[str, JsonValue](c.evidence) for c in new},
                 },
             )
-        self._today = (today, finding)
         return finding
 
     def changes(
@@ -131,11 +133,15 @@ class Digest:
         return [c for c in found if c is not None]
 
     def to_state(self) -> dict[str, Any]:
-        return {"reported": {k: d.isoformat() for k, d in self.reported.items()}}
+        return {
+            "checked": self.checked.isoformat() if self.checked else None,
+            "reported": {k: d.isoformat() for k, d in self.reported.items()},
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any], settings: DigestSettings) -> Digest:
         d = cls(settings)
+        d.checked = date.fromisoformat(state["checked"]) if state["checked"] else None
         d.reported = {k: date.fromisoformat(v) for k, v in state["reported"].items()}
         return d
 

@@ -1,9 +1,11 @@
-"""Detector ``inactivity``: no sign of life at home for far longer than usual at this time of day."""
+"""Detector ``inactivity``: no sign of life at home for far longer than usual at this time of
+day."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from models.detectors.contract import DetectorSpec, Settings, Stateless, register, setting
 from models.detectors.wording import duration_text, rarity_text
@@ -38,6 +40,8 @@ class InactivitySettings(Settings):
 
 class InactivityDetector(Stateless):
     type = "inactivity"
+    # Worked out again from the routine.
+    NOT_SAVED: ClassVar[frozenset[str]] = frozenset({"_cache"})
 
     def __init__(self, settings: InactivitySettings | None = None) -> None:
         self.settings = settings or InactivitySettings()

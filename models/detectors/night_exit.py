@@ -83,8 +83,10 @@ class NightExitDetector(Stateless):
             detected_at=now,
             summary=(
                 f"The {name} opened at {opened} and there has been no movement indoors since"
-                f" ({duration_text((now - door_at).total_seconds())}). The household is usually asleep"
-                f" from {clock_of(core.start)} to {clock_of(core.end)} (on most of the last {core.nights} nights);"
+                f" ({duration_text((now - door_at).total_seconds())})."
+                " The household is usually asleep"
+                f" from {clock_of(core.start)} to {clock_of(core.end)}"
+                f" (on most of the last {core.nights} nights);"
                 f" a door was used in those hours on {with_door} of the last {len(nights)} nights"
                 f" ({rarity_text(once_in)} or less often)."
                 + (

@@ -1,7 +1,8 @@
 """Detector ``not_returned``: out of the house (an outside door, then no sign of life indoors)
 for far longer than this household's outings starting at that time of day.
 
-Outings are learned like quiet spells (``models.routine.quiet_spells``): from the door to the next sign
+Outings are learned like quiet spells (``models.routine.quiet_spells``): from the door to the next
+sign
 of life, by local start hour, with the same forgetting and the same rarity budget. The same
 silence also covers someone who came home, shut the door and fell in the hall: from inside, the
 two look alike, and both need someone to check.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from models.detectors.contract import DetectorSpec, Settings, Stateless, register, setting
 from models.detectors.wording import door_name, duration_text, rarity_text
@@ -49,6 +51,8 @@ class NotReturnedSettings(Settings):
 
 class NotReturnedDetector(Stateless):
     type = "not_returned"
+    # Worked out again from the routine.
+    NOT_SAVED: ClassVar[frozenset[str]] = frozenset({"_cache"})
 
     def __init__(self, settings: NotReturnedSettings | None = None) -> None:
         self.settings = settings or NotReturnedSettings()
@@ -58,7 +62,8 @@ class NotReturnedDetector(Stateless):
         return routine.outside_doors | routine.household.presence_sensors()
 
     def limit_s(self, routine: HouseholdRoutine, door_at: datetime) -> float:
-        """Seconds out after ``door_at`` that the learned outings make unusual enough to alert on."""
+        """Seconds out after ``door_at`` that the learned outings make unusual enough to alert
+        on."""
         key = (door_at, routine.days_learned)
         if self._cache is not None and self._cache[:2] == key:
             return self._cache[2]
@@ -90,7 +95,8 @@ class NotReturnedDetector(Stateless):
         door = routine.household.sensor(door_sensor or "")
         opened = clock_text(minutes_since_midnight(routine.presence.last_door_at or door_at, tz))
         summary = (
-            f"The {door_name(door.role if door else None)} was last used at {opened} and there has been no movement at home"
+            f"The {door_name(door.role if door else None)} was last used at {opened}"
+            " and there has been no movement at home"
             f" since ({duration_text(out_s)}): not back, or back and not moving."
         )
         if by_ceiling:

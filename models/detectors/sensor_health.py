@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from models.detectors.contract import Settings, setting
 from models.events import SensorEvent
@@ -102,6 +102,9 @@ class _Record:
 
 
 class SensorHealth:
+    # Worked out again from what is saved.
+    NOT_SAVED: ClassVar[frozenset[str]] = frozenset({"_usual"})
+
     def __init__(self, household: Household, settings: SensorHealthSettings | None = None) -> None:
         self.household = household
         self.settings = settings or SensorHealthSettings()
@@ -218,9 +221,7 @@ class SensorHealth:
         return {
             sensor: {
                 "last_heard": rec.last_heard.isoformat() if rec.last_heard else None,
-                "longest_by_day": {
-                    d.isoformat(): round(s, 1) for d, s in rec.longest_by_day.items()
-                },
+                "longest_by_day": {d.isoformat(): s for d, s in rec.longest_by_day.items()},
                 "offline_since": rec.offline_since.isoformat() if rec.offline_since else None,
                 "battery": rec.battery,
                 "battery_low_since": rec.battery_low_since.isoformat()

@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from models.household import Household
 from models.local_time import local_date, minutes_since_midnight
@@ -112,6 +112,9 @@ def _night_sleep(spells: list[list[float]]) -> tuple[float | None, float | None]
 
 
 class DailyRecords:
+    # Counted from this run's start, for whoever writes the days out.
+    NOT_SAVED: ClassVar[frozenset[str]] = frozenset({"closed"})
+
     def __init__(self, household: Household, window: int = 90) -> None:
         self.household = household
         self.tz = household.tz
@@ -123,7 +126,8 @@ class DailyRecords:
         self._last_minute: datetime | None = None
         self._last_visit: datetime | None = None
         self._last_use: dict[str, datetime] = {}
-        self.closed = 0  # days closed so far, for whoever writes them out
+        # Days closed since this run began, for whoever writes them out (not saved).
+        self.closed = 0
 
     def _record(self, d: date) -> DayRecord:
         rec = self.open.get(d)
@@ -224,14 +228,33 @@ class DailyRecords:
             "history": [as_dict(r) for r in self.history],
             "open": [as_dict(r) for r in self.open.values()],
             "window": self.history.maxlen,
+            "last_minute": _iso(self._last_minute),
+            "last_visit": _iso(self._last_visit),
+            "last_use": {sensor: at.isoformat() for sensor, at in self._last_use.items()},
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any], household: Household) -> DailyRecords:
         def record(d: dict[str, Any]) -> DayRecord:
-            return DayRecord(**{**d, "day": date.fromisoformat(d["day"])})
+            # Copies of the lists: the record goes on changing, the state it came from must not.
+            fields: dict[str, Any] = {
+                k: list(v) if isinstance(v, list) else v for k, v in d.items()
+            }
+            fields["day"] = date.fromisoformat(d["day"])
+            return DayRecord(**fields)
 
         days = cls(household, int(state["window"]))
         days.history.extend(record(d) for d in state["history"])
         days.open = {r.day: r for r in (record(d) for d in state["open"])}
+        days._last_minute = _at(state["last_minute"])
+        days._last_visit = _at(state["last_visit"])
+        days._last_use = {s: datetime.fromisoformat(t) for s, t in state["last_use"].items()}
         return days
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def _at(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None

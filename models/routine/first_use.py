@@ -18,7 +18,7 @@ from __future__ import annotations
 import statistics
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from models.local_time import DayType
 
@@ -40,6 +40,9 @@ class UsualStart:
 
 
 class FirstUse:
+    # Worked out again from what is saved.
+    NOT_SAVED: ClassVar[frozenset[str]] = frozenset({"_usual"})
+
     def __init__(self, window: int = 28) -> None:
         self.window = window
         self.history: dict[DayType, deque[float | None]] = {
@@ -127,7 +130,8 @@ class FirstUse:
         return max(1.4826 * statistics.median(deviations), MIN_SPREAD_MIN)
 
     def days_later_than(self, kind: DayType, minute: float) -> tuple[int, int, str]:
-        """On how many recent days the first use came later than ``minute`` (or never), of how many."""
+        """On how many recent days the first use came later than ``minute`` (or never), of how
+        many."""
         days, called = self._days(kind)
         later = sum(1 for t in days if t is None or t > minute)
         return later, len(days), called

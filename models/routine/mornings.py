@@ -13,7 +13,8 @@ a gap of a day or more, or she was out when it began) is not learned from.
 >>> from models.household import Household, SensorInfo
 >>> h = Household("h", ZoneInfo("UTC"), (SensorInfo("kettle", "power", "kitchen", "kettle"),))
 >>> m = Mornings(h, frozenset({"kettle"}), getting_up_minutes=10)
->>> m.notice(SensorEvent(datetime(2024, 1, 1, 7, 40, tzinfo=timezone.utc), "kettle", "appliance", 1.0))
+>>> at = datetime(2024, 1, 1, 7, 40, tzinfo=timezone.utc)
+>>> m.notice(SensorEvent(at, "kettle", "appliance", 1.0))
 >>> m.first_use_today
 460.0
 """

@@ -83,7 +83,7 @@ class NightActivity:
 
     def to_state(self) -> dict[str, Any]:
         return {
-            "history": [round(s, 1) for s in self.history],
+            "history": list(self.history),
             "window": self.history.maxlen,
             "night": self.night,
             "longest": self.longest,

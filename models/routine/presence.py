@@ -11,7 +11,8 @@ outside door used while they are in is taken as them leaving, not her.
 >>> from models.events import SensorEvent
 >>> from models.household import Household, SensorInfo
 >>> h = Household("h", ZoneInfo("UTC"), (SensorInfo("door", "contact", "hall", "front_door"),
-...     SensorInfo("hall", "motion", "hall", "hallway"), SensorInfo("lounge", "motion", "lounge", "lounge")))
+...     SensorInfo("hall", "motion", "hall", "hallway"),
+...     SensorInfo("lounge", "motion", "lounge", "lounge")))
 >>> p = Presence(h)
 >>> t = datetime(2024, 1, 1, 10, tzinfo=timezone.utc)
 >>> p.observe(SensorEvent(t, "door", "contact", 1.0))
@@ -116,6 +117,10 @@ class Presence:
 
     def to_state(self) -> dict[str, Any]:
         return {
+            "last_motion_by_room": {
+                room: at.isoformat() for room, at in self.last_motion_by_room.items()
+            },
+            "coincidences": [at.isoformat() for at in self.coincidences],
             "visitors_until": _iso(self.visitors_until),
             "door_with_visitors": self.door_with_visitors,
             "last_door_at": _iso(self.last_door_at),
@@ -126,6 +131,10 @@ class Presence:
     @classmethod
     def from_state(cls, state: dict[str, Any], household: Household) -> Presence:
         p = cls(household)
+        p.last_motion_by_room = {
+            room: datetime.fromisoformat(at) for room, at in state["last_motion_by_room"].items()
+        }
+        p.coincidences.extend(datetime.fromisoformat(at) for at in state["coincidences"])
         p.visitors_until = _at(state["visitors_until"])
         p.door_with_visitors = bool(state["door_with_visitors"])
         p.last_door_at = _at(state["last_door_at"])

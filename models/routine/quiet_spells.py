@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from models.local_time import DayType, day_type
@@ -57,6 +57,9 @@ DAY_TYPES: tuple[DayType, DayType] = ("weekday", "weekend")
 
 class QuietSpells:
     """Histogram of quiet-spell lengths per (day type, local start hour), with forgetting."""
+
+    # Worked out again from what is saved.
+    NOT_SAVED: ClassVar[frozenset[str]] = frozenset({"_pooled_cache"})
 
     def __init__(self, tz: ZoneInfo, half_life_days: float = 60.0) -> None:
         self.tz = tz
@@ -224,9 +227,7 @@ class QuietSpells:
             "half_life_days": self.half_life_days,
             "shape": self._shape,
             "days": dict(self.days),
-            "counts": {
-                k: [[round(c, 6) for c in row] for row in v] for k, v in self.counts.items()
-            },
+            "counts": {k: [list(row) for row in v] for k, v in self.counts.items()},
         }
 
     @classmethod

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from models.events import SensorEvent
 from models.household import Household
@@ -49,6 +49,11 @@ class RoutineSettings:
 
 
 class HouseholdRoutine:
+    # Counted from this run's start, for the log; and set anew at each start.
+    NOT_SAVED: ClassVar[frozenset[str]] = frozenset(
+        {"late_events", "unknown_sensor_events", "observing_since"}
+    )
+
     def __init__(self, household: Household, settings: RoutineSettings | None = None) -> None:
         self.household = household
         self.settings = st = settings or RoutineSettings()

@@ -24,7 +24,7 @@ import statistics
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from models.local_time import clock_text
@@ -59,6 +59,9 @@ class SleepCore:
 
 
 class NightSleep:
+    # Worked out again from what is saved.
+    NOT_SAVED: ClassVar[frozenset[str]] = frozenset({"_core", "_usual"})
+
     def __init__(self, tz: ZoneInfo, window: int = 28) -> None:
         self.tz = tz
         self.history: deque[tuple[float, float]] = deque(maxlen=window)
@@ -70,7 +73,8 @@ class NightSleep:
         self._usual: tuple[SleepCore | None] | None = None
 
     def learn(self, started_at: datetime, length_s: float) -> None:
-        """Offer a quiet spell; a long one starting in the evening or night widens that night's sleep."""
+        """Offer a quiet spell; a long one starting in the evening or night widens that night's
+        sleep."""
         start = since_noon(started_at, self.tz)
         if not (NIGHT_FROM_MIN <= start < NIGHT_TO_MIN) or length_s < LONG_SPELL_S:
             return
@@ -91,7 +95,8 @@ class NightSleep:
         self._best = None
 
     def core(self) -> SleepCore | None:
-        """From the late bedtimes (80th percentile) to the early wakings (20th): asleep on most nights."""
+        """From the late bedtimes (80th percentile) to the early wakings (20th): asleep on most
+        nights."""
         # Asked every minute by the night detectors; it changes only when a night is added.
         if self._core is None or self._core[0] != len(self.history):
             self._core = (len(self.history), self._work_out_core())
@@ -123,7 +128,8 @@ class NightSleep:
         return core if core is not None and core.end - core.start >= 60 else None
 
     def _span(self, bedtime_share: float, waking_share: float) -> SleepCore | None:
-        """From the bedtime this share of recent nights began by, to the waking this share ended by."""
+        """From the bedtime this share of recent nights began by, to the waking this share ended
+        by."""
         if len(self.history) < MIN_NIGHTS:
             return None
         onsets = sorted(s for s, _ in self.history)

@@ -50,8 +50,10 @@ def long_for_its_hour(spells: QuietSpells, started_at: datetime, length: timedel
     >>> for day in range(30):
     ...     m.start_day("weekday")
     ...     m.learn(at, (30 + day) * 60.0)
-    >>> long_for_its_hour(m, at, timedelta(minutes=45)), long_for_its_hour(m, at, timedelta(hours=6))
-    (False, True)
+    >>> long_for_its_hour(m, at, timedelta(minutes=45))
+    False
+    >>> long_for_its_hour(m, at, timedelta(hours=6))
+    True
     """
     return length >= LONG_FOR_ITS_HOUR_AT_LEAST and (
         spells.rate_per_day(started_at, length.total_seconds()) <= LONG_FOR_ITS_HOUR_PER_DAY
@@ -89,7 +91,7 @@ class StillnessByPlace:
     def to_state(self) -> dict[str, Any]:
         return {
             "half_life_days": self.half_life_days,
-            "counts": {s: [round(c[0], 6), round(c[1], 6)] for s, c in self.counts.items()},
+            "counts": {s: list(c) for s, c in self.counts.items()},
         }
 
     @classmethod
