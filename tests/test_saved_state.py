@@ -1,0 +1,101 @@
+"""Saved state is versioned, and a state file saved by the release before version 2 (made with
+that release, tests/fixtures/README.md) is read with its migration: carrying on from it raises
+exactly the alerts that release raised carrying on from it, byte for byte."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from agent.config import load_config
+from agent.delivery.rendering import alert_payload
+from agent.errors import StateError
+from agent.pipeline import Pipeline
+from agent.replay import drive
+from agent.simulation.persona import DEMO_BAD_DAYS, Persona
+from models.saved_state import STATE_VERSION, migrate, version_of
+from tests.conftest import CONFIG
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DEMO = load_config(CONFIG / "demo-home.yaml")
+LONDON = ZoneInfo("Europe/London")
+# Where the fixtures were saved: the demo's day 26, mid-afternoon, in the middle of its fall.
+CUT = datetime(2026, 3, 28, 14, 30, tzinfo=LONDON).astimezone(UTC)
+END = datetime(2026, 4, 12, 23, 0, tzinfo=LONDON).astimezone(UTC)
+
+
+def saved(name: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
+    return doc
+
+
+def carry_on(state: dict[str, Any]) -> list[str]:
+    p = Pipeline(DEMO, state)
+    events = Persona(date(2026, 3, 2), LONDON, seed=7).events(42, DEMO_BAD_DAYS)
+    alerts: list[str] = []
+
+    def tick(now: datetime) -> None:
+        alerts.extend(alert_payload(DEMO, a) for a in p.tick(now))
+
+    drive([e for e in events if e.at >= CUT], p.observe, tick, start=CUT, until=END)
+    return alerts
+
+
+@pytest.mark.parametrize("name", ["state-v1", "state-v1-older"])
+def test_a_state_saved_by_version_1_carries_on_as_that_release_did(name: str) -> None:
+    expected = (FIXTURES / f"{name}-alerts.jsonl").read_text().splitlines()
+    assert json.loads(expected[0])["type"] == "inactivity"  # the fall, still to come
+    assert carry_on(saved(name)) == expected
+
+
+def test_the_migration_gives_todays_layout_and_leaves_the_saved_file_as_it_was() -> None:
+    old = saved("state-v1")
+    kept = copy.deepcopy(old)
+    new = migrate(old, Pipeline(DEMO).household)
+    assert old == kept
+    assert version_of(old) == 1
+    assert new["version"] == STATE_VERSION == 2
+    routine = new["monitor"]["routine"]
+    assert {"mornings", "presence"} <= routine.keys()
+    assert not any(k.startswith("todays_") for k in routine)
+    assert "reported" not in routine["daily"]
+    assert "digest" in new["monitor"]["detectors"]
+    assert migrate(new, Pipeline(DEMO).household) is new  # today's layout: nothing to do
+
+
+def test_todays_state_round_trips() -> None:
+    p = Pipeline(DEMO, saved("state-v1"))
+    again = Pipeline(DEMO, json.loads(json.dumps(p.to_state())))
+    assert again.to_state() == p.to_state()
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda s: s | {"version": 9}, "newer than this release"),
+        (lambda s: {k: v for k, v in s.items() if k != "version"}, "no version"),
+        (lambda s: s | {"monitor": s["monitor"] | {"household": "elsewhere"}}, "household"),
+        (
+            lambda s: s | {"monitor": {k: v for k, v in s["monitor"].items() if k != "routine"}},
+            "routine",
+        ),
+    ],
+)
+def test_state_that_cannot_be_read_is_a_state_error(change: Any, says: str) -> None:
+    today = Pipeline(DEMO, saved("state-v1")).to_state()
+    with pytest.raises(StateError, match=says):
+        Pipeline(DEMO, change(today))
+    assert Pipeline(DEMO, today).monitor.routine.days_learned > 14
+
+
+def test_a_fresh_pipeline_after_a_state_error_learns_from_scratch() -> None:
+    p = Pipeline(DEMO)
+    assert p.monitor.routine.days_learned == 0
+    assert not p.monitor.learned
+    assert p.tick(CUT + timedelta(hours=1)) == []
