@@ -8,6 +8,9 @@ published, so an alert survives a power cut between detection and delivery.
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +18,7 @@ from typing import Any
 
 import aiosqlite
 
+from agent.errors import StoreError
 from models.alert_policy import Alert
 from models.events import READINGS, SensorEvent
 
@@ -43,6 +47,16 @@ CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent_at) WHERE sent_at IS NUL
 """
 
 
+@contextmanager
+def _sqlite(what: str, path: object = "") -> Iterator[None]:
+    """sqlite's errors (a full disk, a damaged file) as the store's own, saying what failed."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        where = f" {path}" if path else ""
+        raise StoreError(f"cannot {what}{where}: {exc}") from exc
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     id: str
@@ -59,11 +73,16 @@ class Store:
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
-        db = await aiosqlite.connect(str(path))
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=FULL")
-        await db.executescript(SCHEMA)
-        await db.commit()
+        with _sqlite("open the store", path):
+            db = await aiosqlite.connect(str(path))
+            try:
+                await db.execute("PRAGMA journal_mode=WAL")
+                await db.execute("PRAGMA synchronous=FULL")
+                await db.executescript(SCHEMA)
+                await db.commit()
+            except BaseException:
+                await db.close()
+                raise
         return cls(db)
 
     async def __aenter__(self) -> Store:
@@ -73,8 +92,9 @@ class Store:
         await self.close()
 
     async def close(self) -> None:
-        await self.flush_events()
-        await self.db.close()
+        with _sqlite("close the store"):
+            await self.flush_events()
+            await self.db.close()
 
     def add_event(self, e: SensorEvent) -> None:
         self._pending.append((e.at.timestamp(), e.sensor, e.reading, e.value, int(e.clock_trusted)))
@@ -84,63 +104,73 @@ class Store:
         return len(self._pending)
 
     async def flush_events(self) -> int:
-        if not self._pending:
-            return 0
-        rows, self._pending = self._pending, []
-        await self.db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
-        await self.db.commit()
-        return len(rows)
+        with _sqlite("write events"):
+            if not self._pending:
+                return 0
+            rows, self._pending = self._pending, []
+            await self.db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
+            await self.db.commit()
+            return len(rows)
 
     async def events(self, since: datetime | None = None) -> list[SensorEvent]:
-        t0 = since.timestamp() if since else float("-inf")
-        async with self.db.execute(
-            "SELECT at, sensor, reading, value, clock_trusted FROM events WHERE at >= ? ORDER BY at, rowid",
-            (t0,),
-        ) as cur:
-            rows = await cur.fetchall()
-        out = []
-        for at, sensor, reading, value, trusted in rows:
-            if reading in READINGS:
-                out.append(
-                    SensorEvent(
-                        datetime.fromtimestamp(at, UTC), sensor, reading, value, bool(trusted)
+        with _sqlite("read events"):
+            t0 = since.timestamp() if since else float("-inf")
+            async with self.db.execute(
+                "SELECT at, sensor, reading, value, clock_trusted FROM events WHERE at >= ?"
+                " ORDER BY at, rowid",
+                (t0,),
+            ) as cur:
+                rows = await cur.fetchall()
+            out = []
+            for at, sensor, reading, value, trusted in rows:
+                if reading in READINGS:
+                    out.append(
+                        SensorEvent(
+                            datetime.fromtimestamp(at, UTC), sensor, reading, value, bool(trusted)
+                        )
                     )
-                )
-        return out
+            return out
 
     async def save_state(self, key: str, state: dict[str, Any], now: datetime) -> None:
-        await self.db.execute(
-            "INSERT INTO state VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET json=excluded.json, saved_at=excluded.saved_at",
-            (key, json.dumps(state, separators=(",", ":")), now.timestamp()),
-        )
-        await self.db.commit()
+        with _sqlite("save the state"):
+            await self.db.execute(
+                "INSERT INTO state VALUES (?, ?, ?) ON CONFLICT(key)"
+                " DO UPDATE SET json=excluded.json, saved_at=excluded.saved_at",
+                (key, json.dumps(state, separators=(",", ":")), now.timestamp()),
+            )
+            await self.db.commit()
 
     async def load_state(self, key: str) -> dict[str, Any] | None:
-        async with self.db.execute("SELECT json FROM state WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
-        if row is None:
-            return None
-        loaded = json.loads(row[0])
-        return loaded if isinstance(loaded, dict) else None
+        with _sqlite("read the state"):
+            async with self.db.execute("SELECT json FROM state WHERE key = ?", (key,)) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return None
+            loaded = json.loads(row[0])
+            return loaded if isinstance(loaded, dict) else None
 
     async def enqueue_alert(self, alert: Alert, topic: str, payload: str) -> bool:
         """Durably store an alert to send. False if this alert id was already queued."""
-        cur = await self.db.execute(
-            "INSERT OR IGNORE INTO outbox (id, topic, payload, created_at) VALUES (?, ?, ?, ?)",
-            (alert.id, topic, payload, alert.detected_at.timestamp()),
-        )
-        await self.db.commit()
-        return cur.rowcount == 1
+        with _sqlite("queue an alert"):
+            cur = await self.db.execute(
+                "INSERT OR IGNORE INTO outbox (id, topic, payload, created_at) VALUES (?, ?, ?, ?)",
+                (alert.id, topic, payload, alert.detected_at.timestamp()),
+            )
+            await self.db.commit()
+            return cur.rowcount == 1
 
     async def unsent(self, limit: int = 100) -> list[OutboxItem]:
-        async with self.db.execute(
-            "SELECT id, topic, payload FROM outbox WHERE sent_at IS NULL ORDER BY created_at, rowid LIMIT ?",
-            (limit,),
-        ) as cur:
-            return [OutboxItem(*row) for row in await cur.fetchall()]
+        with _sqlite("read the outbox"):
+            async with self.db.execute(
+                "SELECT id, topic, payload FROM outbox WHERE sent_at IS NULL"
+                " ORDER BY created_at, rowid LIMIT ?",
+                (limit,),
+            ) as cur:
+                return [OutboxItem(*row) for row in await cur.fetchall()]
 
     async def mark_sent(self, alert_id: str, now: datetime) -> None:
-        await self.db.execute(
-            "UPDATE outbox SET sent_at = ? WHERE id = ?", (now.timestamp(), alert_id)
-        )
-        await self.db.commit()
+        with _sqlite("mark an alert sent"):
+            await self.db.execute(
+                "UPDATE outbox SET sent_at = ? WHERE id = ?", (now.timestamp(), alert_id)
+            )
+            await self.db.commit()

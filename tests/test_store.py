@@ -7,6 +7,9 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from agent.errors import StoreError
 from agent.store import Store
 from models.alert_policy import Alert
 from models.events import SensorEvent
@@ -83,3 +86,22 @@ def test_state_round_trip(tmp_path: Path) -> None:
             return missing, await store.load_state("pipeline")
 
     assert asyncio.run(go()) == (None, {"a": [3]})
+
+
+def test_sqlite_errors_are_the_stores_own_and_say_what_failed(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match=r"cannot open the store .*missing/h\.sqlite"):
+        asyncio.run(Store.open(tmp_path / "missing" / "h.sqlite"))
+    (tmp_path / "h.sqlite").write_bytes(b"not a database, " * 100)
+
+    async def damaged() -> None:
+        async with await Store.open(tmp_path / "h.sqlite") as store:
+            await store.load_state("pipeline")
+
+    with pytest.raises(StoreError, match="cannot open the store"):
+        asyncio.run(damaged())
+
+    async def fine() -> object:
+        async with await Store.open(tmp_path / "good.sqlite") as store:
+            return await store.load_state("pipeline")
+
+    assert asyncio.run(fine()) is None
