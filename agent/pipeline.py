@@ -101,7 +101,8 @@ class Pipeline:
         self.monitor.routine.observing_since = now
 
     def clock_jumped(self, jump: timedelta) -> None:
-        """The wall clock moved by ``jump`` without time passing: quiet time is not lost or gained."""
+        """The wall clock moved by ``jump`` without time passing: quiet time is not lost or
+        gained."""
         self.monitor.shift(jump)
 
     def to_state(self) -> dict[str, Any]:

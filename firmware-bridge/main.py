@@ -81,7 +81,8 @@ def main():
             clamps.append([sensor_id, machine.ADC(pin_no), 0.0, now])
         else:
             pull = machine.Pin.PULL_UP if kind == "contact" else machine.Pin.PULL_DOWN
-            inputs.append((sensor_id, kind, Debounced(machine.Pin(pin_no, machine.Pin.IN, pull), now)))
+            pin = machine.Pin(pin_no, machine.Pin.IN, pull)
+            inputs.append((sensor_id, kind, Debounced(pin, now)))
     sensors = [(s, k) for s, k, _ in SENSORS]
     sender.hello(now, FIRMWARE, sensors)
     last_hello = now

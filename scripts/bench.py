@@ -68,7 +68,8 @@ def store_rate() -> None:
                 return n / (time.perf_counter() - t0)
 
     print(
-        f"store: {asyncio.run(go()):,.0f} events/s written in batches of 500 (synchronous=FULL, WAL)"
+        f"store: {asyncio.run(go()):,.0f} events/s written in batches of 500"
+        " (synchronous=FULL, WAL)"
     )
 
 

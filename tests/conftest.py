@@ -147,5 +147,6 @@ def tls_upstream_broker(tmp_path: Path) -> Iterator[Mosquitto]:
              "-keyout", "server.key", "-out", "server.csr", cwd=d)  # fmt: skip
     (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
     _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-             "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem", cwd=d)  # fmt: skip
+             "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem",
+             cwd=d)  # fmt: skip
     yield from _broker(tmp_path, (ca, d / "server.pem", d / "server.key"))

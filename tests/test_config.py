@@ -158,7 +158,8 @@ def test_the_digest_budget_sets_each_figures_test_and_detectors_can_be_turned_of
     off = monitor_settings_of(
         load_config_text(
             GOOD
-            + "detectors:\n  not_returned: {enabled: false}\n  night_restlessness: {enabled: false}\n"
+            + "detectors:\n  not_returned: {enabled: false}\n"
+            + "  night_restlessness: {enabled: false}\n"
         )
     )
     assert "not_returned" in base.detectors

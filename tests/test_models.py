@@ -430,7 +430,8 @@ def test_no_tea_while_up_and_about_does_not_hide_the_stillness_after_it() -> Non
 
 
 def test_no_learned_alert_during_learning_period() -> None:
-    # A fall on day 10, before 14 days are learned, is only caught by the safety ceiling (if at all).
+    # A fall on day 10, before 14 days are learned, is only caught by the safety ceiling (if at
+    # all).
     events = persona_events(14, bad=(BadDay(10, "missed_morning"),))
     result = replay(DEMO, events)
     assert all(a.evidence.get("basis") == "safety_ceiling" for a in result.alerts)

@@ -1,4 +1,5 @@
-"""Durations a technician writes in YAML: always with a unit, as in ``90s``, ``45min``, ``4h``, ``14d``."""
+"""Durations a technician writes in YAML: always with a unit, as in ``90s``, ``45min``,
+``4h``, ``14d``."""
 
 from __future__ import annotations
 

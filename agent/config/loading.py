@@ -3,7 +3,8 @@
 Every error names the file and line, the key path, the value found and what is allowed, with a
 "did you mean" where a near miss is likely. All errors are reported at once.
 
->>> errs = load_config_text("household: {id: h1, timezone: Europe/Londn}\\nsensors: []\\n", "home.yaml")
+>>> text = "household: {id: h1, timezone: Europe/Londn}\\nsensors: []\\n"
+>>> errs = load_config_text(text, "home.yaml")
 Traceback (most recent call last):
 ...
 agent.errors.ConfigError: home.yaml: 2 errors
@@ -183,7 +184,10 @@ def _pydantic_problems(
                 .replace(" or ", ", ")
                 .split(",")
             ]
-            msg = f"{found!r} is not allowed{_suggest(found, expected)}; use one of: {', '.join(expected)}"
+            msg = (
+                f"{found!r} is not allowed{_suggest(found, expected)};"
+                f" use one of: {', '.join(expected)}"
+            )
         elif kind == "value_error":
             msg = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
         else:

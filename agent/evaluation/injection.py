@@ -79,7 +79,8 @@ class Injection:
 def inject(
     kind: str, day: date, events: list[SensorEvent], cfg: HearthConfig, rng: random.Random
 ) -> tuple[list[SensorEvent], Injection] | None:
-    """``events`` (a stretch around ``day``) with one anomaly written in, or None if the day has no room for it."""
+    """``events`` (a stretch around ``day``) with one anomaly written in, or None if the day has
+    no room for it."""
     household = household_of(cfg)
     tz, doors = household.tz, household.outside_doors()
 

@@ -61,7 +61,8 @@ class Links:
         )
 
     def _bridge_sensors_down(self, silent: Finding | None) -> None:
-        """While the bridge is silent its sensors are offline: the detectors needing them abstain."""
+        """While the bridge is silent its sensors are offline: the detectors needing them
+        abstain."""
         if self.bridge is None:
             return
         health = self.monitor.health

@@ -4,12 +4,14 @@ Commands arrive on the home broker, ``hearth/<household>/control/<command>``, fr
 ``hearth away|home|pause|resume`` commands or from any home app that can publish MQTT (a button,
 a Home Assistant script). They stay in the home: the care team cannot set them.
 
-Payloads: nothing, a duration (``3d``), or JSON ``{"for": "3d"}`` / ``{"until": "2026-12-01T18:00"}``
+Payloads: nothing, a duration (``3d``), or JSON ``{"for": "3d"}`` /
+``{"until": "2026-12-01T18:00"}``
 (local time if no offset is given).
 
 >>> from datetime import datetime, timezone
 >>> from zoneinfo import ZoneInfo
->>> c = parse_command("hearth/h1/control/pause", b"2h", "h1", datetime(2026, 1, 1, 9, tzinfo=timezone.utc), ZoneInfo("UTC"))
+>>> at = datetime(2026, 1, 1, 9, tzinfo=timezone.utc)
+>>> c = parse_command("hearth/h1/control/pause", b"2h", "h1", at, ZoneInfo("UTC"))
 >>> (c.name, c.until.hour)
 ('pause', 11)
 """

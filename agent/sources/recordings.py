@@ -77,7 +77,8 @@ def read_hearth_csv(path: Path, cfg: HearthConfig, report: ReadReport) -> Iterat
 
 
 def read_tihm(path: Path, cfg: HearthConfig, report: ReadReport) -> Iterator[SensorEvent]:
-    """TIHM ``activity/<home>.csv``: one row per firing, location as the sensor id, UK local time."""
+    """TIHM ``activity/<home>.csv``: one row per firing, location as the sensor id, UK local
+    time."""
     tz = ZoneInfo(cfg.household.timezone)
     kinds = {s.id: s.kind for s in cfg.sensors}
     with path.open(newline="", encoding="utf-8") as f:
