@@ -1,5 +1,6 @@
-"""Hearth's own errors. Library errors (aiomqtt's ``MqttError``, sqlite's, pyserial's) are
-turned into these where the library is called, so the rest of the agent handles one tree:
+"""Hearth's own errors. Library errors are turned into these where the library is called
+(aiomqtt's ``MqttError`` in ``agent.sources.mqtt``, sqlite's in ``agent.store``; pyserial's are
+handled where the port is opened, with a retry), so the rest of the agent handles one tree:
 
     HearthError
     ├── ConfigError         the YAML file is wrong: every problem, with its file and line
@@ -12,7 +13,8 @@ turned into these where the library is called, so the rest of the agent handles 
     └── BridgeGone          the serial bridge's device went away
 
 ``DecodeError``, ``ControlError`` and ``StateError`` are also ``ValueError`` and
-``UnknownTopic`` a ``LookupError``, as the standard library would have them.
+``UnknownTopic`` a ``LookupError``, as the standard library would have them. The ``hearth``
+command prints any of them as one line and exits 1.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ class Pipeline:
             self.policy = AlertPolicy(cfg.household.id, cooldown)
             return
         try:
-            state = migrate(state, self.household)
+            state = migrate(state, self.household, self.settings.routine)
             self.monitor = Monitor.from_state(state["monitor"], self.household, self.settings)
             self.policy = AlertPolicy.from_state(state["policy"], cfg.household.id, cooldown)
         except (KeyError, ValueError, TypeError, AttributeError) as exc:

@@ -7,6 +7,7 @@ published, so an alert survives a power cut between detection and delivery.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -73,8 +74,19 @@ class Store:
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
+        folder = Path(path).parent
+        if not folder.is_dir():
+            raise StoreError(f"cannot open the store {path}: the folder {folder} does not exist")
         with _sqlite("open the store", path):
-            db = await aiosqlite.connect(str(path))
+            connecting = aiosqlite.connect(str(path))
+            try:
+                db = await connecting
+            except BaseException:
+                # aiosqlite's thread answers on this event loop: let it finish while it is open.
+                thread = getattr(connecting, "_thread", None)
+                if thread is not None:
+                    await asyncio.to_thread(thread.join, 5)
+                raise
             try:
                 await db.execute("PRAGMA journal_mode=WAL")
                 await db.execute("PRAGMA synchronous=FULL")

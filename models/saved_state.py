@@ -26,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from models.household import Household
+from models.routine import RoutineSettings
 from models.routine.daily_record import DailyRecords
 from models.routine.first_use import FirstUse
 from models.routine.night_activity import NightActivity
@@ -42,8 +43,13 @@ def version_of(doc: dict[str, Any]) -> int | None:
     return version if isinstance(version, int) else None
 
 
-def migrate(doc: dict[str, Any], household: Household) -> dict[str, Any]:
-    """``doc`` in today's layout (a copy: ``doc`` itself is left as it was)."""
+def migrate(
+    doc: dict[str, Any], household: Household, routine: RoutineSettings | None = None
+) -> dict[str, Any]:
+    """``doc`` in today's layout: itself if it is in it already, else a copy brought up to
+    date (``doc`` is left as it was). A learner that an older release did not keep starts
+    empty, with the half-life and window of ``routine`` (the configured ones), as loading
+    such a save did then."""
     version = version_of(doc)
     if version == STATE_VERSION:
         return doc
@@ -56,16 +62,16 @@ def migrate(doc: dict[str, Any], household: Household) -> dict[str, Any]:
         )
     doc = copy.deepcopy(doc)
     if version == 1:
-        doc = _from_1(doc, household)
+        doc = _from_1(doc, household, routine or RoutineSettings())
     return doc
 
 
-def _from_1(doc: dict[str, Any], household: Household) -> dict[str, Any]:
+def _from_1(doc: dict[str, Any], household: Household, settings: RoutineSettings) -> dict[str, Any]:
     monitor = doc["monitor"]
     monitor.pop("version")
     routine = monitor["routine"]
     spells = routine["spells"]
-    half_life = float(spells["half_life_days"])
+    half_life = settings.half_life_days
     if "shape" not in spells:
         spells["shape"] = QuietSpells.from_state(
             {**spells, "shape": 0.0}, ZoneInfo("UTC")
@@ -78,7 +84,7 @@ def _from_1(doc: dict[str, Any], household: Household) -> dict[str, Any]:
     daily.setdefault("last_minute", None)
     daily.setdefault("last_visit", None)
     daily.setdefault("last_use", {})
-    window = int(routine["first_use"]["window"])
+    window = settings.first_use_window_days
     for learner in ("first_use", "getting_up", "day_begun"):
         routine.setdefault(learner, FirstUse(window).to_state()).setdefault("recent", [])
     first_use = routine.pop("todays_first_use")
@@ -116,6 +122,7 @@ def _from_1(doc: dict[str, Any], household: Household) -> dict[str, Any]:
     for record in monitor.get("health", {}).values():
         record.setdefault("link_down", False)
     monitor.setdefault("health", {})
+    monitor.setdefault("away_until", None)
     policy = doc["policy"]
     policy.setdefault("paused_until", None)
     policy.setdefault("silence_alerted", None)

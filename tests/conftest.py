@@ -30,14 +30,12 @@ def dataset(*parts: str) -> Path:
 
 def config_with(cfg: HearthConfig, path: tuple[str, ...], value: Any) -> HearthConfig:
     """``cfg`` with the key at ``path`` (as in the YAML: detectors, missed_morning, ...) set."""
-    from agent.config.sections import config_model
-
     doc = cfg.model_dump(mode="json")
     node = doc
     for key in path[:-1]:
         node = node.setdefault(key, {})
     node[path[-1]] = value
-    return config_model().model_validate(doc)
+    return HearthConfig.from_document(doc)
 
 
 def _free_port() -> int:

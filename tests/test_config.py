@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.cli import main
 from agent.config import ConfigError, json_schema, load_config, load_config_text
 from tests.conftest import CONFIG, ROOT
 
@@ -168,3 +169,16 @@ def test_the_digest_budget_sets_each_figures_test_and_detectors_can_be_turned_of
     assert set(off.detectors) == set(base.detectors) - {"not_returned", "night_restlessness"}
     (problem,) = errors(GOOD + "detectors:\n  digest: {false_per_fortnight: 0}\n")
     assert "detectors.digest.false_per_fortnight" in problem
+
+
+def test_hearths_own_errors_are_one_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "home.yaml"
+    path.write_text(GOOD + f"store: {{path: {tmp_path / 'no-such-dir' / 'home.sqlite'}}}\n")
+    assert main(["run", "--config", str(path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hearth run: cannot open the store ")
+    assert "no-such-dir/home.sqlite" in err
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1

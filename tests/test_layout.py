@@ -53,20 +53,44 @@ def test_the_import_check_sees_a_banned_import() -> None:
     ]
 
 
-def clock_reads(path: Path) -> list[str]:
+def clock_reads(path: Path, root: Path = ROOT) -> list[str]:
+    """Calls in ``path`` that read a clock (``datetime.now()``, ``time.monotonic()``, a bare
+    ``monotonic()`` imported from ``time``), and any import of ``time``."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    return [
-        f"{path.relative_to(ROOT)}:{node.lineno}"
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in CLOCK_READS
-    ]
+    out = []
+    for node in ast.walk(tree):
+        call = node.func if isinstance(node, ast.Call) else None
+        name = (
+            call.attr
+            if isinstance(call, ast.Attribute)
+            else call.id
+            if isinstance(call, ast.Name)
+            else None
+        )
+        if name in CLOCK_READS or "time" in imports_of(node):
+            out.append(f"{path.relative_to(root)}:{getattr(node, 'lineno', 0)}")
+    return out
+
+
+def imports_of(node: ast.AST) -> set[str]:
+    if isinstance(node, ast.Import):
+        return {a.name.split(".")[0] for a in node.names}
+    if isinstance(node, ast.ImportFrom) and node.module:
+        return {node.module.split(".")[0]}
+    return set()
 
 
 def test_the_pure_core_never_reads_a_clock() -> None:
     assert [r for p in MODELS for r in clock_reads(p)] == []
-    assert clock_reads(ROOT / "agent" / "clock.py")  # the check sees datetime.now() where it is
+
+
+def test_the_clock_check_sees_each_way_of_reading_one(tmp_path: Path) -> None:
+    ways = tmp_path / "ways.py"
+    ways.write_text(
+        "import time\nfrom time import monotonic\nfrom datetime import datetime\n"
+        "a = datetime.now()\nb = monotonic()\nc = time.time()\nd = datetime(2024, 1, 1)\n"
+    )
+    assert clock_reads(ways, tmp_path) == [f"ways.py:{n}" for n in (1, 2, 4, 5, 6)]
 
 
 def test_the_live_agent_loads_nothing_of_the_evaluation() -> None:
@@ -105,16 +129,18 @@ def test_the_check_sees_the_evaluation_load_river() -> None:
     assert "'river'" in out.stdout
 
 
-def sizes(path: Path) -> list[str]:
+def sizes(path: Path, root: Path = ROOT) -> list[str]:
+    """What in ``path`` is too long: the module itself, or a class in it."""
     text = path.read_text(encoding="utf-8")
+    name = path.relative_to(root)
     out = []
     if text.count("\n") > LONGEST_MODULE:
-        out.append(f"{path.relative_to(ROOT)}: {text.count(chr(10))} lines")
+        out.append(f"{name}: {text.count(chr(10))} lines")
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.ClassDef) and node.end_lineno is not None:
             n = node.end_lineno - node.lineno + 1
             if n > LONGEST_CLASS:
-                out.append(f"{path.relative_to(ROOT)}: class {node.name}, {n} lines")
+                out.append(f"{name}: class {node.name}, {n} lines")
     return out
 
 
@@ -122,20 +148,10 @@ def test_no_module_or_class_is_too_long_to_read() -> None:
     assert [s for p in SOURCES for s in sizes(p)] == []
 
 
-def test_the_size_check_sees_a_long_class(tmp_path: Path) -> None:
+def test_the_size_check_sees_a_long_module_and_a_long_class(tmp_path: Path) -> None:
     long = tmp_path / "long.py"
-    long.write_text("class Long:\n" + "    x = 1\n" * 250)
-    assert sizes_outside(long) == ["class Long, 251 lines"]
-
-
-def sizes_outside(path: Path) -> list[str]:
-    out = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ClassDef) and node.end_lineno is not None:
-            n = node.end_lineno - node.lineno + 1
-            if n > LONGEST_CLASS:
-                out.append(f"class {node.name}, {n} lines")
-    return out
+    long.write_text("class Long:\n" + "    x = 1\n" * 250 + "y = 2\n" * 200)
+    assert sizes(long, tmp_path) == ["long.py: 451 lines", "long.py: class Long, 251 lines"]
 
 
 def test_the_readme_lists_every_registered_detector_in_order() -> None:

@@ -23,7 +23,6 @@ from agent.cli import main
 from agent.clock import ManualClock
 from agent.config import load_config, load_config_text
 from agent.config.schema import HearthConfig
-from agent.config.sections import config_model
 from agent.replay import replay
 from agent.runtime import STATE_KEY, Agent
 from agent.simulation.persona import Persona
@@ -479,7 +478,7 @@ def test_upstream_over_tls_delivers_and_a_wrong_ca_is_refused(
     doc = cfg.model_dump(mode="json")
     doc["upstream"]["tls"]["ca_file"] = str(other_ca)
     doc["store"]["path"] = str(tmp_path / "second.sqlite")
-    wrong = config_model().model_validate(doc)
+    wrong = HearthConfig.from_document(doc)
 
     async def refused() -> None:
         async with await Store.open(wrong.store.path) as store:

@@ -4,8 +4,10 @@ exactly the alerts that release raised carrying on from it, byte for byte."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
+import logging
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,9 @@ from agent.delivery.rendering import alert_payload
 from agent.errors import StateError
 from agent.pipeline import Pipeline
 from agent.replay import drive
+from agent.runtime import STATE_KEY, keeping
 from agent.simulation.persona import DEMO_BAD_DAYS, Persona
+from agent.store import Store
 from models.saved_state import STATE_VERSION, migrate, version_of
 from tests.conftest import CONFIG
 
@@ -47,7 +51,7 @@ def carry_on(state: dict[str, Any]) -> list[str]:
     return alerts
 
 
-@pytest.mark.parametrize("name", ["state-v1", "state-v1-older"])
+@pytest.mark.parametrize("name", ["state-v1", "state-v1-ac04737"])
 def test_a_state_saved_by_version_1_carries_on_as_that_release_did(name: str) -> None:
     expected = (FIXTURES / f"{name}-alerts.jsonl").read_text().splitlines()
     assert json.loads(expected[0])["type"] == "inactivity"  # the fall, still to come
@@ -94,8 +98,18 @@ def test_state_that_cannot_be_read_is_a_state_error(change: Any, says: str) -> N
     assert Pipeline(DEMO, today).monitor.routine.days_learned > 14
 
 
-def test_a_fresh_pipeline_after_a_state_error_learns_from_scratch() -> None:
-    p = Pipeline(DEMO)
-    assert p.monitor.routine.days_learned == 0
-    assert not p.monitor.learned
-    assert p.tick(CUT + timedelta(hours=1)) == []
+def test_the_agent_starts_afresh_from_state_it_cannot_read_and_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def restored(state: dict[str, Any]) -> Pipeline:
+        async with await Store.open(tmp_path / "home.sqlite") as store:
+            await store.save_state(STATE_KEY, state, CUT)
+            return await keeping.restore(DEMO, store, CUT + timedelta(hours=1))
+
+    good = asyncio.run(restored(saved("state-v1")))
+    assert good.monitor.learned
+    with caplog.at_level(logging.ERROR, logger="hearth.runtime"):
+        fresh = asyncio.run(restored(saved("state-v1") | {"version": 9}))
+    assert fresh.monitor.routine.days_learned == 0
+    assert not fresh.monitor.learned
+    assert "saved routine could not be read (ValueError: saved state version 9" in caplog.text

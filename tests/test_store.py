@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -89,8 +90,15 @@ def test_state_round_trip(tmp_path: Path) -> None:
 
 
 def test_sqlite_errors_are_the_stores_own_and_say_what_failed(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match=r"cannot open the store .*missing/h\.sqlite"):
+    def connections() -> int:  # aiosqlite runs each connection in a thread of its own
+        return sum(1 for t in threading.enumerate() if type(t).__module__.startswith("aiosqlite"))
+
+    before = connections()
+    with pytest.raises(StoreError, match=r"cannot open the store .*missing/h\.sqlite.*folder"):
         asyncio.run(Store.open(tmp_path / "missing" / "h.sqlite"))
+    (tmp_path / "a-folder.sqlite").mkdir()
+    with pytest.raises(StoreError, match=r"cannot open the store .*a-folder\.sqlite"):
+        asyncio.run(Store.open(tmp_path / "a-folder.sqlite"))
     (tmp_path / "h.sqlite").write_bytes(b"not a database, " * 100)
 
     async def damaged() -> None:
@@ -99,6 +107,7 @@ def test_sqlite_errors_are_the_stores_own_and_say_what_failed(tmp_path: Path) ->
 
     with pytest.raises(StoreError, match="cannot open the store"):
         asyncio.run(damaged())
+    assert connections() == before  # the failed open closed what it had opened
 
     async def fine() -> object:
         async with await Store.open(tmp_path / "good.sqlite") as store:

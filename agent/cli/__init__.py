@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from agent.cli import config_files, demo, evaluate, live, replay
-from agent.errors import ConfigError
+from agent.errors import ConfigError, HearthError
 from agent.logs import setup_logging
 
 
@@ -34,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
+        return 1
+    except HearthError as exc:
+        print(f"hearth {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -263,3 +263,14 @@ class HearthConfig(Strict):
     # Replaced by the registry's sections in the model ``config_model()`` builds.
     detectors: DetectorsSection = Field(default_factory=DetectorsSection, title="Detectors")
     store: StoreConfig = Field(default_factory=StoreConfig, title="Store")
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> HearthConfig:
+        """A parsed YAML document, validated with a section for each registered detector.
+
+        Validating with this class itself would know no detector: the model of the whole file
+        is built from the registry (``agent.config.sections.config_model``); this is it.
+        """
+        from agent.config.sections import config_model
+
+        return config_model().model_validate(doc)

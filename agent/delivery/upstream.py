@@ -111,7 +111,7 @@ class Upstream:
                 ready.cancel()
                 if link in done:
                     link.result()
-                    raise aiomqtt.MqttError("upstream connection closed")
+                    raise BrokerUnavailable("upstream connection closed")
         finally:
             link.cancel()
 

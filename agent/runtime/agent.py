@@ -56,6 +56,9 @@ class Agent:
         self.pipeline = Pipeline(cfg)
         self.stopping = asyncio.Event()
         self.save_soon = False
+        self.dropped = Drops(
+            log, "dropped message", "unknown_topic", "malformed", "no_reading", "bad_command"
+        )
         self.home: HomeBroker | None = None
         if cfg.local_broker is not None:
             self.home = HomeBroker(
@@ -66,6 +69,7 @@ class Agent:
                 self._command,
                 self.clock.now,
                 self.pipeline.household.tz,
+                self.dropped,
                 lambda: self.links.home_broker_back(),
             )
         self.bridge: SerialBridge | None = None
@@ -83,10 +87,6 @@ class Agent:
         )
         self.upstream = Upstream(cfg, store, self.clock.now)
         self.jumps = JumpWatch(self.clock)
-
-    @property
-    def dropped(self) -> Drops:
-        return self.home.dropped if self.home else Drops(log, "dropped message")
 
     @property
     def commands(self) -> int:

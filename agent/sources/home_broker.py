@@ -36,6 +36,7 @@ class HomeBroker:
         on_command: Callable[[Command, datetime], None],
         now: Callable[[], datetime],
         tz: ZoneInfo,
+        dropped: Drops,
         on_reconnect: Callable[[], None] = lambda: None,
     ) -> None:
         self.broker = broker
@@ -45,9 +46,7 @@ class HomeBroker:
         self.on_command = on_command
         self.now = now
         self.tz = tz
-        self.dropped = Drops(
-            log, "dropped message", "unknown_topic", "malformed", "no_reading", "bad_command"
-        )
+        self.dropped = dropped
         self.commands = 0
         self.connected = asyncio.Event()
         self.control_topic = control_topic(household)
