@@ -30,6 +30,8 @@ EVAL_FILES = {
 def _eval_command(args: argparse.Namespace) -> str:
     """The command line that reproduces this run, for the table's heading."""
     words = ["hearth eval"]
+    if getattr(args, "method", "snapshot") != "snapshot":
+        words.append(f"--method {args.method}")
     if args.format != "tihm":
         words.append(f"--format {args.format}")
     for flag, value in (
@@ -44,8 +46,21 @@ def _eval_command(args: argparse.Namespace) -> str:
     return " ".join(words)
 
 
+def _homes(args: argparse.Namespace) -> list[Path]:
+    pattern = EVAL_FILES[args.format]
+    data = Path(args.data or EVAL_DATA[args.format])
+    homes = sorted(data.glob(pattern))
+    if args.homes:
+        homes = homes[: args.homes]
+    if not homes:
+        print(f"hearth eval: no {args.format} files ({pattern}) in {data}", file=sys.stderr)
+    return homes
+
+
 def run(args: argparse.Namespace) -> int:
-    from agent.evaluation import available_contenders, markdown, progress_bar, run_eval
+    if args.method == "continuous":
+        return run_continuous(args)
+    from agent.evaluation import available_contenders, markdown, run_eval
 
     cfg = load_config(args.config or EVAL_CONFIGS[args.format])
     contenders = available_contenders()
@@ -55,13 +70,8 @@ def run(args: argparse.Namespace) -> int:
             " Trees peer is left out",
             file=sys.stderr,
         )
-    pattern = EVAL_FILES[args.format]
-    data = Path(args.data or EVAL_DATA[args.format])
-    homes = sorted(data.glob(pattern))
-    if args.homes:
-        homes = homes[: args.homes]
+    homes = _homes(args)
     if not homes:
-        print(f"hearth eval: no {args.format} files ({pattern}) in {data}", file=sys.stderr)
         return 2
     rows, extra = run_eval(
         cfg,
@@ -69,13 +79,37 @@ def run(args: argparse.Namespace) -> int:
         contenders,
         args.days_per_kind,
         Path(args.out) if args.out else None,
-        progress_bar(len(homes)),
+        args.jobs,
         args.format,
         Path(args.labels) if args.format == "tihm" and args.labels else None,
         _eval_command(args),
     )
     print()
     print(markdown(rows, extra))
+    if args.out:
+        print(f"written: {args.out}/eval.md, {args.out}/eval.json", file=sys.stderr)
+    return 0
+
+
+def run_continuous(args: argparse.Namespace) -> int:
+    from agent.evaluation.frontier import run_continuous as run_all
+
+    path = Path(args.config or EVAL_CONFIGS[args.format])
+    load_config(path)  # its errors, all at once, before any home is read
+    homes = _homes(args)
+    if not homes:
+        return 2
+    summaries = run_all(
+        path.read_text(encoding="utf-8"),
+        homes,
+        args.format,
+        Path(args.out) if args.out else None,
+        _eval_command(args),
+        args.jobs,
+    )
+    from agent.evaluation.continuous_report import markdown
+
+    print(markdown(summaries, "defaults", _eval_command(args)))
     if args.out:
         print(f"written: {args.out}/eval.md, {args.out}/eval.json", file=sys.stderr)
     return 0
@@ -106,4 +140,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="injected days per anomaly and home",
     )
     ev.add_argument("--out", help="write eval.md and eval.json to this folder")
+    ev.add_argument(
+        "--method",
+        choices=("snapshot", "continuous"),
+        default="snapshot",
+        help="snapshot: each anomaly replayed from its day's saved state (default); continuous:"
+        " one replay per home with the anomalies recurring, and the frontier of operating points",
+    )
+    ev.add_argument(
+        "--jobs", type=int, default=1, help="homes evaluated at once, one a core (default 1)"
+    )
     ev.set_defaults(func=run)

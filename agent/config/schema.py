@@ -264,6 +264,11 @@ class HearthConfig(Strict):
     detectors: DetectorsSection = Field(default_factory=DetectorsSection, title="Detectors")
     store: StoreConfig = Field(default_factory=StoreConfig, title="Store")
 
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        # The model of the whole file is built at run time, which pickle cannot look up: a
+        # configuration travels (to another process of hearth eval) as its document.
+        return (HearthConfig.from_document, (self.model_dump(mode="json"),))
+
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> HearthConfig:
         """A parsed YAML document, validated with a section for each registered detector.

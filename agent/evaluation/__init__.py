@@ -55,7 +55,7 @@ from agent.evaluation.homes import (
 )
 from agent.evaluation.injection import ANOMALIES, EXPECTED_TYPES, SLOW, Injection, inject
 from agent.evaluation.rarity import CHECKED_BUDGETS, RarityCheck
-from agent.evaluation.report import header, markdown, progress_bar, run_eval
+from agent.evaluation.report import header, markdown, run_eval
 from agent.evaluation.summary import Row, summarise, targets
 
 __all__ = [
@@ -80,7 +80,6 @@ __all__ = [
     "injected_run",
     "markdown",
     "ordinary_run",
-    "progress_bar",
     "run_eval",
     "summarise",
     "targets",

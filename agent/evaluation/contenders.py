@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Protocol
 
@@ -70,12 +71,15 @@ class HearthContender:
 
 
 class RulesContender:
-    name = "fixed_rules"
     has_digest = False
 
-    def __init__(self, cfg: HearthConfig) -> None:
+    def __init__(
+        self, cfg: HearthConfig, settings: RuleSettings | None = None, name: str = "fixed_rules"
+    ) -> None:
+        self.name = name
         roles = frozenset(cfg.detectors.settings_of("missed_morning").signal_roles)
-        self.rules = FixedRules(household_of(cfg), RuleSettings(morning_roles=roles))
+        settings = replace(settings or RuleSettings(), morning_roles=roles)
+        self.rules = FixedRules(household_of(cfg), settings)
         self.policy = AlertPolicy(cfg.household.id)
 
     def observe(self, event: SensorEvent) -> None:

@@ -110,7 +110,7 @@ def inject(
             return None
         t0 = local_instant(day, NIGHT_EXIT_FROM_MIN + rng.uniform(0, 60), tz)
         end = local_instant(day, NIGHT_EXIT_UNTIL_MIN, tz)
-        merged = _door_then_nothing(events, sorted(doors)[0], t0, end, timedelta(seconds=30))
+        merged = door_then_nothing(events, sorted(doors)[0], t0, end, timedelta(seconds=30))
         return merged, Injection(kind, day, t0, end, EXPECTED_TYPES[kind])
     if kind == "not_returned":
         candidates = [e for e in on_day if 9 * 60 <= minute(e) < 17 * 60 and e.sensor not in doors]
@@ -118,14 +118,14 @@ def inject(
             return None
         t0 = rng.choice(candidates).at + timedelta(minutes=1)
         end = t0 + timedelta(hours=OUT_HOURS)
-        merged = _door_then_nothing(events, sorted(doors)[0], t0, end, timedelta(seconds=20))
+        merged = door_then_nothing(events, sorted(doors)[0], t0, end, timedelta(seconds=20))
         return merged, Injection(kind, day, t0, end, EXPECTED_TYPES[kind])
     if kind in SLOW:
         return _inject_slow(kind, day, events, household, rng)
     raise ValueError(f"unknown anomaly {kind!r}")
 
 
-def _door_then_nothing(
+def door_then_nothing(
     events: list[SensorEvent], door: str, t0: datetime, end: datetime, closed_after: timedelta
 ) -> list[SensorEvent]:
     """``events`` with ``door`` opened at ``t0`` and closed ``closed_after`` later, and nothing

@@ -1,9 +1,9 @@
 """Scoring daily deviation scores against outside labels: which days were labelled (the TIHM
 clinical ``Agitation`` events), and how well the scores rank those days above the others.
 
-ROC-AUC is the chance that a labelled day scores above an unlabelled one (ties count half).
-Its 95% interval comes from a bootstrap over homes: days of one home are not independent, so
-homes, not days, are resampled.
+ROC-AUC (scikit-learn's) is the chance that a labelled day scores above an unlabelled one
+(ties count half). Its 95% interval comes from a bootstrap over homes (numpy): days of one home
+are not independent, so homes, not days, are resampled.
 
 >>> roc_auc([3.0, 2.0], [1.0, 2.0, 0.0])
 0.917
@@ -12,7 +12,6 @@ homes, not days, are resampled.
 from __future__ import annotations
 
 import csv
-import random
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -34,22 +33,13 @@ def labelled_days(path: Path, kind: str = "Agitation") -> dict[str, set[date]]:
 
 
 def roc_auc(positives: Sequence[float], negatives: Sequence[float]) -> float | None:
+    """scikit-learn's ROC-AUC of labelled (positive) days against the others, to 3 places."""
     if not positives or not negatives:
         return None
-    ranked = sorted([(s, 1) for s in positives] + [(s, 0) for s in negatives])
-    # Mann-Whitney U from mid-ranks.
-    rank_sum = 0.0
-    i = 0
-    while i < len(ranked):
-        j = i
-        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
-            j += 1
-        mid = (i + 1 + j) / 2
-        rank_sum += mid * sum(1 for k in range(i, j) if ranked[k][1] == 1)
-        i = j
-    n_pos, n_neg = len(positives), len(negatives)
-    u = rank_sum - n_pos * (n_pos + 1) / 2
-    return round(u / (n_pos * n_neg), 3)
+    from sklearn.metrics import roc_auc_score
+
+    truth = [1] * len(positives) + [0] * len(negatives)
+    return round(float(roc_auc_score(truth, [*positives, *negatives])), 3)
 
 
 def auc_with_interval(
@@ -68,18 +58,19 @@ def auc_with_interval(
                 (pos if day in labels.get(h, set()) else neg).append(s)
         return pos, neg
 
+    import numpy as np
+
     homes = sorted(scores)
     pos, neg = split(homes)
     auc = roc_auc(pos, neg)
-    rng = random.Random(seed)
+    rng = np.random.default_rng(seed)
     boots = []
     for _ in range(reps if auc is not None else 0):
-        p, n = split([rng.choice(homes) for _ in homes])
+        p, n = split([homes[i] for i in rng.integers(0, len(homes), len(homes))])
         if (b := roc_auc(p, n)) is not None:
             boots.append(b)
-    boots.sort()
-    low = boots[int(0.025 * len(boots))] if boots else None
-    high = boots[min(len(boots) - 1, int(0.975 * len(boots)))] if boots else None
+    low = round(float(np.percentile(boots, 2.5)), 3) if boots else None
+    high = round(float(np.percentile(boots, 97.5)), 3) if boots else None
     return {
         "auc": auc,
         "low": low,

@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from agent.config.schema import HearthConfig
-from agent.evaluation.homes import evaluate_home
+from agent.evaluation.homes import HomeResult, evaluate_home
 from agent.evaluation.labelled_days import auc_with_interval, labelled_days
+from agent.evaluation.parallel import each_home
 from agent.evaluation.summary import Row, summarise, targets
 from agent.sources.recordings import ReadReport, read_recording
 
@@ -157,22 +156,34 @@ def markdown(rows: list[Row], extra: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class _OneHome:
+    """One home's evaluation, as a picklable callable for ``each_home``."""
+
+    cfg: HearthConfig
+    contenders: tuple[str, ...]
+    days_per_kind: int
+    fmt: str
+
+    def __call__(self, path: Path) -> HomeResult:
+        events = read_recording(f"{self.fmt}:{path}", self.cfg, ReadReport())
+        return evaluate_home(path.stem, events, self.cfg, self.contenders, self.days_per_kind)
+
+
 def run_eval(
     cfg: HearthConfig,
     homes: list[Path],
     contenders: list[str],
     days_per_kind: int,
     out: Path | None,
-    progress: Callable[[str], None] = lambda _: None,
+    jobs: int = 1,
     fmt: str = "tihm",
     labels: Path | None = None,
     command: str | None = None,
 ) -> tuple[list[Row], dict[str, Any]]:
-    results = []
-    for i, path in enumerate(homes, start=1):
-        progress(f"[{i}/{len(homes)}] {path.stem}")
-        events = read_recording(f"{fmt}:{path}", cfg, ReadReport())
-        results.append(evaluate_home(path.stem, events, cfg, contenders, days_per_kind))
+    """Every home (``jobs`` at a time), summed up; the tables written to ``out``."""
+    one = _OneHome(cfg, tuple(contenders), days_per_kind, fmt)
+    results = each_home(one, homes, jobs)
     rows, extra = summarise(results, contenders)
     if labels is not None:
         agitation = labelled_days(labels, "Agitation")
@@ -195,20 +206,3 @@ def run_eval(
             )
         )
     return rows, extra
-
-
-def progress_bar(total: int) -> Callable[[str], None]:
-    done = [0]
-
-    def show(label: str) -> None:
-        done[0] += 1
-        width = 30
-        filled = int(width * (done[0] - 1) / total)
-        line = f"\r[{'#' * filled}{'.' * (width - filled)}] {label:<24}"
-        if sys.stderr.isatty():
-            sys.stderr.write(line)
-        else:
-            sys.stderr.write(line.strip("\r") + "\n")
-        sys.stderr.flush()
-
-    return show
