@@ -75,6 +75,7 @@ class Pipeline:
             alert = self.policy.decide(finding)
             if alert is not None:
                 self.counters.alerts += 1
+                self.monitor.alerted(finding, alert.id)
                 alerts.append(alert)
         return alerts
 
@@ -91,6 +92,12 @@ class Pipeline:
         if cmd.name == "pause":
             self.policy.paused_until = cmd.until
             return f"paused by the resident{until}: no alerts to carers"
+        if cmd.name == "ordinary":
+            assert cmd.alert_id is not None
+            learned = self.monitor.ordinary(cmd.alert_id, now)
+            if learned is None:
+                return f"ordinary: no alert {cmd.alert_id} is held back from learning"
+            return f"ordinary: alert {cmd.alert_id} was about something usual; learning {learned}"
         self.policy.paused_until = None
         return "resumed: alerts on"
 

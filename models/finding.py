@@ -36,6 +36,9 @@ class Finding:
     missed morning). One that ``covers_silence`` stands, once raised, for the rest of that
     silence: "her day has not begun" already tells the carers all that "still no movement" hours
     later would, so the policy holds such later findings back.
+
+    ``holds`` names what the episode would teach the routine (a learner of
+    ``models.routine.held`` and which episode): once raised, it is not learned as ordinary.
     """
 
     type: str
@@ -47,3 +50,4 @@ class Finding:
     evidence: dict[str, JsonValue] = field(default_factory=dict)
     silence_since: datetime | None = None
     covers_silence: bool = False
+    holds: tuple[str, str] | None = None

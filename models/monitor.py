@@ -30,6 +30,7 @@ from models.events import SensorEvent
 from models.finding import Finding, JsonValue
 from models.household import Household
 from models.routine import HouseholdRoutine, RoutineSettings
+from models.routine.held import LEARNERS
 
 
 def every_detector() -> dict[str, Any]:
@@ -121,6 +122,19 @@ class Monitor:
         if paused:
             findings.append(self._monitoring_gap(now, paused, broken))
         return findings
+
+    def alerted(self, finding: Finding, alert_id: str) -> None:
+        """An alert was raised on ``finding``: an urgent one's episode is not learned as
+        ordinary (``models.routine.held``) unless it is called ordinary later."""
+        if finding.severity != "urgent" or finding.holds is None:
+            return
+        learner, key = finding.holds
+        if learner in LEARNERS:
+            self.routine.hold(alert_id, learner, key, finding.detected_at)
+
+    def ordinary(self, alert_id: str, now: datetime) -> str | None:
+        """The episode of this alert was ordinary: learn it after all; what, or None."""
+        return self.routine.ordinary(alert_id, now)
 
     def shift(self, jump: timedelta) -> None:
         """The wall clock moved by ``jump`` without time passing: quiet time is not lost or

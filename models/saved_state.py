@@ -6,7 +6,8 @@ brought up to date here, one version at a time, before anything reads it; nowher
 at missing keys.
 
 - Version 1 (until December 2026) kept the version inside ``monitor``; today's mornings and
-  presence sat flat in the routine; the digest's reported changes sat in the daily records.
+  presence sat flat in the routine; the digest's reported changes sat in the daily records;
+  nothing was held out of learning (version 2 starts with nothing held).
   Saves from the releases before some keys were kept lack them: each is filled as loading
   filled it then (a learner not yet kept starts empty, a flag not yet kept is off).
 
@@ -78,7 +79,11 @@ def _from_1(doc: dict[str, Any], household: Household, settings: RoutineSettings
         )._estimate_shape()
     routine.setdefault("outings", QuietSpells(ZoneInfo("UTC"), half_life).to_state())
     routine.setdefault("stillness", StillnessByPlace(half_life).to_state())
-    routine.setdefault("night_activity", NightActivity(ZoneInfo("UTC")).to_state())
+    nights = routine.setdefault("night_activity", NightActivity(ZoneInfo("UTC")).to_state())
+    # Kept from version 2: episodes an alert was raised on, held out of learning.
+    nights.setdefault("keep_out", [])
+    nights.setdefault("kept_out", {})
+    routine.setdefault("withheld", {})
     daily = routine.setdefault("daily", DailyRecords(household).to_state())
     # Kept from version 2: the day's last minute, bathroom visit and kitchen uses start afresh.
     daily.setdefault("last_minute", None)

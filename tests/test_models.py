@@ -824,7 +824,10 @@ def test_a_routine_that_moves_for_good_is_learned_without_a_storm_of_alerts() ->
     alerts = [a for a in replay(DEMO, moved).alerts if a.detected_at >= cut]
     mornings = [a for a in alerts if a.type == "missed_morning"]
     first_week = [a for a in mornings if a.detected_at < cut + timedelta(days=7)]
-    assert 1 <= len(first_week) <= 3  # the change is noticed, then taken as the new normal
+    # The change is noticed, then taken as the new normal: each late morning raised is held
+    # out of the usual times (models.routine.held), so the new normal comes from the last
+    # week's mornings agreeing, not from the late ones widening the usual spread.
+    assert 1 <= len(first_week) <= 5
     assert len(mornings) - len(first_week) <= 1
     digests = [a for a in alerts if a.type == "digest"]
     assert [d.evidence["changes"] for d in digests][:1] == [["wake_time"]]

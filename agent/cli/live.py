@@ -16,6 +16,7 @@ HOUSEHOLD_COMMANDS = (
     ("home", "end away mode"),
     ("pause", "the resident's pause: no alerts to carers for a while"),
     ("resume", "end the resident's pause"),
+    ("ordinary", "an alert was about something usual: learn it as part of her routine"),
 )
 
 
@@ -42,6 +43,8 @@ def add_household_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParse
         if name in ("away", "pause"):
             ctl.add_argument("--for", dest="for_", help="how long, e.g. 2h or 5d")
             ctl.add_argument("--until", help="until this local time, e.g. 2026-12-01T18:00")
+        if name == "ordinary":
+            ctl.add_argument("alert_id", help="the alert's id, as the alert carries it")
         ctl.set_defaults(func=household_command)
 
 
@@ -80,6 +83,8 @@ def household_command(args: argparse.Namespace) -> int:
         )
         return 2
     payload = b""
+    if args.command == "ordinary":
+        payload = args.alert_id.encode()
     if args.command in ("away", "pause"):
         if args.until:
             payload = json.dumps({"until": args.until}).encode()

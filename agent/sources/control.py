@@ -1,4 +1,5 @@
-"""What the household tells Hearth: away mode and the resident's pause.
+"""What the household tells Hearth: away mode, the resident's pause, and that an alert was about
+something ordinary after all (so that it is learned as part of her routine).
 
 Commands arrive on the home broker, ``hearth/<household>/control/<command>``, from the
 ``hearth away|home|pause|resume`` commands or from any home app that can publish MQTT (a button,
@@ -6,7 +7,7 @@ a Home Assistant script). They stay in the home: the care team cannot set them.
 
 Payloads: nothing, a duration (``3d``), or JSON ``{"for": "3d"}`` /
 ``{"until": "2026-12-01T18:00"}``
-(local time if no offset is given).
+(local time if no offset is given); for ``ordinary``, the alert's id (or ``{"alert": "<id>"}``).
 
 >>> from datetime import datetime, timezone
 >>> from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ Payloads: nothing, a duration (``3d``), or JSON ``{"for": "3d"}`` /
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -26,7 +28,9 @@ from zoneinfo import ZoneInfo
 from agent.config.durations import parse_duration
 from agent.errors import ControlError
 
-COMMANDS = ("away", "home", "pause", "resume")
+COMMANDS = ("away", "home", "pause", "resume", "ordinary")
+# An alert's id, as every alert carries it (a UUID).
+ALERT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Needs an end: an away or pause left on by mistake would silence Hearth for good.
 LONGEST = {"away": timedelta(days=60), "pause": timedelta(days=7)}
 
@@ -34,7 +38,9 @@ LONGEST = {"away": timedelta(days=60), "pause": timedelta(days=7)}
 @dataclass(frozen=True, slots=True)
 class Command:
     name: str
-    until: datetime | None  # for away and pause; None for home and resume
+    until: datetime | None  # for away and pause; None for the others
+    # For ordinary: the alert whose episode was ordinary after all.
+    alert_id: str | None = None
 
 
 def control_topic(household: str, command: str = "+") -> str:
@@ -53,6 +59,8 @@ def parse_command(
     if name in ("home", "resume"):
         return Command(name, None)
     text = payload.decode("utf-8", "replace").strip()
+    if name == "ordinary":
+        return Command(name, None, _alert_id(text))
     if not text:
         raise ControlError(f"{name} needs an end: a duration such as 2h, or an 'until' time")
     spec: object = text
@@ -67,6 +75,21 @@ def parse_command(
     if until - now > LONGEST[name]:
         raise ControlError(f"{name} may last at most {LONGEST[name].days} days")
     return Command(name, until)
+
+
+def _alert_id(text: str) -> str:
+    spec: object = text
+    if text.startswith("{"):
+        try:
+            spec = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ControlError(f"ordinary: payload is not valid JSON ({exc.msg})") from None
+        spec = spec.get("alert") if isinstance(spec, dict) and set(spec) == {"alert"} else None
+    if not isinstance(spec, str) or not ALERT_ID.match(spec.strip().lower()):
+        raise ControlError(
+            'ordinary needs the id of the alert, as the alert carries it, or {"alert": "<id>"}'
+        )
+    return spec.strip().lower()
 
 
 def _until(name: str, spec: object, now: datetime, tz: ZoneInfo) -> datetime:

@@ -122,6 +122,7 @@ class InactivityDetector(Stateless):
                 "days_learned": routine.days_learned,
             },
             silence_since=since,
+            holds=_the_spell(routine),
         )
 
     def _summary(
@@ -158,6 +159,12 @@ class InactivityDetector(Stateless):
             f" No quiet spell this long has started at this time of day in the"
             f" {routine.days_learned} days learned."
         )
+
+
+def _the_spell(routine: HouseholdRoutine) -> tuple[str, str] | None:
+    """The quiet spell the alert is about, as the routine will learn it when it ends."""
+    last = routine.last_activity_at
+    return None if last is None else ("spell", last.isoformat())
 
 
 SPEC = register(

@@ -202,6 +202,7 @@ class MissedMorningDetector(Stateless):
             # Only while she has hardly moved: "no tea yet" while she is up and about says
             # nothing of a stillness that may begin after it.
             covers_silence=routine.mornings.up_today is None,
+            holds=("morning", today.isoformat()),
         )
 
 

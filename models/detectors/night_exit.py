@@ -98,6 +98,9 @@ class NightExitDetector(Stateless):
                 )
             ),
             episode=f"night_exit:{door_at.isoformat()}",
+            holds=None
+            if routine.last_activity_at is None
+            else ("outing", routine.last_activity_at.isoformat()),
             evidence={
                 "door_sensor": door_sensor,
                 "door_at": door_at.isoformat(),

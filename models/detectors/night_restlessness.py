@@ -70,6 +70,7 @@ class NightRestlessnessDetector(Stateless):
                 f" no longer than {duration_text(usual)}."
             ),
             episode=f"night_restlessness:{na.run_start.isoformat()}",
+            holds=None if na.night is None else ("night", na.night),
             evidence={
                 "active_since": na.run_start.isoformat(),
                 "active_minutes": round(stretch / 60, 1),

@@ -118,6 +118,9 @@ class NotReturnedDetector(Stateless):
             detected_at=now,
             summary=summary,
             episode=f"not_returned:{door_at.isoformat()}",
+            holds=None
+            if routine.last_activity_at is None
+            else ("outing", routine.last_activity_at.isoformat()),
             evidence={
                 "door_sensor": door_sensor,
                 "door_at": door_at.isoformat(),

@@ -53,9 +53,16 @@ class FirstUse:
         # Asked every minute by missed_morning; it changes only when a day is added.
         self._usual: dict[DayType, UsualStart | None] = {}
 
-    def learn(self, kind: DayType, first_minute: float | None) -> None:
-        """One more day of this day type: its first use (local minutes), or None for none."""
+    def learn(self, kind: DayType, first_minute: float | None, recent: bool = True) -> None:
+        """One more day of this day type: its first use (local minutes), or None for none
+        (``recent`` False: counted among the last week's already)."""
         self.history[kind].append(first_minute)
+        self._usual.clear()
+        if recent:
+            self.note_recent(kind, first_minute)
+
+    def note_recent(self, kind: DayType, first_minute: float | None) -> None:
+        """A day counted only among the last week's, for a new normal (see ``new_normal``)."""
         self.recent.append((kind, first_minute))
         self._usual.clear()
 

@@ -12,7 +12,7 @@ a gap of a day or more, or she was out when it began) is not learned from.
 >>> from models.events import SensorEvent
 >>> from models.household import Household, SensorInfo
 >>> h = Household("h", ZoneInfo("UTC"), (SensorInfo("kettle", "power", "kitchen", "kettle"),))
->>> m = Mornings(h, frozenset({"kettle"}), getting_up_minutes=10)
+>>> m = Mornings(h, RoutineSettings(morning_roles=frozenset({"kettle"})))
 >>> at = datetime(2024, 1, 1, 7, 40, tzinfo=timezone.utc)
 >>> m.notice(SensorEvent(at, "kettle", "appliance", 1.0))
 >>> m.first_use_today
@@ -27,23 +27,19 @@ from models.events import SensorEvent
 from models.household import Household
 from models.local_time import DayType, minutes_since_midnight
 from models.routine.first_use import FirstUse
+from models.routine.settings import RoutineSettings
 
 # The day's first use only counts from this local hour.
 MORNING_FROM_MIN = 4 * 60
 
 
 class Mornings:
-    def __init__(
-        self,
-        household: Household,
-        morning_roles: frozenset[str],
-        getting_up_minutes: int = 10,
-        window_days: int = 28,
-    ) -> None:
+    def __init__(self, household: Household, settings: RoutineSettings) -> None:
         self.household = household
-        self.sensors = household.with_roles(morning_roles)
-        self.getting_up_minutes = getting_up_minutes
-        self.window_days = window_days
+        self.settings = settings
+        self.sensors = household.with_roles(settings.morning_roles)
+        self.getting_up_minutes = settings.getting_up_minutes
+        window_days = settings.first_use_window_days
         self.first_use = FirstUse(window_days)
         # When the resident is up and about each morning, learned the same way as first use.
         self.getting_up = FirstUse(window_days)
@@ -59,14 +55,52 @@ class Mornings:
         # A sign of life after 04:00 seen today (the first one decides whether it was).
         self.seen = False
 
-    def learn_day(self, kind: DayType) -> None:
-        """The day is over: learn when it began, unless that was not seen."""
+    def notice_start(self, event: SensorEvent, after_gap: bool, coming_in: bool) -> None:
+        """A sign of life before any other today ``after_gap`` of a day or more in the data,
+        or the first after 04:00 while she may be out (``coming_in``): when her day began was
+        not seen, and is not learned (coming home at 16:00 is not a late start)."""
+        if after_gap:
+            self.start_unseen = True
+        if (
+            not self.seen
+            and minutes_since_midnight(event.at, self.household.tz) >= MORNING_FROM_MIN
+        ):
+            self.seen = True
+            if coming_in:
+                self.start_unseen = True
+
+    def close_day(self, kind: DayType, held: bool) -> dict[str, Any] | None:
+        """The day is over: learn when it began, unless that was not seen. A day ``held`` (an
+        alert was raised on it) is not learned as usual, but counts among the last week's
+        mornings, so that a routine that moves for good is still taken as the new normal;
+        what it would teach is returned, to be learned if it is called ordinary."""
         if self.start_unseen:
-            return
-        self.first_use.learn(kind, self.first_use_today)
-        self.getting_up.learn(kind, self.up_today)
-        signs = [t for t in (self.first_use_today, self.up_today) if t is not None]
-        self.day_begun.learn(kind, min(signs, default=None))
+            return None
+        day = {"kind": kind, "first_use": self.first_use_today, "up": self.up_today}
+        self.learn(kind, self.first_use_today, self.up_today, usual=not held)
+        return day
+
+    def learn(
+        self,
+        kind: DayType,
+        first_use: float | None,
+        up: float | None,
+        usual: bool = True,
+        recent: bool = True,
+    ) -> None:
+        """One more day: its first use and when she was up and about (None: not at all);
+        ``usual`` False for one only counted among the last week's (see ``close_day``),
+        ``recent`` False for one counted there already."""
+        signs = [t for t in (first_use, up) if t is not None]
+        for learner, t in (
+            (self.first_use, first_use),
+            (self.getting_up, up),
+            (self.day_begun, min(signs, default=None)),
+        ):
+            if usual:
+                learner.learn(kind, t, recent)
+            elif recent:
+                learner.note_recent(kind, t)
 
     def new_day(self) -> None:
         self.first_use_today = None
@@ -108,14 +142,9 @@ class Mornings:
 
     @classmethod
     def from_state(
-        cls,
-        state: dict[str, Any],
-        household: Household,
-        morning_roles: frozenset[str],
-        getting_up_minutes: int,
-        window_days: int,
+        cls, state: dict[str, Any], household: Household, settings: RoutineSettings
     ) -> Mornings:
-        m = cls(household, morning_roles, getting_up_minutes, window_days)
+        m = cls(household, settings)
         m.first_use = FirstUse.from_state(state["first_use"])
         m.getting_up = FirstUse.from_state(state["getting_up"])
         m.day_begun = FirstUse.from_state(state["day_begun"])

@@ -41,6 +41,10 @@ class NightActivity:
         self.longest = 0.0  # tonight's, so far
         self.run_start: datetime | None = None
         self.run_last: datetime | None = None
+        # Nights not to learn from (an alert was raised on them), and what each would have
+        # taught once over: see models.routine.held.
+        self.keep_out: set[str] = set()
+        self.kept_out: dict[str, float] = {}
 
     def learn(self, at: datetime, core: SleepCore | None) -> None:
         """A sign of life at ``at``; counted only inside the sleep core."""
@@ -59,7 +63,10 @@ class NightActivity:
     def _to_night(self, night: str) -> None:
         if night == self.night:
             return
-        if self.night is not None:
+        if self.night in self.keep_out:
+            self.keep_out.discard(self.night)
+            self.kept_out[self.night] = self.longest
+        elif self.night is not None:
             self.history.append(self.longest)
         self.night = night
         self.longest = 0.0
@@ -89,6 +96,8 @@ class NightActivity:
             "longest": self.longest,
             "run_start": self.run_start.isoformat() if self.run_start else None,
             "run_last": self.run_last.isoformat() if self.run_last else None,
+            "keep_out": sorted(self.keep_out),
+            "kept_out": dict(self.kept_out),
         }
 
     @classmethod
@@ -99,4 +108,6 @@ class NightActivity:
         na.longest = float(state["longest"])
         na.run_start = datetime.fromisoformat(state["run_start"]) if state["run_start"] else None
         na.run_last = datetime.fromisoformat(state["run_last"]) if state["run_last"] else None
+        na.keep_out = {str(n) for n in state["keep_out"]}
+        na.kept_out = {str(n): float(s) for n, s in state["kept_out"].items()}
         return na

@@ -86,11 +86,12 @@ class QuietSpells:
         self._shape = self._estimate_shape()
         self._pooled_cache = None
 
-    def learn(self, started_at: datetime, length_s: float) -> None:
+    def learn(self, started_at: datetime, length_s: float, weight: float = 1.0) -> None:
+        """One more spell; ``weight`` below 1 for one learned late (faded as if on time)."""
         local = started_at.astimezone(self.tz)
-        self.counts[day_type(local.date())][local.hour][bin_of(length_s)] += 1.0
+        self.counts[day_type(local.date())][local.hour][bin_of(length_s)] += weight
         if self._pooled_cache is not None:
-            self._pooled_cache[bin_of(length_s)] += 1.0
+            self._pooled_cache[bin_of(length_s)] += weight
 
     def _histogram(self, started_at: datetime) -> tuple[list[float], float]:
         """Spells per bin starting around this hour, and the days they were seen over."""

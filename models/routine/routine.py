@@ -15,18 +15,19 @@ learners, in the order an event reaches them:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from models.events import SensorEvent
 from models.household import Household
-from models.local_time import day_type, local_date, minutes_since_midnight
+from models.local_time import day_type, local_date, local_instant
 from models.routine.daily_record import DailyRecords
-from models.routine.mornings import MORNING_FROM_MIN, Mornings
+from models.routine.held import Held, Learner, Withheld
+from models.routine.mornings import Mornings
 from models.routine.night_activity import NightActivity
 from models.routine.presence import Presence
 from models.routine.quiet_spells import QuietSpells
+from models.routine.settings import RoutineSettings
 from models.routine.sleep import NightSleep
 from models.routine.stillness_by_place import StillnessByPlace, long_for_its_hour
 
@@ -34,18 +35,6 @@ from models.routine.stillness_by_place import StillnessByPlace, long_for_its_hou
 LONGEST_LEARNED_SPELL = timedelta(hours=24)
 # Door events closer together than this are one going out (open, close), not an outing.
 SHORTEST_OUTING = timedelta(minutes=2)
-
-
-@dataclass(frozen=True, slots=True)
-class RoutineSettings:
-    # The sensors whose first use of the day marks its start (roles: the kettle, say).
-    morning_roles: frozenset[str] = frozenset({"kettle"})
-    half_life_days: float = 60.0
-    first_use_window_days: int = 28
-    # Up and about: the morning's this-many-th minute with movement indoors (0: not watched).
-    # One trip to the bathroom at dawn makes a few; getting up for the day makes ten within
-    # the half hour, in homes with one sensor a room.
-    getting_up_minutes: int = 10
 
 
 class HouseholdRoutine:
@@ -61,13 +50,13 @@ class HouseholdRoutine:
         # Outings: from an outside door to the next sign of life, by the hour they start.
         self.outings = QuietSpells(household.tz, st.half_life_days)
         self.stillness = StillnessByPlace(st.half_life_days)
-        self.mornings = Mornings(
-            household, st.morning_roles, st.getting_up_minutes, st.first_use_window_days
-        )
+        self.mornings = Mornings(household, st)
         self.sleep = NightSleep(household.tz)
         self.night_activity = NightActivity(household.tz)
         self.daily = DailyRecords(household)
         self.presence = Presence(household)
+        # Episodes an urgent alert was raised on, kept out of what is learned as usual.
+        self.withheld = Withheld()
         self.outside_doors = household.outside_doors()
         self.last_activity_at: datetime | None = None
         self.last_activity_sensor: str | None = None
@@ -107,8 +96,10 @@ class HouseholdRoutine:
         if today <= self.current_day:
             return
         if self.current_day_active:
-            # A morning that began unseen would teach a late start that never happened.
-            self.mornings.learn_day(day_type(self.current_day))
+            held = self.withheld.holding("morning", self.current_day.isoformat())
+            kept = self.mornings.close_day(day_type(self.current_day), held is not None)
+            if held is not None and kept is not None:
+                self.withheld.keep(held, kept)
             self.days_learned += 1
         # Days with no events at all are gaps in the data, not days to learn from.
         self.current_day = today
@@ -117,6 +108,7 @@ class HouseholdRoutine:
         self._start_day(today)
 
     def _start_day(self, today: date) -> None:
+        self.withheld.expire(local_instant(today, 0, self.household.tz))
         self.spells.start_day(day_type(today))
         self.outings.start_day(day_type(today))
         self.stillness.start_day()
@@ -132,7 +124,13 @@ class HouseholdRoutine:
             self.late_events += 1
             return False
         self.advance(event.at)
-        self._notice_unseen_start(event)
+        after_gap = not self.current_day_active and (
+            self.last_activity_at is None
+            or event.at - self.last_activity_at > LONGEST_LEARNED_SPELL
+        )
+        self.mornings.notice_start(
+            event, after_gap, self.maybe_out or event.sensor in self.outside_doors
+        )
         if self.last_activity_at is not None:
             self._learn_spell(event.at - self.last_activity_at, event.at)
         self.presence.observe(event)
@@ -144,36 +142,45 @@ class HouseholdRoutine:
         self.mornings.notice(event)
         return True
 
-    def _notice_unseen_start(self, event: SensorEvent) -> None:
-        m = self.mornings
-        if not self.current_day_active and (
-            self.last_activity_at is None
-            or event.at - self.last_activity_at > LONGEST_LEARNED_SPELL
-        ):
-            m.start_unseen = True
-        if not m.seen and minutes_since_midnight(event.at, self.household.tz) >= MORNING_FROM_MIN:
-            m.seen = True
-            if self.maybe_out or event.sensor in self.outside_doors:
-                # Out when the morning began, or first seen coming in: her morning happened
-                # elsewhere, and coming home at 16:00 is not a late start to learn.
-                m.start_unseen = True
-
     def _learn_spell(self, spell: timedelta, ended_at: datetime) -> None:
         """The stillness (or the time out) that the event at ``ended_at`` ended."""
         assert self.last_activity_at is not None
         began = self.last_activity_at
         out = self.maybe_out
+        length = spell.total_seconds()
         if not out and timedelta(0) < spell <= LONGEST_LEARNED_SPELL:
-            if self.last_activity_sensor is not None:
-                # Judged against the hour as known before this spell is learned.
-                long = long_for_its_hour(self.spells, began, spell)
-                self.stillness.learn(self.last_activity_sensor, long)
-            self.spells.learn(began, spell.total_seconds())
-            self.sleep.learn(began, spell.total_seconds())
-            self.daily.quiet_spell(began, spell.total_seconds())
+            self.daily.quiet_spell(began, length)
+            sensor = self.last_activity_sensor
+            # Judged against the hour as known before this spell is learned.
+            long = sensor is not None and long_for_its_hour(self.spells, began, spell)
+            held = self.withheld.holding("spell", began.isoformat())
+            if held is not None:
+                kept = {"began": began.isoformat(), "length_s": length, "sensor": sensor}
+                self.withheld.keep(held, kept | {"long": long})
+                return
+            if sensor is not None:
+                self.stillness.learn(sensor, long)
+            self.spells.learn(began, length)
+            self.sleep.learn(began, length)
         elif out and SHORTEST_OUTING <= spell <= LONGEST_LEARNED_SPELL:
-            self.outings.learn(began, spell.total_seconds())
-            self.daily.outing(ended_at, spell.total_seconds())
+            self.daily.outing(ended_at, length)
+            held = self.withheld.holding("outing", began.isoformat())
+            if held is not None:
+                self.withheld.keep(held, {"began": began.isoformat(), "length_s": length})
+                return
+            self.outings.learn(began, length)
+
+    def hold(self, alert_id: str, learner: Learner, key: str, at: datetime) -> None:
+        """An urgent alert was raised on this episode: do not learn it as ordinary."""
+        if learner == "night":
+            self.night_activity.keep_out.add(key)
+        self.withheld.hold(alert_id, learner, key, at)
+
+    def ordinary(self, alert_id: str, now: datetime) -> str | None:
+        """The household or the carers say the episode was ordinary: learn it after all (with
+        the weight it would have by now). What was learned, or None if nothing is held."""
+        held = self.withheld.release(alert_id)
+        return None if held is None else _learn_late(self, held, now)
 
     def shift(self, jump: timedelta) -> None:
         """The wall clock moved by ``jump`` without time passing: quiet time is not lost or
@@ -192,6 +199,7 @@ class HouseholdRoutine:
             "night_activity": self.night_activity.to_state(),
             "daily": self.daily.to_state(),
             "presence": self.presence.to_state(),
+            "withheld": self.withheld.to_state(),
             "last_activity_at": _iso(self.last_activity_at),
             "last_activity_sensor": self.last_activity_sensor,
             "current_day": self.current_day.isoformat() if self.current_day else None,
@@ -209,28 +217,52 @@ class HouseholdRoutine:
         r.spells = QuietSpells.from_state(state["spells"], tz)
         r.outings = QuietSpells.from_state(state["outings"], tz)
         r.stillness = StillnessByPlace.from_state(state["stillness"])
-        r.mornings = Mornings.from_state(
-            state["mornings"],
-            household,
-            st.morning_roles,
-            st.getting_up_minutes,
-            st.first_use_window_days,
-        )
+        r.mornings = Mornings.from_state(state["mornings"], household, st)
         r.sleep = NightSleep.from_state(state["sleep"], tz)
         r.night_activity = NightActivity.from_state(state["night_activity"], tz)
         r.daily = DailyRecords.from_state(state["daily"], household)
         r.presence = Presence.from_state(state["presence"], household)
-        last = state["last_activity_at"]
-        r.last_activity_at = datetime.fromisoformat(last) if last else None
+        r.withheld = Withheld.from_state(state["withheld"])
+        r.last_activity_at = _at(state["last_activity_at"])
         r.last_activity_sensor = state["last_activity_sensor"]
         day = state["current_day"]
         r.current_day = date.fromisoformat(day) if day else None
         r.current_day_active = bool(state["current_day_active"])
         r.days_learned = int(state["days_learned"])
-        wf = state["watch_from"]
-        r.watch_from = datetime.fromisoformat(wf) if wf else None
+        r.watch_from = _at(state["watch_from"])
         return r
 
 
 def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at else None
+
+
+def _at(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _learn_late(r: HouseholdRoutine, held: Held, now: datetime) -> str:
+    """What a held episode would have taught, learned now (a spell or an outing at the weight
+    it would have by now); what it was, for the log."""
+    if held.learner == "night":
+        r.night_activity.keep_out.discard(held.key)
+        longest = r.night_activity.kept_out.pop(held.key, None)
+        if longest is not None:
+            r.night_activity.history.append(longest)
+        return f"the night of {held.key}"
+    kept = held.kept
+    if kept is None:
+        return f"the {held.learner} still going on, when it ends"
+    if held.learner == "morning":
+        r.mornings.learn(kept["kind"], kept["first_use"], kept["up"], recent=False)
+        return f"the morning of {held.key}"
+    began = datetime.fromisoformat(kept["began"])
+    days = max(0.0, (now - began).total_seconds() / 86400)
+    weight = 0.5 ** (days / r.settings.half_life_days)
+    if held.learner == "outing":
+        r.outings.learn(began, kept["length_s"], weight)
+        return f"the outing from {kept['began']}"
+    if kept["sensor"] is not None:
+        r.stillness.learn(kept["sensor"], kept["long"], weight)
+    r.spells.learn(began, kept["length_s"], weight)
+    return f"the quiet spell from {kept['began']}"

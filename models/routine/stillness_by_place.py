@@ -72,11 +72,11 @@ class StillnessByPlace:
             c[0] *= decay
             c[1] *= decay
 
-    def learn(self, sensor: str, long: bool) -> None:
+    def learn(self, sensor: str, long: bool, weight: float = 1.0) -> None:
         c = self.counts.setdefault(sensor, [0.0, 0.0])
-        c[0] += 1.0
+        c[0] += weight
         if long:
-            c[1] += 1.0
+            c[1] += weight
 
     def factor(self, sensor: str | None) -> float:
         """How many times the household's rate of long spells follows a sign of life here."""
