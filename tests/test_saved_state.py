@@ -24,10 +24,12 @@ from agent.runtime import STATE_KEY, keeping
 from agent.simulation.persona import DEMO_BAD_DAYS, Persona
 from agent.store import Store
 from models.saved_state import STATE_VERSION, migrate, version_of
-from tests.conftest import CONFIG
+from tests.conftest import CONFIG, config_with
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEMO = load_config(CONFIG / "demo-home.yaml")
+# The detectors as that release had them: no long-lie limit (as long as the ceiling).
+THEN = config_with(DEMO, ("detectors", "inactivity", "long_lie"), "14h")
 LONDON = ZoneInfo("Europe/London")
 # Where the fixtures were saved: the demo's day 26, mid-afternoon, in the middle of its fall.
 CUT = datetime(2026, 3, 28, 14, 30, tzinfo=LONDON).astimezone(UTC)
@@ -40,12 +42,12 @@ def saved(name: str) -> dict[str, Any]:
 
 
 def carry_on(state: dict[str, Any]) -> list[str]:
-    p = Pipeline(DEMO, state)
+    p = Pipeline(THEN, state)
     events = Persona(date(2026, 3, 2), LONDON, seed=7).events(42, DEMO_BAD_DAYS)
     alerts: list[str] = []
 
     def tick(now: datetime) -> None:
-        alerts.extend(alert_payload(DEMO, a) for a in p.tick(now))
+        alerts.extend(alert_payload(THEN, a) for a in p.tick(now))
 
     drive([e for e in events if e.at >= CUT], p.observe, tick, start=CUT, until=END)
     return alerts

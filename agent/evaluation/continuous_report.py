@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from agent.evaluation.continuous import KINDS, Caught, ContinuousResult
+from agent.evaluation.injection import EXPECTED_TYPES
 
 # The targets of issue 14 (printed, not asserted: the benchmark says whether they hold).
 TARGET_RECALL = 0.95
@@ -38,6 +39,19 @@ def latency(outs: Iterable[Caught]) -> tuple[float | None, float | None]:
     if not lat:
         return None, None
     return round(statistics.median(lat), 1), round(float(np.percentile(lat, 90)), 1)
+
+
+def f1(caught: int, injected: int, wrong: int) -> float | None:
+    """F1 of recall (caught of injected) and precision (caught against the wrong alerts too).
+
+    >>> f1(9, 10, 1)
+    0.9
+    """
+    if not injected:
+        return None
+    precision = caught / (caught + wrong) if caught + wrong else 0.0
+    rec = caught / injected
+    return round(2 * precision * rec / (precision + rec), 3) if precision + rec else 0.0
 
 
 def targeted(o: Caught) -> bool:
@@ -78,6 +92,8 @@ def summary(results: list[ContinuousResult], name: str, label: str = "") -> dict
     for kind in KINDS:
         mine = [o for o in outs if o.kind == kind]
         med, p90 = latency(mine)
+        # Every ordinary-day alert of a type that could have caught this kind counts against it.
+        wrong = sum(n for t, n in by_type.items() if t in EXPECTED_TYPES[kind])
         kinds[kind] = {
             "n": len(mine),
             "recall": recall(mine),
@@ -85,6 +101,7 @@ def summary(results: list[ContinuousResult], name: str, label: str = "") -> dict
             "repeat": recall(o for o in mine if o.repeat > 0),
             "median_latency_min": med,
             "p90_latency_min": p90,
+            "f1": f1(sum(o.caught for o in mine), len(mine), wrong),
         }
     falls = [o for o in outs if o.kind == "fall"]
     return {
@@ -160,15 +177,15 @@ def markdown(summaries: list[dict[str, Any]], default_label: str, command: str) 
     defaults = [s for s in summaries if s["label"] == default_label]
     lines += [
         "| contender | anomaly | injected | recall | first | repeat | median latency (min)"
-        " | 90th pct (min) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        " | 90th pct (min) | F1 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in defaults:
         for kind, k in s["kinds"].items():
             lines.append(
                 f"| {s['contender']} | {kind} | {k['n']} | {_f(k['recall'])} | {_f(k['first'])} |"
                 f" {_f(k['repeat'])} | {_f(k['median_latency_min'], '{:.0f}')} |"
-                f" {_f(k['p90_latency_min'], '{:.0f}')} |"
+                f" {_f(k['p90_latency_min'], '{:.0f}')} | {_f(k['f1'], '{:.2f}')} |"
             )
     lines += [
         "",

@@ -31,12 +31,17 @@ from agent.evaluation.fixed_rules import TECHNICIAN, RuleSettings
 from agent.evaluation.parallel import each_home
 from agent.sources.recordings import ReadReport, read_recording
 
-# (urgent once_in_days, missed-morning spread factor, digests a fortnight).
-HEARTH_POINTS = {
-    "once in 10 days": (10.0, 2.0, 3.0),
-    "defaults": (30.0, 3.0, 1.0),
-    "once in 90 days": (90.0, 4.0, 1 / 3),
-    "once in 300 days": (300.0, 5.0, 0.1),
+# (urgent once_in_days, missed-morning spread factor, digests a fortnight, long-lie limit;
+# None: the configured one).
+HEARTH_POINTS: dict[str, tuple[float, float, float, str | None]] = {
+    "once in 10 days": (10.0, 2.0, 3.0, None),
+    "defaults": (30.0, 3.0, 1.0, None),
+    "once in 90 days": (90.0, 4.0, 1 / 3, None),
+    "once in 300 days": (300.0, 5.0, 0.1, None),
+    "long lie 85 min": (30.0, 3.0, 1.0, "85min"),
+    "long lie 100 min": (30.0, 3.0, 1.0, "100min"),
+    "long lie 3 h": (30.0, 3.0, 1.0, "3h"),
+    "no long-lie limit": (30.0, 3.0, 1.0, "14h"),
 }
 # (still for, morning signal by, as local minutes).
 FIXED_POINTS = {
@@ -55,7 +60,9 @@ TECHNICIAN_POINTS = {
 DEFAULT = "defaults"
 
 
-def scaled_config(text: str, once_in_days: float, spread: float, digests: float) -> str:
+def scaled_config(
+    text: str, once_in_days: float, spread: float, digests: float, long_lie: str | None = None
+) -> str:
     """The household's YAML with every false-alert budget set to this point's."""
     doc: dict[str, Any] = yaml.safe_load(text)
     det = doc.setdefault("detectors", {}) or {}
@@ -64,14 +71,17 @@ def scaled_config(text: str, once_in_days: float, spread: float, digests: float)
         det[name] = {**(det.get(name) or {}), "once_in_days": once_in_days}
     det["missed_morning"] = {**(det.get("missed_morning") or {}), "spread_factor": spread}
     det["digest"] = {**(det.get("digest") or {}), "false_per_fortnight": round(digests, 4)}
+    if long_lie is not None:
+        det["inactivity"]["long_lie"] = long_lie
     return yaml.safe_dump(doc, sort_keys=False)
 
 
 def contenders_for(text: str, with_peers: bool) -> dict[str, Callable[[HearthConfig], Contender]]:
     """Every operating point, by name ("hearth defaults", "fixed_rules 3 h, 09:30"...)."""
     out: dict[str, Callable[[HearthConfig], Contender]] = {}
-    for label, (once, spread, digests) in HEARTH_POINTS.items():
-        cfg = load_config_text(scaled_config(text, once, spread, digests), f"hearth {label}")
+    for label, (once, spread, digests, long_lie) in HEARTH_POINTS.items():
+        scaled = scaled_config(text, once, spread, digests, long_lie)
+        cfg = load_config_text(scaled, f"hearth {label}")
         out[f"hearth {label}"] = lambda _cfg, cfg=cfg: HearthContender(cfg)  # type: ignore[misc]
     if not with_peers:
         return out

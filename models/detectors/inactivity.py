@@ -29,13 +29,26 @@ class InactivitySettings(Settings):
     ceiling: timedelta = setting(
         timedelta(hours=14), "Safety ceiling", "Always alert after this much stillness at home."
     )
+    # The harm of a long lie rises steeply after an hour; a fall that ends (she gets up, or is
+    # found) must be raised while she is still on the floor, however quiet that hour usually
+    # is (docs/long-lie.md says how the default was chosen).
+    long_lie: timedelta = setting(
+        timedelta(hours=2),
+        "Long-lie limit",
+        "By day (outside the hours she is in bed on most nights), never wait longer than"
+        " this for a stillness,"
+        " whatever was learned (which already comes sooner after places where long stillness"
+        " rarely begins, the hall or the kitchen). As long as the safety ceiling: no such"
+        " limit.",
+    )
 
     def problems(self, household: Household) -> list[tuple[str, str]]:
-        return (
-            [("shortest", "shortest must be below ceiling")]
-            if self.shortest >= self.ceiling
-            else []
-        )
+        out = []
+        if self.shortest >= self.ceiling:
+            out.append(("shortest", "shortest must be below ceiling"))
+        if not self.shortest <= self.long_lie <= self.ceiling:
+            out.append(("long_lie", "long_lie must be between shortest and ceiling"))
+        return out
 
 
 class InactivityDetector(Stateless):
@@ -45,24 +58,42 @@ class InactivityDetector(Stateless):
 
     def __init__(self, settings: InactivitySettings | None = None) -> None:
         self.settings = settings or InactivitySettings()
-        self._cache: tuple[datetime, int, float] | None = None
+        self._cache: tuple[datetime, int, float, str] | None = None
 
     def needs(self, routine: HouseholdRoutine) -> frozenset[str]:
         return routine.household.presence_sensors()
 
     def limit_s(self, routine: HouseholdRoutine, since: datetime) -> float:
         """Seconds of quiet after ``since`` that the routine makes unusual enough to alert on."""
+        return self._limit(routine, since)[0]
+
+    def _limit(self, routine: HouseholdRoutine, since: datetime) -> tuple[float, str]:
+        """The limit, and what set it: learned, her usual waking, or the long-lie limit."""
         key = (since, routine.days_learned)
         if self._cache is not None and self._cache[:2] == key:
-            return self._cache[2]
+            return self._cache[2], self._cache[3]
         st = self.settings
         place = routine.stillness.factor(routine.last_activity_sensor)
         limit = routine.spells.limit(since, st.once_in_days, st.shortest, st.ceiling, place)
+        basis = "learned"
         until_up = self.asleep_until_s(routine, since)
         if until_up is not None:
             limit = min(max(limit, until_up), st.ceiling.total_seconds())
-        self._cache = (since, routine.days_learned, limit)
-        return limit
+            basis = "usual_waking" if limit <= until_up + 60 else "learned"
+        elif self._by_day(routine, since) and st.long_lie.total_seconds() < limit:
+            # The learned limit already comes sooner after a place where long stillness rarely
+            # begins (the hall, not the armchair); by day it never waits past a long lie.
+            limit, basis = st.long_lie.total_seconds(), "long_lie"
+        self._cache = (since, routine.days_learned, limit, basis)
+        return limit, basis
+
+    @staticmethod
+    def _by_day(routine: HouseholdRoutine, since: datetime) -> bool:
+        """The stillness began in her waking day: outside the hours she is in bed on all but a
+        few nights (from the early bedtimes to the late wakings), once those are learned; a
+        night that begins a little early is not a day."""
+        in_bed = routine.sleep.in_bed()
+        return in_bed is not None and not in_bed.holds(since, routine.household.tz)
 
     @staticmethod
     def asleep_until_s(routine: HouseholdRoutine, since: datetime) -> float | None:
@@ -89,19 +120,17 @@ class InactivityDetector(Stateless):
             return None
         quiet_s = (now - since).total_seconds()
         ceiling_s = self.settings.ceiling.total_seconds()
-        limit_s = self.limit_s(routine, since) if learned else ceiling_s
+        limit_s, basis = self._limit(routine, since) if learned else (ceiling_s, "safety_ceiling")
         if quiet_s < limit_s:
             return None
-        by_ceiling = quiet_s >= ceiling_s
-        until_up = self.asleep_until_s(routine, since) if learned else None
-        after_sleep = until_up is not None and limit_s <= until_up + 60
+        if quiet_s >= ceiling_s:
+            basis = "safety_ceiling"
         place = routine.stillness.factor(routine.last_activity_sensor)
         rate = routine.spells.rate_per_day(since, quiet_s) * place if learned else None
         # How often stillness this unusual for its hour comes at any hour: the rarity that
         # says how often an alert like this one is raised. One hour's rate alone would read
         # "once in 2 years" for what, over the day's 24 hours, comes once a month.
         once_in = round(1.0 / (rate * HOURS), 1) if rate else None
-        basis = "safety_ceiling" if by_ceiling else "usual_waking" if after_sleep else "learned"
         return Finding(
             type=self.type,
             severity="urgent",
@@ -150,6 +179,13 @@ class InactivityDetector(Stateless):
             return summary + (
                 f" Last seen in the bedroom; usually up by {clock_of(in_bed.end)} (later on"
                 f" {later} of the last {in_bed.nights} nights)."
+            )
+        if basis == "long_lie":
+            info = routine.household.sensor(routine.last_activity_sensor or "")
+            where = f" after the {info.room}" if info else ""
+            summary += (
+                f" By day, Hearth waits no longer than this for a stillness{where}, whatever"
+                " the hour usually holds: a fall must not leave her lying longer."
             )
         if once_in is not None:
             return summary + (
