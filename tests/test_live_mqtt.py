@@ -372,6 +372,34 @@ def test_an_offline_sensor_pauses_inactivity_and_says_so(
     assert "lounge motion sensor (lounge_motion) has been offline since" in offline["summary"]
 
 
+def test_ordinary_sent_with_the_hearth_command_releases_the_alerts_episode_to_learning(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    doc = live_doc(broker, upstream_broker, tmp_path / "home.sqlite")
+    path = tmp_path / "home.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    cfg = load_config(path)
+    clock = ManualClock(local(7, 30))
+    received = Upstream()
+
+    async def body(agent: Agent) -> None:
+        await ordinary_morning_then_still(broker, agent, clock)
+        await let_the_afternoon_pass(agent, clock)
+        await until(lambda: bool(received.on("hearth/live-home/alerts/")), "an alert upstream")
+        (alert,) = received.on("hearth/live-home/alerts/")
+        held = agent.pipeline.monitor.routine.withheld.by_alert
+        assert alert["id"] in held  # the still afternoon is not learned as ordinary...
+        code = await asyncio.to_thread(main, ["ordinary", "--config", str(path), alert["id"]])
+        assert code == 0
+        await until(lambda: agent.commands == 1, "ordinary heard")
+        assert alert["id"] not in held  # ...until she says it was (a long nap)
+        bad = await asyncio.to_thread(main, ["ordinary", "--config", str(path), "not-an-id"])
+        assert bad == 0  # sent; the agent refuses it
+        await until(lambda: agent.dropped["bad_command"] == 1, "a bad command counted")
+
+    asyncio.run(run_and_listen(cfg, upstream_broker, clock, body, received))
+
+
 def test_the_residents_pause_sent_with_the_hearth_command_holds_back_alerts(
     broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
 ) -> None:
