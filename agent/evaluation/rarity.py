@@ -42,7 +42,11 @@ class RarityCheck:
         }
         self.inactivity = (
             {
-                b: InactivityDetector(replace(inactivity, once_in_days=float(b)))
+                # The learned tail's own limit: the long-lie limit, which no budget sets,
+                # is left out.
+                b: InactivityDetector(
+                    replace(inactivity, once_in_days=float(b), long_lie=inactivity.ceiling)
+                )
                 for b in sorted({*CHECKED_BUDGETS, self.budgets["inactivity"]})
             }
             if inactivity is not None
