@@ -44,6 +44,20 @@ def clock_text(minutes: float) -> str:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
+def iso_or_none(at: datetime | None) -> str | None:
+    """An instant as saved state keeps it (ISO 8601), or None.
+
+    >>> iso_or_none(None), instant_or_none(iso_or_none(datetime(2024, 1, 1)))
+    (None, datetime.datetime(2024, 1, 1, 0, 0))
+    """
+    return at.isoformat() if at else None
+
+
+def instant_or_none(text: str | None) -> datetime | None:
+    """The instant saved by ``iso_or_none``."""
+    return datetime.fromisoformat(text) if text else None
+
+
 def local_instant(d: date, minutes: float, tz: ZoneInfo) -> datetime:
     """The aware instant for a local wall-clock time on a local date.
 

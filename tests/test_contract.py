@@ -217,7 +217,6 @@ def toy() -> Iterator[DetectorSpec]:
             name="late_kettle",
             title="Late kettle",
             watches="Watch for the kettle in the small hours.",
-            severity="warning",
             settings=LateKettleSettings,
             build=lambda settings, _state: LateKettle(settings),
         )

@@ -54,6 +54,15 @@ def live_doc(home: Mosquitto, upstream: Mosquitto, db: Path) -> dict[str, Any]:
     return doc
 
 
+def live_config_file(
+    home: Mosquitto, upstream: Mosquitto, tmp_path: Path
+) -> tuple[Path, HearthConfig]:
+    """``live_config``'s household as a YAML file, for the ``hearth`` commands to read."""
+    path = tmp_path / "home.yaml"
+    path.write_text(yaml.safe_dump(live_doc(home, upstream, tmp_path / "home.sqlite")))
+    return path, load_config(path)
+
+
 async def prelearn(cfg: HearthConfig) -> None:
     """Three weeks of the persona's routine, learned as a replay, saved where the agent starts."""
     result = replay(cfg, Persona(HISTORY_START, LONDON, seed=5).events(HISTORY_DAYS))
@@ -375,10 +384,7 @@ def test_an_offline_sensor_pauses_inactivity_and_says_so(
 def test_ordinary_sent_with_the_hearth_command_releases_the_alerts_episode_to_learning(
     broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
 ) -> None:
-    doc = live_doc(broker, upstream_broker, tmp_path / "home.sqlite")
-    path = tmp_path / "home.yaml"
-    path.write_text(yaml.safe_dump(doc))
-    cfg = load_config(path)
+    path, cfg = live_config_file(broker, upstream_broker, tmp_path)
     clock = ManualClock(local(7, 30))
     received = Upstream()
 
@@ -403,10 +409,7 @@ def test_ordinary_sent_with_the_hearth_command_releases_the_alerts_episode_to_le
 def test_the_residents_pause_sent_with_the_hearth_command_holds_back_alerts(
     broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
 ) -> None:
-    doc = live_doc(broker, upstream_broker, tmp_path / "home.sqlite")
-    path = tmp_path / "home.yaml"
-    path.write_text(yaml.safe_dump(doc))
-    cfg = load_config(path)
+    path, cfg = live_config_file(broker, upstream_broker, tmp_path)
     clock = ManualClock(local(7, 30))
     received = Upstream()
 

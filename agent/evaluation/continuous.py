@@ -22,7 +22,6 @@ home an outage looks like a still person) and not against the detectors.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import random
 from collections.abc import Callable
@@ -33,7 +32,21 @@ from zoneinfo import ZoneInfo
 from agent.config import household_of
 from agent.config.schema import HearthConfig
 from agent.evaluation.contenders import Contender
-from agent.evaluation.injection import EXPECTED_TYPES, door_then_nothing
+from agent.evaluation.homes import OUTAGE, in_outage
+from agent.evaluation.injection import (
+    EXPECTED_TYPES,
+    FALL_FROM_MIN,
+    FALL_TO_MIN,
+    MISSED_MORNING_FROM_MIN,
+    MISSED_MORNING_UNTIL_MIN,
+    NIGHT_EXIT_FROM_MIN,
+    NIGHT_EXIT_UNTIL_MIN,
+    OUT_FROM_MIN,
+    OUT_HOURS,
+    OUT_TO_MIN,
+    WAKING_BY_MIN,
+    door_then_nothing,
+)
 from agent.replay import drive
 from models.alert_policy import Alert
 from models.events import SensorEvent
@@ -41,12 +54,10 @@ from models.household import Household
 from models.local_time import local_date, local_instant, minutes_since_midnight
 
 KINDS = ("fall", "night_exit", "missed_morning", "not_returned")
+# How long she lies before she gets up, or is found (the windows are injection.py's).
 FALL_HOURS = (2.0, 2.5, 3.0, 4.0, 6.0, 8.0)
 # Between one anomaly and the next: each kind comes back every len(KINDS) * this many days.
 SPACING_DAYS = 2
-OUT_HOURS = 12
-# A day (and the day after) touching this much time with no sign of life is an outage's.
-OUTAGE = timedelta(hours=24)
 # Days with fewer signs of life than this are too thin to write an anomaly into.
 FEWEST_EVENTS = 20
 # The urgent alerts a carer is rung for: the false-alert budget covers them together (and the
@@ -162,7 +173,9 @@ def _place(
         return minutes_since_midnight(e.at, tz)
 
     if kind == "fall":
-        candidates = [e for e in on_day if 9 * 60 <= minute(e) < 18 * 60 and e.sensor not in doors]
+        candidates = [
+            e for e in on_day if FALL_FROM_MIN <= minute(e) < FALL_TO_MIN and e.sensor not in doors
+        ]
         if not candidates:
             return None
         e = rng.choice(candidates)
@@ -170,16 +183,18 @@ def _place(
         end = e.at + timedelta(hours=hours)
         return Planned(kind, d, e.at, end, repeat, hours, e.sensor)
     if kind == "missed_morning":
-        wake = next((e for e in on_day if minute(e) >= 5 * 60), None)
-        if wake is None or minute(wake) >= 10 * 60:
+        wake = next((e for e in on_day if minute(e) >= MISSED_MORNING_FROM_MIN), None)
+        if wake is None or minute(wake) >= WAKING_BY_MIN:
             return None
-        return Planned(kind, d, wake.at, local_instant(d, 11.5 * 60, tz), repeat)
+        return Planned(kind, d, wake.at, local_instant(d, MISSED_MORNING_UNTIL_MIN, tz), repeat)
     if not doors:
         return None
     if kind == "night_exit":
-        t0 = local_instant(d, 3 * 60 + rng.uniform(0, 60), tz)
-        return Planned(kind, d, t0, local_instant(d, 7.5 * 60, tz), repeat)
-    candidates = [e for e in on_day if 9 * 60 <= minute(e) < 17 * 60 and e.sensor not in doors]
+        t0 = local_instant(d, NIGHT_EXIT_FROM_MIN + rng.uniform(0, 60), tz)
+        return Planned(kind, d, t0, local_instant(d, NIGHT_EXIT_UNTIL_MIN, tz), repeat)
+    candidates = [
+        e for e in on_day if OUT_FROM_MIN <= minute(e) < OUT_TO_MIN and e.sensor not in doors
+    ]
     if not candidates:
         return None
     t0 = rng.choice(candidates).at + timedelta(minutes=1)
@@ -249,7 +264,7 @@ def evaluate_home(
         for a in alerts:
             if a.type not in URGENT_TYPES or local_date(a.detected_at, tz) not in ordinary_set:
                 continue
-            if _in_outage(acts, a.detected_at):
+            if in_outage(acts, a.detected_at):
                 outage += 1
             else:
                 false[a.type] = false.get(a.type, 0) + 1
@@ -266,13 +281,6 @@ def _replay(contender: Contender, events: list[SensorEvent]) -> list[Alert]:
 
     drive(events, contender.observe, tick)
     return alerts
-
-
-def _in_outage(acts: list[datetime], at: datetime) -> bool:
-    i = bisect.bisect_right(acts, at)
-    before = acts[i - 1] if i > 0 else None
-    after = acts[i] if i < len(acts) else None
-    return before is None or after is None or after - before >= OUTAGE
 
 
 def _room(household: Household, sensor: str) -> str:

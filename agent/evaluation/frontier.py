@@ -122,7 +122,7 @@ def run_continuous(
 ) -> list[dict[str, Any]]:
     """Every home (``jobs`` at a time), summed up per operating point; tables to ``out``."""
     results = each_home(_OneHome(config_text, fmt, with_peers), homes, jobs)
-    names = list(contenders_for(config_text, with_peers))
+    names = [n for r in results[:1] for n in r.false_alerts]
     summaries = [summary(results, n, n.split(" ", 1)[1]) for n in names]
     for s in summaries:
         s["contender"] = s["contender"].split(" ", 1)[0]

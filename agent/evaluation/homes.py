@@ -27,6 +27,10 @@ from models.alert_policy import Alert
 from models.events import SensorEvent
 from models.local_time import local_date, local_instant
 
+# A stretch this long with no sign of life at all is the recording stopping (sensors or hub
+# off), which from inside the home looks like a person who has stopped moving.
+OUTAGE = timedelta(hours=24)
+
 
 @dataclass
 class Outcome:
@@ -104,14 +108,16 @@ def in_a_gap(alerts: list[Alert], events: list[SensorEvent]) -> int:
     has stopped moving. An alert on the third morning of a three-day gap counts, as well as
     one just before a gap begins."""
     acts = [e.at for e in events if e.is_activity]
-    n = 0
-    for a in alerts:
-        i = bisect.bisect_right(acts, a.detected_at)
-        after = acts[i] if i < len(acts) else None
-        before = acts[i - 1] if i > 0 else None
-        if after is None or before is None or after - before >= timedelta(hours=24):
-            n += 1
-    return n
+    return sum(1 for a in alerts if in_outage(acts, a.detected_at))
+
+
+def in_outage(acts: list[datetime], at: datetime) -> bool:
+    """``at`` falls in a day or more with no sign of life (``acts``, in time order), or before
+    the first or after the last."""
+    i = bisect.bisect_right(acts, at)
+    before = acts[i - 1] if i > 0 else None
+    after = acts[i] if i < len(acts) else None
+    return before is None or after is None or after - before >= OUTAGE
 
 
 def injected_run(

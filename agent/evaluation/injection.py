@@ -22,6 +22,9 @@ FALL_FROM_MIN, FALL_TO_MIN = 9 * 60, 18 * 60
 MISSED_MORNING_FROM_MIN, MISSED_MORNING_UNTIL_MIN = 5 * 60, 11.5 * 60
 NIGHT_EXIT_FROM_MIN, NIGHT_EXIT_UNTIL_MIN = 3 * 60, 7.5 * 60
 OUT_HOURS = 12
+# Where an outing with no return starts, and how late a day may wake to have a morning missed.
+OUT_FROM_MIN, OUT_TO_MIN = 9 * 60, 17 * 60
+WAKING_BY_MIN = 10 * 60
 ANOMALIES = (
     "fall",
     "missed_morning",
@@ -100,7 +103,7 @@ def inject(
         return kept, Injection(kind, day, t0, end, EXPECTED_TYPES[kind])
     if kind == "missed_morning":
         wake = next((e for e in on_day if minute(e) >= MISSED_MORNING_FROM_MIN), None)
-        if wake is None or minute(wake) >= 10 * 60:
+        if wake is None or minute(wake) >= WAKING_BY_MIN:
             return None
         end = local_instant(day, MISSED_MORNING_UNTIL_MIN, tz)
         kept = [e for e in events if not (wake.at <= e.at < end)]
@@ -113,7 +116,9 @@ def inject(
         merged = door_then_nothing(events, sorted(doors)[0], t0, end, timedelta(seconds=30))
         return merged, Injection(kind, day, t0, end, EXPECTED_TYPES[kind])
     if kind == "not_returned":
-        candidates = [e for e in on_day if 9 * 60 <= minute(e) < 17 * 60 and e.sensor not in doors]
+        candidates = [
+            e for e in on_day if OUT_FROM_MIN <= minute(e) < OUT_TO_MIN and e.sensor not in doors
+        ]
         if not doors or not candidates:
             return None
         t0 = rng.choice(candidates).at + timedelta(minutes=1)

@@ -63,13 +63,7 @@ def parse_command(
         return Command(name, None, _alert_id(text))
     if not text:
         raise ControlError(f"{name} needs an end: a duration such as 2h, or an 'until' time")
-    spec: object = text
-    if text.startswith("{"):
-        try:
-            spec = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ControlError(f"{name}: payload is not valid JSON ({exc.msg})") from None
-    until = _until(name, spec, now, tz)
+    until = _until(name, _payload(name, text), now, tz)
     if until <= now:
         raise ControlError(f"{name} until {until.isoformat()} is already past")
     if until - now > LONGEST[name]:
@@ -77,14 +71,21 @@ def parse_command(
     return Command(name, until)
 
 
+def _payload(name: str, text: str) -> object:
+    """The payload as JSON if it is an object, else as the text it is."""
+    if not text.startswith("{"):
+        return text
+    try:
+        parsed: object = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ControlError(f"{name}: payload is not valid JSON ({exc.msg})") from None
+    return parsed
+
+
 def _alert_id(text: str) -> str:
-    spec: object = text
-    if text.startswith("{"):
-        try:
-            spec = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ControlError(f"ordinary: payload is not valid JSON ({exc.msg})") from None
-        spec = spec.get("alert") if isinstance(spec, dict) and set(spec) == {"alert"} else None
+    spec = _payload("ordinary", text)
+    if isinstance(spec, dict):
+        spec = spec.get("alert") if set(spec) == {"alert"} else None
     if not isinstance(spec, str) or not ALERT_ID.match(spec.strip().lower()):
         raise ControlError(
             'ordinary needs the id of the alert, as the alert carries it, or {"alert": "<id>"}'

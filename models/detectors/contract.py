@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from models.finding import Finding, Severity
+from models.finding import Finding
 
 if TYPE_CHECKING:
     from models.household import Household
@@ -91,7 +91,6 @@ class DetectorSpec:
     # The YAML section's title, and what the detector watches for (its ``enabled`` key's words).
     title: str
     watches: str
-    severity: Severity
     settings: type[Any]
     # Builds the detector from its settings and saved state ({} for a fresh one).
     build: Callable[[Any, dict[str, Any]], Detector]

@@ -153,7 +153,6 @@ SPEC = register(
         watches="Each morning, compare the last week with the weeks before (night bathroom"
         " visits, getting up, sleep, activity, kitchen use, outings) and send what changed.",
         order=90,
-        severity="info",
         settings=DigestSettings,
         build=lambda settings, state: (
             Digest.from_state(state, settings) if state else Digest(settings)

@@ -151,7 +151,7 @@ class InactivityDetector(Stateless):
                 "days_learned": routine.days_learned,
             },
             silence_since=since,
-            holds=_the_spell(routine),
+            holds=routine.episode("spell"),
         )
 
     def _summary(
@@ -197,19 +197,12 @@ class InactivityDetector(Stateless):
         )
 
 
-def _the_spell(routine: HouseholdRoutine) -> tuple[str, str] | None:
-    """The quiet spell the alert is about, as the routine will learn it when it ends."""
-    last = routine.last_activity_at
-    return None if last is None else ("spell", last.isoformat())
-
-
 SPEC = register(
     DetectorSpec(
         name="inactivity",
         title="Inactivity",
         watches="Watch for unusually long stillness.",
         order=10,
-        severity="urgent",
         settings=InactivitySettings,
         build=lambda settings, _state: InactivityDetector(settings),
     )

@@ -223,7 +223,6 @@ SPEC = register(
         title="Missed morning",
         watches="Watch for a morning that has not started.",
         order=20,
-        severity="urgent",
         settings=MissedMorningSettings,
         build=lambda settings, _state: MissedMorningDetector(settings),
         routine=_routine_settings,

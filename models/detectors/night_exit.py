@@ -98,9 +98,7 @@ class NightExitDetector(Stateless):
                 )
             ),
             episode=f"night_exit:{door_at.isoformat()}",
-            holds=None
-            if routine.last_activity_at is None
-            else ("outing", routine.last_activity_at.isoformat()),
+            holds=routine.episode("outing"),
             evidence={
                 "door_sensor": door_sensor,
                 "door_at": door_at.isoformat(),
@@ -122,7 +120,6 @@ SPEC = register(
         title="Night exit",
         watches="Watch for an outside door opened in the learned sleep hours.",
         order=30,
-        severity="urgent",
         settings=NightExitSettings,
         build=lambda settings, _state: NightExitDetector(settings),
     )

@@ -90,7 +90,6 @@ SPEC = register(
         title="Night restlessness",
         watches="Watch for being up and about in the learned sleep hours far longer than usual.",
         order=50,
-        severity="urgent",
         settings=NightRestlessnessSettings,
         build=lambda settings, _state: NightRestlessnessDetector(settings),
     )

@@ -118,9 +118,7 @@ class NotReturnedDetector(Stateless):
             detected_at=now,
             summary=summary,
             episode=f"not_returned:{door_at.isoformat()}",
-            holds=None
-            if routine.last_activity_at is None
-            else ("outing", routine.last_activity_at.isoformat()),
+            holds=routine.episode("outing"),
             evidence={
                 "door_sensor": door_sensor,
                 "door_at": door_at.isoformat(),
@@ -138,7 +136,6 @@ SPEC = register(
         title="Not returned",
         watches="Watch for an outing (an outside door, then no one indoors) far longer than usual.",
         order=40,
-        severity="urgent",
         settings=NotReturnedSettings,
         build=lambda settings, _state: NotReturnedDetector(settings),
     )

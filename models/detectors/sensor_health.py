@@ -35,7 +35,7 @@ from typing import Any, ClassVar, Literal
 from models.detectors.contract import Settings, setting
 from models.events import SensorEvent
 from models.household import Household
-from models.local_time import local_date
+from models.local_time import instant_or_none, local_date
 
 # offline: the sensor (or its link) says it is gone. silent: a sensor that reports on its own
 # (battery, link quality) stopped reporting. quiet: a sensor that speaks only when someone acts
@@ -237,21 +237,18 @@ class SensorHealth:
     def from_state(
         cls, state: dict[str, Any], household: Household, settings: SensorHealthSettings
     ) -> SensorHealth:
-        def at(v: str | None) -> datetime | None:
-            return datetime.fromisoformat(v) if v else None
-
         health = cls(household, settings)
         for sensor, s in state.items():
             if sensor not in health.records:
                 continue  # a sensor since removed from the configuration
             health.records[sensor] = _Record(
-                last_heard=at(s["last_heard"]),
+                last_heard=instant_or_none(s["last_heard"]),
                 longest_by_day={
                     date.fromisoformat(d): float(v) for d, v in s["longest_by_day"].items()
                 },
-                offline_since=at(s["offline_since"]),
+                offline_since=instant_or_none(s["offline_since"]),
                 battery=None if s["battery"] is None else float(s["battery"]),
-                battery_low_since=at(s["battery_low_since"]),
+                battery_low_since=instant_or_none(s["battery_low_since"]),
                 reports=bool(s["reports"]),
                 link_down=bool(s["link_down"]),
             )

@@ -43,7 +43,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from models.household import Household
-from models.local_time import local_date, minutes_since_midnight
+from models.local_time import instant_or_none, iso_or_none, local_date, minutes_since_midnight
 from models.routine.daily_score import daily_score
 
 LONG_SPELL_S = 45 * 60
@@ -228,8 +228,8 @@ class DailyRecords:
             "history": [as_dict(r) for r in self.history],
             "open": [as_dict(r) for r in self.open.values()],
             "window": self.history.maxlen,
-            "last_minute": _iso(self._last_minute),
-            "last_visit": _iso(self._last_visit),
+            "last_minute": iso_or_none(self._last_minute),
+            "last_visit": iso_or_none(self._last_visit),
             "last_use": {sensor: at.isoformat() for sensor, at in self._last_use.items()},
         }
 
@@ -246,15 +246,7 @@ class DailyRecords:
         days = cls(household, int(state["window"]))
         days.history.extend(record(d) for d in state["history"])
         days.open = {r.day: r for r in (record(d) for d in state["open"])}
-        days._last_minute = _at(state["last_minute"])
-        days._last_visit = _at(state["last_visit"])
+        days._last_minute = instant_or_none(state["last_minute"])
+        days._last_visit = instant_or_none(state["last_visit"])
         days._last_use = {s: datetime.fromisoformat(t) for s, t in state["last_use"].items()}
         return days
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at else None
-
-
-def _at(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None

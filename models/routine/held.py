@@ -56,6 +56,8 @@ class Withheld:
 
     def holding(self, learner: Learner, key: str) -> str | None:
         """The alert holding this episode back from ``learner``, if one does."""
+        if not self.by_alert:
+            return None  # asked at every sign of life: nearly always nothing is held
         for alert_id, h in self.by_alert.items():
             if h.learner == learner and h.key == key and h.kept is None:
                 return alert_id

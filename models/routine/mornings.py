@@ -21,6 +21,7 @@ a gap of a day or more, or she was out when it began) is not learned from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from models.events import SensorEvent
@@ -55,10 +56,13 @@ class Mornings:
         # A sign of life after 04:00 seen today (the first one decides whether it was).
         self.seen = False
 
-    def notice_start(self, event: SensorEvent, after_gap: bool, coming_in: bool) -> None:
+    def notice_start(
+        self, event: SensorEvent, after_gap: bool, coming_in: Callable[[], bool]
+    ) -> None:
         """A sign of life before any other today ``after_gap`` of a day or more in the data,
-        or the first after 04:00 while she may be out (``coming_in``): when her day began was
-        not seen, and is not learned (coming home at 16:00 is not a late start)."""
+        or the first after 04:00 while she may be out (``coming_in``, asked only then): when
+        her day began was not seen, and is not learned (coming home at 16:00 is not a late
+        start)."""
         if after_gap:
             self.start_unseen = True
         if (
@@ -66,7 +70,7 @@ class Mornings:
             and minutes_since_midnight(event.at, self.household.tz) >= MORNING_FROM_MIN
         ):
             self.seen = True
-            if coming_in:
+            if coming_in():
                 self.start_unseen = True
 
     def close_day(self, kind: DayType, held: bool) -> dict[str, Any] | None:

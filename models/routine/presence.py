@@ -31,6 +31,7 @@ from typing import Any
 
 from models.events import SensorEvent
 from models.household import Household
+from models.local_time import instant_or_none, iso_or_none
 
 # Two rooms' motion sensors firing this close together is two people, not one walking through.
 VISITOR_COINCIDENCE = timedelta(seconds=3)
@@ -121,9 +122,9 @@ class Presence:
                 room: at.isoformat() for room, at in self.last_motion_by_room.items()
             },
             "coincidences": [at.isoformat() for at in self.coincidences],
-            "visitors_until": _iso(self.visitors_until),
+            "visitors_until": iso_or_none(self.visitors_until),
             "door_with_visitors": self.door_with_visitors,
-            "last_door_at": _iso(self.last_door_at),
+            "last_door_at": iso_or_none(self.last_door_at),
             "last_door_sensor": self.last_door_sensor,
             "door_room_only": self.door_room_only,
         }
@@ -135,17 +136,9 @@ class Presence:
             room: datetime.fromisoformat(at) for room, at in state["last_motion_by_room"].items()
         }
         p.coincidences.extend(datetime.fromisoformat(at) for at in state["coincidences"])
-        p.visitors_until = _at(state["visitors_until"])
+        p.visitors_until = instant_or_none(state["visitors_until"])
         p.door_with_visitors = bool(state["door_with_visitors"])
-        p.last_door_at = _at(state["last_door_at"])
+        p.last_door_at = instant_or_none(state["last_door_at"])
         p.last_door_sensor = state["last_door_sensor"]
         p.door_room_only = bool(state["door_room_only"])
         return p
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at else None
-
-
-def _at(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from models.events import SensorEvent
 from models.household import Household
-from models.local_time import day_type, local_date, local_instant
+from models.local_time import day_type, instant_or_none, iso_or_none, local_date, local_instant
 from models.routine.daily_record import DailyRecords
 from models.routine.held import Held, Learner, Withheld
 from models.routine.mornings import Mornings
@@ -129,7 +129,7 @@ class HouseholdRoutine:
             or event.at - self.last_activity_at > LONGEST_LEARNED_SPELL
         )
         self.mornings.notice_start(
-            event, after_gap, self.maybe_out or event.sensor in self.outside_doors
+            event, after_gap, lambda: self.maybe_out or event.sensor in self.outside_doors
         )
         if self.last_activity_at is not None:
             self._learn_spell(event.at - self.last_activity_at, event.at)
@@ -170,6 +170,11 @@ class HouseholdRoutine:
                 return
             self.outings.learn(began, length)
 
+    def episode(self, learner: Learner) -> tuple[str, str] | None:
+        """The spell or outing going on now, as an alert about it holds it out of learning."""
+        last = self.last_activity_at
+        return None if last is None else (learner, last.isoformat())
+
     def hold(self, alert_id: str, learner: Learner, key: str, at: datetime) -> None:
         """An urgent alert was raised on this episode: do not learn it as ordinary."""
         if learner == "night":
@@ -200,12 +205,12 @@ class HouseholdRoutine:
             "daily": self.daily.to_state(),
             "presence": self.presence.to_state(),
             "withheld": self.withheld.to_state(),
-            "last_activity_at": _iso(self.last_activity_at),
+            "last_activity_at": iso_or_none(self.last_activity_at),
             "last_activity_sensor": self.last_activity_sensor,
             "current_day": self.current_day.isoformat() if self.current_day else None,
             "current_day_active": self.current_day_active,
             "days_learned": self.days_learned,
-            "watch_from": _iso(self.watch_from),
+            "watch_from": iso_or_none(self.watch_from),
         }
 
     @classmethod
@@ -223,22 +228,14 @@ class HouseholdRoutine:
         r.daily = DailyRecords.from_state(state["daily"], household)
         r.presence = Presence.from_state(state["presence"], household)
         r.withheld = Withheld.from_state(state["withheld"])
-        r.last_activity_at = _at(state["last_activity_at"])
+        r.last_activity_at = instant_or_none(state["last_activity_at"])
         r.last_activity_sensor = state["last_activity_sensor"]
         day = state["current_day"]
         r.current_day = date.fromisoformat(day) if day else None
         r.current_day_active = bool(state["current_day_active"])
         r.days_learned = int(state["days_learned"])
-        r.watch_from = _at(state["watch_from"])
+        r.watch_from = instant_or_none(state["watch_from"])
         return r
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at else None
-
-
-def _at(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 def _learn_late(r: HouseholdRoutine, held: Held, now: datetime) -> str:
