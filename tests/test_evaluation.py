@@ -169,25 +169,31 @@ def test_hearth_catches_falls_in_the_simulated_home_without_false_alerts() -> No
 
 def test_the_rarity_check_holds_each_quiet_spell_against_the_limits() -> None:
     # A fall on day 20 (still from the early afternoon until evening) crosses inactivity's
-    # own limit once more than the ordinary days did; those cross the looser limits far more
-    # often than its own, and a looser limit is never crossed less often than a stricter one.
+    # own limit once more than the ordinary days did, and the long-lie limit once more; those
+    # cross the looser limits far more often than its own, and a looser limit is never crossed
+    # less often than a stricter one.
     first_eval = START + timedelta(days=14)
 
-    def crossings(bad: tuple[BadDay, ...]) -> dict[str, dict[int, int]]:
+    def crossings(bad: tuple[BadDay, ...]) -> RarityCheck:
         contender = HearthContender(DEMO)
         check = RarityCheck(contender, first_eval)
         events = list(Persona(START, LONDON, seed=2).events(28, bad))
         ordinary_run(contender, events, set(), first_eval, LONDON, before=check.before)
-        assert check.budgets == {"inactivity": 30, "not_returned": 30}
-        return check.crossings
+        assert check.budgets == {"inactivity": 10, "not_returned": 30}
+        return check
 
     ordinary, fallen = crossings(()), crossings((BadDay(20, "fall"),))
-    for kind in ("inactivity", "not_returned"):
-        counts = [ordinary[kind][b] for b in sorted(ordinary[kind])]
-        assert sorted(ordinary[kind]) == [1, 3, 10, 30]
+    for kind, budgets in (("inactivity", [1, 3, 10]), ("not_returned", [1, 3, 10, 30])):
+        counts = [ordinary.crossings[kind][b] for b in budgets]
+        assert sorted(ordinary.crossings[kind]) == budgets
         assert counts == sorted(counts, reverse=True)
-    assert ordinary["inactivity"][1] > ordinary["inactivity"][30]
-    assert fallen["inactivity"][30] == ordinary["inactivity"][30] + 1
+    assert ordinary.crossings["inactivity"][1] > ordinary.crossings["inactivity"][10]
+    assert fallen.crossings["inactivity"][10] == ordinary.crossings["inactivity"][10] + 1
+    # The persona's naps end within two hours: an alert at the long-lie limit would say no
+    # stillness that long by day was seen, and none reached it; the fall did, and, alerted,
+    # was not learned as a stillness that long.
+    assert (ordinary.long_lie_stated, ordinary.long_lie_crossed) == (0.0, 0)
+    assert (fallen.long_lie_stated, fallen.long_lie_crossed) == (0.0, 1)
 
 
 @pytest.mark.slow
@@ -272,7 +278,15 @@ def test_the_targets_are_judged_from_the_measured_rows() -> None:
         Row("fixed_rules", "fall", 10, 10, 1.0, 240.0, 1.0, 0.5, 0.97),
     ]
     extra = {
-        "false_alerts": {"hearth": {"per_household_week": 0.6, "targeted_per_household_week": 0.4}}
+        "false_alerts": {"hearth": {"per_household_week": 0.6, "targeted_per_household_week": 0.4}},
+        "rarity": {
+            "inactivity": [
+                {"once_in_days": 3, "own": False, "crossed_once_in_days": 1.0},
+                {"once_in_days": 10, "own": True, "crossed_once_in_days": 8.5},
+            ],
+            "not_returned": [{"once_in_days": 30, "own": True, "crossed_once_in_days": 22.3}],
+        },
+        "long_lie_rarity": {"stated_once_in_days": 5.1, "crossed_once_in_days": 7.2},
     }
     got = {t: (v, ok) for t, v, ok in targets(rows, extra)}
     assert got["fall recall >= 0.95"] == ("1.000", True)
@@ -281,6 +295,16 @@ def test_the_targets_are_judged_from_the_measured_rows() -> None:
     urgent = "inactivity, missed_morning, night_exit, not_returned"
     assert got[f"false alerts per household-week <= 0.5 ({urgent})"] == ("0.40", True)
     assert got["fall F1 ahead of every peer"] == ("0.95 against fixed_rules 0.97", False)
+    # The rarity alerts state, true within a factor of 1.25 either way; only each
+    # detector's own budget is judged.
+    own = "a limit set for once in {} days is crossed that often, within x1.25"
+    assert got["inactivity: " + own.format(10)] == ("once in 8.5", True)
+    assert got["not_returned: " + own.format(30)] == ("once in 22.3", False)
+    assert not any(t.startswith("inactivity: " + own.format(3)) for t in got)
+    assert got["long lie: stillness that long by day as often as stated, within x1.25"] == (
+        "stated once in 5.1, seen once in 7.2",
+        False,
+    )
 
 
 def test_false_alerts_inside_a_recording_gap_are_told_apart() -> None:

@@ -19,6 +19,7 @@ from agent.config import (
 )
 from agent.simulation.persona import Persona
 from models.detectors.inactivity import InactivitySettings
+from models.detectors.wording import rarity_text
 from models.events import SensorEvent
 from models.finding import Finding
 from models.monitor import Monitor, MonitorSettings
@@ -50,7 +51,11 @@ def still_from(settings: MonitorSettings, last: SensorEvent, hours: float) -> li
 
 
 def test_a_fall_in_the_lounge_after_lunch_is_raised_at_the_long_lie_limit() -> None:
-    settings = monitor_settings_of(DEMO)
+    # With a budget of once in 30 days, the learned limit for the lounge after lunch (a nap is
+    # usual then) is past two hours (at the default 10, it is a little under).
+    settings = monitor_settings_of(DEMO).with_detector(
+        "inactivity", InactivitySettings(once_in_days=30.0)
+    )
     fall = SensorEvent(at(DAYS, 14, 0), "lounge_motion", "motion", 1.0)
     found = still_from(settings, fall, 2.5)
     assert found, "a lie of two and a half hours after lunch was not raised while she was down"
@@ -61,12 +66,36 @@ def test_a_fall_in_the_lounge_after_lunch_is_raised_at_the_long_lie_limit() -> N
     assert "By day, Hearth waits no longer than this for a stillness after the lounge" in (
         first.summary
     )
+    # Her naps end within two hours: what the alert says of how often stillness that long
+    # comes by day is what was counted, none.
+    assert first.summary.endswith(" No stillness this long by day in the days learned.")
+    assert first.evidence["about_once_in_days"] is None
     # Without the limit, the learned afternoon (a nap is usual here) waits longer.
-    off = settings.with_detector("inactivity", InactivitySettings(long_lie=timedelta(hours=14)))
+    off = settings.with_detector(
+        "inactivity", InactivitySettings(once_in_days=30.0, long_lie=timedelta(hours=14))
+    )
     learned = still_from(off, fall, 3.0)
     assert learned
     assert learned[0].detected_at - fall.at > timedelta(hours=2)
     assert learned[0].evidence["basis"] == "learned"
+
+
+def test_at_a_long_lie_limit_her_naps_reach_the_alert_says_how_often_they_do() -> None:
+    # At 50 minutes, the limit is shorter than her naps after lunch: the alert says how often
+    # stillness that long comes by day here, as counted, and the number in the text is the
+    # number in the evidence.
+    settings = monitor_settings_of(DEMO).with_detector(
+        "inactivity", InactivitySettings(long_lie=timedelta(minutes=50))
+    )
+    found = still_from(settings, SensorEvent(at(DAYS, 14, 0), "lounge_motion", "motion", 1.0), 1)
+    assert found
+    assert found[0].evidence["basis"] == "long_lie"
+    once_in = found[0].evidence["about_once_in_days"]
+    assert isinstance(once_in, float)
+    assert once_in < 10, "her naps come more often than once in 10 days"
+    assert found[0].summary.endswith(
+        f" Here, stillness this long by day comes {rarity_text(once_in)}."
+    )
 
 
 def test_in_bed_at_night_she_is_asleep_until_she_usually_wakes_not_lying_hurt() -> None:

@@ -28,8 +28,13 @@ from tests.conftest import CONFIG, config_with
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEMO = load_config(CONFIG / "demo-home.yaml")
-# The detectors as that release had them: no long-lie limit (as long as the ceiling).
-THEN = config_with(DEMO, ("detectors", "inactivity", "long_lie"), "14h")
+# The detectors as that release had them: no long-lie limit (as long as the ceiling), and
+# inactivity's budget at once in 30 days.
+THEN = config_with(
+    config_with(DEMO, ("detectors", "inactivity", "long_lie"), "14h"),
+    ("detectors", "inactivity", "once_in_days"),
+    30.0,
+)
 LONDON = ZoneInfo("Europe/London")
 # Where the fixtures were saved: the demo's day 26, mid-afternoon, in the middle of its fall.
 CUT = datetime(2026, 3, 28, 14, 30, tzinfo=LONDON).astimezone(UTC)

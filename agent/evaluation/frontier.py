@@ -1,8 +1,9 @@
 """The operating points of the continuous evaluation, and its run over many homes at once.
 
-Each contender is measured at several points: Hearth with every false-alert budget scaled
-together (the urgent detectors' ``once_in_days``, a missed morning's spread, the digest's
-budget), each rule peer with its thresholds moved. One point of each is its default.
+Each contender is measured at several points: Hearth with its false-alert budgets moved together
+(the urgent detectors' ``once_in_days``, a missed morning's spread, the digest's budget), or
+inactivity's budget or its long-lie limit alone; each rule peer with its thresholds moved. One
+point of each is its default.
 """
 
 from __future__ import annotations
@@ -31,17 +32,28 @@ from agent.evaluation.fixed_rules import TECHNICIAN, RuleSettings
 from agent.evaluation.parallel import each_home
 from agent.sources.recordings import ReadReport, read_recording
 
-# (urgent once_in_days, missed-morning spread factor, digests a fortnight, long-lie limit;
-# None: the configured one).
-HEARTH_POINTS: dict[str, tuple[float, float, float, str | None]] = {
-    "once in 10 days": (10.0, 2.0, 3.0, None),
-    "defaults": (30.0, 3.0, 1.0, None),
-    "once in 90 days": (90.0, 4.0, 1 / 3, None),
-    "once in 300 days": (300.0, 5.0, 0.1, None),
-    "long lie 85 min": (30.0, 3.0, 1.0, "85min"),
-    "long lie 100 min": (30.0, 3.0, 1.0, "100min"),
-    "long lie 3 h": (30.0, 3.0, 1.0, "3h"),
-    "no long-lie limit": (30.0, 3.0, 1.0, "14h"),
+
+@dataclass(frozen=True)
+class HearthPoint:
+    """What one operating point changes from the household's YAML (None: as configured)."""
+
+    inactivity_once: float | None = None  # inactivity's once_in_days
+    doors_once: float | None = None  # night_exit's and not_returned's
+    spread: float | None = None  # a missed morning's spread factor
+    digests: float | None = None  # false changes a fortnight the digest may name
+    long_lie: str | None = None
+
+
+HEARTH_POINTS: dict[str, HearthPoint] = {
+    "looser (once in 3 and 10 days)": HearthPoint(3.0, 10.0, 2.0, 3.0),
+    "defaults": HearthPoint(),
+    "inactivity once in 30 days": HearthPoint(30.0),
+    "stricter (once in 90 days)": HearthPoint(90.0, 90.0, 4.0, 1 / 3),
+    "strictest (once in 300 days)": HearthPoint(300.0, 300.0, 5.0, 0.1),
+    "long lie 85 min": HearthPoint(long_lie="85min"),
+    "long lie 100 min": HearthPoint(long_lie="100min"),
+    "long lie 3 h": HearthPoint(long_lie="3h"),
+    "no long-lie limit": HearthPoint(long_lie="14h"),
 }
 # (still for, morning signal by, as local minutes).
 FIXED_POINTS = {
@@ -60,27 +72,30 @@ TECHNICIAN_POINTS = {
 DEFAULT = "defaults"
 
 
-def scaled_config(
-    text: str, once_in_days: float, spread: float, digests: float, long_lie: str | None = None
-) -> str:
-    """The household's YAML with every false-alert budget set to this point's."""
+def scaled_config(text: str, point: HearthPoint) -> str:
+    """The household's YAML with this point's budgets."""
     doc: dict[str, Any] = yaml.safe_load(text)
     det = doc.setdefault("detectors", {}) or {}
     doc["detectors"] = det
-    for name in ("inactivity", "night_exit", "not_returned"):
-        det[name] = {**(det.get(name) or {}), "once_in_days": once_in_days}
-    det["missed_morning"] = {**(det.get("missed_morning") or {}), "spread_factor": spread}
-    det["digest"] = {**(det.get("digest") or {}), "false_per_fortnight": round(digests, 4)}
-    if long_lie is not None:
-        det["inactivity"]["long_lie"] = long_lie
+
+    def put(detector: str, key: str, value: object) -> None:
+        if value is not None:
+            det[detector] = {**(det.get(detector) or {}), key: value}
+
+    put("inactivity", "once_in_days", point.inactivity_once)
+    put("night_exit", "once_in_days", point.doors_once)
+    put("not_returned", "once_in_days", point.doors_once)
+    put("missed_morning", "spread_factor", point.spread)
+    put("digest", "false_per_fortnight", None if point.digests is None else round(point.digests, 4))
+    put("inactivity", "long_lie", point.long_lie)
     return yaml.safe_dump(doc, sort_keys=False)
 
 
 def contenders_for(text: str, with_peers: bool) -> dict[str, Callable[[HearthConfig], Contender]]:
     """Every operating point, by name ("hearth defaults", "fixed_rules 3 h, 09:30"...)."""
     out: dict[str, Callable[[HearthConfig], Contender]] = {}
-    for label, (once, spread, digests, long_lie) in HEARTH_POINTS.items():
-        scaled = scaled_config(text, once, spread, digests, long_lie)
+    for label, point in HEARTH_POINTS.items():
+        scaled = scaled_config(text, point)
         cfg = load_config_text(scaled, f"hearth {label}")
         out[f"hearth {label}"] = lambda _cfg, cfg=cfg: HearthContender(cfg)  # type: ignore[misc]
     if not with_peers:

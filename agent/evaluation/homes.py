@@ -58,6 +58,10 @@ class HomeResult:
     crossings: dict[str, dict[int, int]] = field(default_factory=dict)
     # And each detector's own budget.
     budgets: dict[str, int] = field(default_factory=dict)
+    # By-day spells a day that alerts at the long-lie limit would state, summed over the
+    # days; and how many by-day spells reached that limit.
+    long_lie_stated: float = 0.0
+    long_lie_crossed: int = 0
 
 
 def ordinary_run(
@@ -188,6 +192,8 @@ def evaluate_home(
         )
         if check is not None:
             result.crossings, result.budgets = check.crossings, check.budgets
+            result.long_lie_stated = check.long_lie_stated
+            result.long_lie_crossed = check.long_lie_crossed
         result.in_gap[name] = in_a_gap(carer, events)
         # A contender without a daily score of its own is scored by its alerts that day.
         own = contender.daily_scores()

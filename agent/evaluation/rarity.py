@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from agent.evaluation.contenders import HearthContender
 from models.detectors.inactivity import InactivityDetector, InactivitySettings
+from models.detectors.night_exit import night_of
 from models.detectors.not_returned import NotReturnedDetector, NotReturnedSettings
 from models.events import SensorEvent
 from models.local_time import local_date
@@ -27,6 +28,11 @@ class RarityCheck:
     learning days is held against the limit as it stood when the spell began, for the
     detector's own budget and looser ones, whether or not an alert was raised for it. A
     spell ended by a gap of a day or more in the data is left out.
+
+    An alert raised at the long-lie limit says instead "stillness this long by day comes
+    about once in N days": each day the rate it would state is summed (``long_lie_stated``,
+    spells a day) and held against the quiet spells by day that reached the limit
+    (``long_lie_crossed``).
     """
 
     def __init__(self, contender: HearthContender, first_eval: date) -> None:
@@ -60,6 +66,10 @@ class RarityCheck:
             if not_returned is not None
             else {}
         )
+        self.long_lie = None if inactivity is None else inactivity.long_lie
+        self.long_lie_stated = 0.0
+        self.long_lie_crossed = 0
+        self._day: date | None = None
         self.crossings: dict[str, dict[int, int]] = {
             "inactivity": dict.fromkeys(self.inactivity, 0),
             "not_returned": dict.fromkeys(self.not_returned, 0),
@@ -75,13 +85,19 @@ class RarityCheck:
         if routine.household.sensor(event.sensor) is None:
             return
         tz = routine.household.tz
+        today = local_date(event.at, tz)
+        if self.long_lie is not None and today >= self.first_eval and today != self._day:
+            self._day = today
+            self.long_lie_stated += InactivityDetector.by_day_rate(
+                routine, event.at, self.long_lie.total_seconds()
+            )
         length = event.at - since
         if local_date(since, tz) < self.first_eval or not timedelta(0) < length <= (
             LONGEST_LEARNED_SPELL
         ):
             return
         if routine.maybe_out:
-            core = routine.sleep.core()
+            core = night_of(routine)
             if core is not None and core.holds(since, tz):
                 return  # a door in the night is night_exit's, not an outing's
             checks: Mapping[int, InactivityDetector | NotReturnedDetector] = self.not_returned
@@ -89,6 +105,12 @@ class RarityCheck:
         else:
             checks = self.inactivity
             kind = "inactivity"
+            if (
+                self.long_lie is not None
+                and length >= self.long_lie
+                and InactivityDetector.by_day(routine, since)
+            ):
+                self.long_lie_crossed += 1
         for budget, detector in checks.items():
             # No limit is shorter than the detector's shortest: most spells end before it.
             if length >= detector.settings.shortest and length.total_seconds() >= (

@@ -127,9 +127,19 @@ def markdown(rows: list[Row], extra: dict[str, Any]) -> str:
                     f" {row['crossed']} |"
                     f" {row['household_days']} | {'never' if seen is None else seen} |"
                 )
+    ll = extra.get("long_lie_rarity")
+    if ll and ll["stated_once_in_days"] is not None:
+        seen = ll["crossed_once_in_days"]
+        lines += [
+            "",
+            "An alert at the long-lie limit states how often stillness that long comes by day"
+            f" here: averaged over the {ll['household_days']} household-days, about once in"
+            f" {ll['stated_once_in_days']} days; quiet spells by day reached the limit"
+            f" {ll['crossed']} times, once in {'never' if seen is None else seen} days.",
+        ]
     goals = targets(rows, extra)
     if goals:
-        lines += ["", "| target (issue 3) | measured | met |", "|---|---|---|"]
+        lines += ["", "| target (issues 3, 14) | measured | met |", "|---|---|---|"]
         lines += [f"| {t} | {v} | {'yes' if ok else 'no'} |" for t, v, ok in goals]
     if "agitation_auc" in extra:
         lines += [

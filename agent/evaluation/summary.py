@@ -117,22 +117,32 @@ def summarise(
         ]
         for kind, totals in crossed.items()
     }
+    stated = sum(r.long_lie_stated for r in results)
+    reached = sum(r.long_lie_crossed for r in results)
+    long_lie = {
+        "household_days": days,
+        "stated_once_in_days": round(days / stated, 1) if stated else None,
+        "crossed": reached,
+        "crossed_once_in_days": round(days / reached, 1) if reached else None,
+    }
     return rows, {
         "household_weeks": round(weeks, 1),
         "homes": len(results),
         "rarity": rarity,
+        "long_lie_rarity": long_lie,
         "false_alerts": false_rates,
     }
 
 
 TARGET_RECALL = 0.95
 TARGET_FALSE_PER_WEEK = 0.5
+TARGET_RARITY_FACTOR = 1.25
 TARGET_ANOMALIES = ("fall", "night_exit", "missed_morning")
 TARGETED_TYPES = frozenset().union(*(EXPECTED_TYPES[k] for k in TARGET_ANOMALIES))
 
 
 def targets(rows: list[Row], extra: dict[str, Any]) -> list[tuple[str, str, bool]]:
-    """Issue 3's targets for Hearth: what each asks, what was measured, and whether it is met."""
+    """Issues 3 and 14's targets for Hearth: what each asks, what was measured, whether met."""
     out: list[tuple[str, str, bool]] = []
     mine = {r.anomaly: r for r in rows if r.contender == "hearth"}
     for kind in TARGET_ANOMALIES:
@@ -156,6 +166,32 @@ def targets(rows: list[Row], extra: dict[str, Any]) -> list[tuple[str, str, bool
                     fa <= TARGET_FALSE_PER_WEEK,
                 )
             )
+    # Issue 14: the rarity an alert states, true within a factor of 1.25.
+    for kind, rows_k in extra.get("rarity", {}).items():
+        for row in rows_k:
+            seen = row["crossed_once_in_days"]
+            if row["own"] and seen is not None:
+                ratio = seen / row["once_in_days"]
+                out.append(
+                    (
+                        f"{kind}: a limit set for once in {row['once_in_days']} days is crossed"
+                        f" that often, within x{TARGET_RARITY_FACTOR}",
+                        f"once in {seen}",
+                        1 / TARGET_RARITY_FACTOR <= ratio <= TARGET_RARITY_FACTOR,
+                    )
+                )
+    ll = extra.get("long_lie_rarity")
+    if ll and ll["stated_once_in_days"] and ll["crossed_once_in_days"]:
+        ratio = ll["crossed_once_in_days"] / ll["stated_once_in_days"]
+        out.append(
+            (
+                f"long lie: stillness that long by day as often as stated, within"
+                f" x{TARGET_RARITY_FACTOR}",
+                f"stated once in {ll['stated_once_in_days']}, seen once in"
+                f" {ll['crossed_once_in_days']}",
+                1 / TARGET_RARITY_FACTOR <= ratio <= TARGET_RARITY_FACTOR,
+            )
+        )
     for kind in TARGET_ANOMALIES:
         peers = [r for r in rows if r.anomaly == kind and r.contender != "hearth"]
         if kind in mine and peers:

@@ -28,7 +28,7 @@ It never reads a clock: the time is ``now``.
 ['inactivity', 'missed_morning', 'night_exit', 'not_returned', 'night_restlessness', 'digest']
 >>> spec = REGISTRY["inactivity"]
 >>> spec.settings().once_in_days, spec.title
-(30.0, 'Inactivity')
+(10.0, 'Inactivity')
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from models.detectors.contract import DetectorSpec, Settings, Stateless, registe
 from models.detectors.wording import duration_text, rarity_text
 from models.finding import Finding
 from models.household import Household
-from models.local_time import clock_text
+from models.local_time import clock_text, day_type
 from models.routine import HouseholdRoutine
-from models.routine.quiet_spells import HOURS
+from models.routine.quiet_spells import HOURS, counted_per_day
 from models.routine.sleep import clock_of, since_noon
 
 
@@ -21,8 +21,11 @@ from models.routine.sleep import clock_of, since_noon
 class InactivitySettings(Settings):
     # How rarely a spell this long may happen under the routine before it is alerted on:
     # at most about one such alert in this many days, summed over the hours of the day.
+    # Once in 10 days: with the learned tail true to how often stillness comes (measured in
+    # docs/eval.md), the rarest budget whose limits still catch a morning not begun and a fall
+    # at 95 in 100 (docs/long-lie.md).
     once_in_days: float = setting(
-        30.0, "Rarity", "Alert on quiet spells rarer than once in this many days.", gt=1
+        10.0, "Rarity", "Alert on quiet spells rarer than once in this many days.", gt=1
     )
     shortest: timedelta = setting(timedelta(minutes=45), "Shortest alert", "Never alert sooner.")
     # Raised whatever was learned, even while still learning: the safety net.
@@ -80,7 +83,7 @@ class InactivityDetector(Stateless):
         if until_up is not None:
             limit = min(max(limit, until_up), st.ceiling.total_seconds())
             basis = "usual_waking" if limit <= until_up + 60 else "learned"
-        elif self._by_day(routine, since) and st.long_lie.total_seconds() < limit:
+        elif self.by_day(routine, since) and st.long_lie.total_seconds() < limit:
             # The learned limit already comes sooner after a place where long stillness rarely
             # begins (the hall, not the armchair); by day it never waits past a long lie.
             limit, basis = st.long_lie.total_seconds(), "long_lie"
@@ -88,7 +91,22 @@ class InactivityDetector(Stateless):
         return limit, basis
 
     @staticmethod
-    def _by_day(routine: HouseholdRoutine, since: datetime) -> bool:
+    def by_day_rate(routine: HouseholdRoutine, on: datetime, length_s: float) -> float:
+        """Quiet spells of at least ``length_s`` a day, as counted (not fitted), beginning in
+        her waking day (the hours outside ``in_bed``) on days of the kind ``on`` is."""
+        in_bed = routine.sleep.in_bed()
+        tz = routine.household.tz
+        local = on.astimezone(tz)
+        hours = [
+            h
+            for h in range(HOURS)
+            if in_bed is None
+            or not in_bed.holds(local.replace(hour=h, minute=30, second=0, microsecond=0), tz)
+        ]
+        return counted_per_day(routine.spells, day_type(local.date()), hours, length_s)
+
+    @staticmethod
+    def by_day(routine: HouseholdRoutine, since: datetime) -> bool:
         """The stillness began in her waking day: outside the hours she is in bed on all but a
         few nights (from the early bedtimes to the late wakings), once those are learned; a
         night that begins a little early is not a day."""
@@ -131,6 +149,11 @@ class InactivityDetector(Stateless):
         # says how often an alert like this one is raised. One hour's rate alone would read
         # "once in 2 years" for what, over the day's 24 hours, comes once a month.
         once_in = round(1.0 / (rate * HOURS), 1) if rate else None
+        if basis == "long_lie":
+            # Raised at the long-lie limit, however ordinary that hour's stillness: how often
+            # stillness that long comes by day here is how often such an alert comes.
+            by_day = self.by_day_rate(routine, since, limit_s)
+            once_in = round(1.0 / by_day, 1) if by_day > 0 else None
         return Finding(
             type=self.type,
             severity="urgent",
@@ -187,6 +210,10 @@ class InactivityDetector(Stateless):
                 f" By day, Hearth waits no longer than this for a stillness{where}, whatever"
                 " the hour usually holds: a fall must not leave her lying longer."
             )
+        if basis == "long_lie":
+            if once_in is None:
+                return summary + " No stillness this long by day in the days learned."
+            return summary + f" Here, stillness this long by day comes {rarity_text(once_in)}."
         if once_in is not None:
             return summary + (
                 f" Here, stillness this unusual for the time of day comes {rarity_text(once_in)}."

@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from models.detectors.contract import DetectorSpec, Settings, Stateless, register, setting
-from models.detectors.wording import rarity_text
 from models.finding import Finding, JsonValue
 from models.household import Household, Role
 from models.local_time import (
@@ -142,12 +141,11 @@ class MissedMorningDetector(Stateless):
         tz = routine.household.tz
         label = self.settings.label
         usual = late.usual
-        # How often a start this late comes, from the days compared (with half a day of prior,
-        # so that "never in 20 days" reads as about once in 42, not as impossible).
-        once_in = round((late.of + 1) / (late.later + 0.5), 1)
+        # The days compared, and nothing beside them: a rarity with a prior of its own ("about
+        # once in 10 days" beside "0 of the last 4 weekends") would read as a second, other count.
         how_often = (
-            f" on {late.later} of the last {late.of} {late.called} it was later than now or"
-            f" not at all (a morning this late comes {rarity_text(once_in)} or less often)."
+            f" later than now, or not at all, on {late.later or 'none'} of the last {late.of}"
+            f" {late.called}."
         )
         now_text = clock_text(late.now_min)
         evidence: dict[str, JsonValue] = {"signal": signal}
@@ -186,7 +184,6 @@ class MissedMorningDetector(Stateless):
             "now": now_text,
             "days_later_or_unused": late.later,
             "days_compared": late.of,
-            "about_once_in_days": once_in,
             "day_type": late.kind,
             "signal_sensors": list[JsonValue](sorted(sensors)),
         }

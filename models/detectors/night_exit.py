@@ -1,5 +1,5 @@
-"""Detector ``night_exit``: an outside door opened in the core of the household's learned
-sleep, and no one moving indoors since.
+"""Detector ``night_exit``: an outside door opened in the household's usual night (from the
+median bedtime to the median waking), and no one moving indoors since.
 
 A door opened at night and followed by movement inside (a look outside, a late visitor let in)
 is not raised: only the door with silence after it, which is what a person wandering out looks
@@ -18,7 +18,7 @@ from models.detectors.wording import door_name, duration_text, rarity_text
 from models.finding import Finding
 from models.local_time import clock_text, minutes_since_midnight
 from models.routine import HouseholdRoutine
-from models.routine.sleep import clock_of
+from models.routine.sleep import SleepCore, clock_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,14 @@ class NightExitSettings(Settings):
     )
 
 
+def night_of(routine: HouseholdRoutine) -> SleepCore | None:
+    """The hours an outside door is ``night_exit``'s: her usual night, from the median bedtime
+    to the median waking. Not only its core (the late bedtimes to the early wakings): a home
+    whose early risers are up at 03:30 is still asleep at 03:45 on most nights, and an outing
+    then is as unusual as one at 02:00 (the outing rate weighs the edges)."""
+    return routine.sleep.usual_night()
+
+
 class NightExitDetector(Stateless):
     type = "night_exit"
 
@@ -58,7 +66,7 @@ class NightExitDetector(Stateless):
             return None
         if now - still_since < self.settings.confirm:
             return None
-        core = routine.sleep.core()
+        core = night_of(routine)
         tz = routine.household.tz
         if core is None or not core.holds(door_at, tz):
             return None
@@ -71,11 +79,8 @@ class NightExitDetector(Stateless):
         door = routine.household.sensor(door_sensor or "")
         name = door_name(door.role if door else None)
         opened = clock_text(minutes_since_midnight(door_at, tz))
-        # How often a door is used in these hours of the night here, with half a night of
-        # prior (so "never in 30 nights" reads as about once in 61, not as impossible).
         nights = [d for d in routine.daily.history if d.wake is not None]
         with_door = sum(1 for d in nights if d.door_between(core.start, core.end))
-        once_in = round((len(nights) + 1) / (with_door + 0.5), 1)
         return Finding(
             type=self.type,
             severity="urgent",
@@ -84,11 +89,11 @@ class NightExitDetector(Stateless):
             summary=(
                 f"The {name} opened at {opened} and there has been no movement indoors since"
                 f" ({duration_text((now - door_at).total_seconds())})."
-                " The household is usually asleep"
+                " The household usually sleeps"
                 f" from {clock_of(core.start)} to {clock_of(core.end)}"
-                f" (on most of the last {core.nights} nights);"
-                f" a door was used in those hours on {with_door} of the last {len(nights)} nights"
-                f" ({rarity_text(once_in)} or less often)."
+                f" (the middle of the last {core.nights} nights);"
+                f" a door was used in those hours on {with_door or 'none'} of the last"
+                f" {len(nights)} nights."
                 + (
                     # Over the night's hours, as the rule above weighs it.
                     f" Outings this long starting at this time of night come"
@@ -108,7 +113,6 @@ class NightExitDetector(Stateless):
                 "nights_learned": core.nights,
                 "nights_with_a_door": with_door,
                 "nights_compared": len(nights),
-                "about_once_in_days": once_in,
                 "outings_this_long_per_day": round(outing_rate, 4),
             },
         )

@@ -7,7 +7,7 @@ of life, by local start hour, with the same forgetting and the same rarity budge
 silence also covers someone who came home, shut the door and fell in the hall: from inside, the
 two look alike, and both need someone to check.
 
-A door in the core of the night is ``night_exit``'s (sooner, and worded for the night); this
+A door in the usual night is ``night_exit``'s (sooner, and worded for the night); this
 detector takes every other outing.
 
 >>> NotReturnedSettings().ceiling
@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 
 from models.detectors.contract import DetectorSpec, Settings, Stateless, register, setting
+from models.detectors.night_exit import night_of
 from models.detectors.wording import door_name, duration_text, rarity_text
 from models.finding import Finding
 from models.local_time import clock_text, minutes_since_midnight
@@ -79,7 +80,7 @@ class NotReturnedDetector(Stateless):
         if door_at is None or not routine.maybe_out:
             return None
         tz = routine.household.tz
-        core = routine.sleep.core()
+        core = night_of(routine)
         if learned and core is not None and core.holds(door_at, tz):
             return None  # night_exit's
         out_s = (now - door_at).total_seconds()

@@ -26,6 +26,7 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -35,6 +36,7 @@ from models.routine.tail import (
     N_BINS,
     TAIL_MIN_COUNT,
     bin_of,
+    counted_past,
     excess_for,
     lower_edge,
     shape_of,
@@ -129,7 +131,11 @@ class QuietSpells:
             # Within the observed body: count spells from the bin holding length_s upwards.
             return sum(hist[k:]) / days
         tail_rate = sum(hist[u_bin:]) / days
-        return tail_rate * survival(length_s - lower_edge(u_bin), excess, self.shape())
+        fitted = tail_rate * survival(length_s - lower_edge(u_bin), excess, self.shape())
+        # Never rarer than it was counted: a long spell at this hour that keeps coming (a
+        # lunch club, a long nap on Sundays) is as common as it was seen to be, whatever
+        # the fit through the hour's many short spells says.
+        return max(fitted, sum(hist[k:]) / days)
 
     def length_for_rate(self, started_at: datetime, target_per_day: float) -> float:
         """The spell length that starts around this hour only ``target_per_day`` times a day."""
@@ -150,7 +156,8 @@ class QuietSpells:
         u = lower_edge(u_bin)
         if tail_rate <= target_per_day:
             return u
-        return u + excess_for(target_per_day / tail_rate, excess, self.shape())
+        fitted = u + excess_for(target_per_day / tail_rate, excess, self.shape())
+        return max(fitted, counted_past(hist, days, target_per_day))
 
     # Too few spells around an hour for a tail of its own (outings, mostly: a few a day at
     # most, so twice the longest seen at the hour is often under an hour): how often spells
@@ -242,3 +249,32 @@ class QuietSpells:
             m.counts[dt] = [[float(c) for c in row] for row in rows]
         m._shape = float(state["shape"])
         return m
+
+
+def counted_per_day(
+    spells: QuietSpells, kind: DayType, hours: Iterable[int], length_s: float
+) -> float:
+    """Spells of at least ``length_s`` seen a day starting in ``hours`` on days of this
+    kind: counted, not fitted (within the bin holding ``length_s``, the share of it past
+    ``length_s`` on the log scale).
+
+    >>> m = QuietSpells(ZoneInfo("UTC"))
+    >>> for day in range(10):
+    ...     m.start_day("weekday")
+    ...     m.learn(datetime(2024, 1, 1, 14, 0, tzinfo=ZoneInfo("UTC")), 3 * 3600.0)
+    >>> round(counted_per_day(m, "weekday", range(24), 2 * 3600.0), 2)
+    1.0
+    >>> counted_per_day(m, "weekday", range(9, 12), 2 * 3600.0)
+    0.0
+    """
+    days = spells.days[kind]
+    if days <= 0:
+        return 0.0
+    k = bin_of(length_s)
+    lo, hi = lower_edge(k), lower_edge(k + 1)
+    part = 1.0 if length_s <= lo else max(0.0, math.log(hi / length_s) / math.log(hi / lo))
+    total = 0.0
+    for h in hours:
+        row = spells.counts[kind][h]
+        total += part * row[k] + sum(row[k + 1 :])
+    return total / days
