@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+LONGEST_DETAIL = 200
+
 
 class Drops(dict[str, int]):
     """Drop counts by reason (a dict, for counters and tests), and the logging of them.
@@ -21,6 +23,10 @@ class Drops(dict[str, int]):
         self.what = what
 
     def count(self, why: str, detail: str) -> None:
+        """Counted; logged, at most ``LONGEST_DETAIL`` characters of ``detail`` (a payload of a
+        megabyte is not a megabyte of journal)."""
         n = self[why] = self.get(why, 0) + 1
         if n <= 5 or n % 100 == 0:
+            if len(detail) > LONGEST_DETAIL:
+                detail = f"{detail[:LONGEST_DETAIL]}... ({len(detail)} characters)"
             self.log.warning("%s (%s, %d so far) %s", self.what, why, n, detail)

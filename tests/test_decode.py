@@ -95,7 +95,12 @@ def test_plain_payloads() -> None:
         ("z2m/door", b"{not json", "not JSON"),
         ("z2m/door", b"[1, 2]", "expected a JSON object"),
         ("z2m/door", b'{"contact": "yes"}', "contact should be true or false"),
-        ("z2m/kettle", b'{"power": -5}', "negative"),
+        ("z2m/kettle", b'{"power": -5}', "power should be a number from 0 to 100000, found -5"),
+        # Each of these once stopped sensor reading for good, or was taken as a reading.
+        ("z2m/door", b'{"contact": true, "battery": 1' + b"0" * 400 + b"}", r"\(401 characters\)"),
+        ("z2m/door", b'{"battery": -1e300}', "battery should be a number from 0 to 100"),
+        ("z2m/door", b'{"linkquality": 1e308}', "linkquality should be a number from 0 to 255"),
+        ("z2m/door", b"[" * 20_000 + b"]" * 20_000, "not JSON"),
         ("z2m/kettle", b'{"power": "NaN"}', "should be a number"),
         ("z2m/door/availability", b"maybe", "online or offline"),
         ("stat/hall/POWER", b"\xff\xfe", "not text"),
@@ -116,7 +121,12 @@ TOPICS = st.sampled_from(
     [t for s in DECODER_SENSORS if s.mqtt for t in (s.mqtt.topic, s.mqtt.topic + "/availability")]
 )
 JSONISH = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(10**500), max_value=10**500)
+    | st.floats()
+    | st.text(max_size=8),
     lambda children: (
         st.lists(children, max_size=3)
         | st.dictionaries(
@@ -166,6 +176,8 @@ def test_any_json_decodes_to_sane_events_or_decode_error(topic: str, doc: object
             assert e.value in (0.0, 1.0)
         if e.reading == "power":
             assert e.value >= 0
+        if e.reading == "battery":
+            assert 0 <= e.value <= 100
 
 
 @given(st.lists(st.floats(min_value=0, max_value=3000), max_size=50))

@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
     from agent.runtime import run_agent
 
     cfg = load_config(args.config)
-    asyncio.run(run_agent(cfg))
-    return 0
+    # Non-zero when part of the agent kept failing: systemd's Restart=on-failure starts it again.
+    return asyncio.run(run_agent(cfg)).exit_code
 
 
 def bridge_sim(args: argparse.Namespace) -> int:

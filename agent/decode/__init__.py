@@ -12,17 +12,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
 from agent.config.schema import SensorConfig
 from agent.decode.appliance import ApplianceUse
 from agent.decode.plain import decode_plain, decode_plain_availability
-from agent.decode.zigbee2mqtt import decode_z2m, decode_z2m_availability
+from agent.decode.zigbee2mqtt import decode_z2m, decode_z2m_availability, shown
 from agent.errors import DecodeError, UnknownTopic
 from models.events import SensorEvent
 
 __all__ = ["DecodeError", "Decoder", "UnknownTopic"]
+
+log = logging.getLogger("hearth.decode")
 
 
 class Decoder:
@@ -32,6 +35,7 @@ class Decoder:
         self._by_topic: dict[str, SensorConfig] = {}
         self._availability: dict[str, SensorConfig] = {}
         self._use = ApplianceUse(sensors)
+        self._unforeseen: set[str] = set()
         for s in sensors:
             if s.mqtt is None:
                 continue
@@ -44,7 +48,32 @@ class Decoder:
     def decode(
         self, topic: str, payload: bytes, at: datetime, clock_trusted: bool = True
     ) -> list[SensorEvent]:
-        """Events in this message; raises DecodeError or UnknownTopic, never anything else."""
+        """Events in this message; raises DecodeError or UnknownTopic, never anything else: a
+        payload that breaks a decoder in a way nobody foresaw is one message lost, not the
+        reading of every sensor after it (the first of each kind logged with its traceback).
+
+        >>> from datetime import timezone
+        >>> d = Decoder([])
+        >>> d.decode("z2m/x", b"{}", datetime(2024, 1, 1, tzinfo=timezone.utc))
+        Traceback (most recent call last):
+        agent.errors.UnknownTopic: z2m/x
+        """
+        try:
+            return self._decode(topic, payload, at, clock_trusted)
+        except (DecodeError, UnknownTopic):
+            raise
+        except Exception as exc:
+            kind = type(exc).__name__
+            if kind not in self._unforeseen:
+                self._unforeseen.add(kind)
+                log.exception(
+                    "the decoder failed on %s (a payload of %d bytes)", topic, len(payload)
+                )
+            raise DecodeError(f"could not be read ({kind}: {shown(str(exc))})") from exc
+
+    def _decode(
+        self, topic: str, payload: bytes, at: datetime, clock_trusted: bool
+    ) -> list[SensorEvent]:
         sensor = self._by_topic.get(topic)
         if sensor is not None and sensor.mqtt is not None:
             if sensor.mqtt.style == "zigbee2mqtt":

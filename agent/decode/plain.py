@@ -13,9 +13,7 @@
 
 from __future__ import annotations
 
-import math
-
-from agent.decode.zigbee2mqtt import Readings
+from agent.decode.zigbee2mqtt import RANGES, Readings
 from agent.errors import DecodeError
 from models.household import SensorKind
 
@@ -37,7 +35,7 @@ def decode_plain(kind: SensorKind, payload: bytes) -> Readings:
             watts = float(text)
         except ValueError:
             raise DecodeError(f"power should be a number of watts, found {text[:40]!r}") from None
-        if not math.isfinite(watts) or watts < 0:
+        if not 0 <= watts <= RANGES["power"][1]:
             raise DecodeError(f"power should be a number of watts, found {text[:40]!r}")
         return [("power", watts)]
     low = text.lower()

@@ -23,18 +23,46 @@ from models.household import SensorKind
 Readings = list[tuple[Reading, float]]
 
 
+# What each number may be: beyond these, the device (or whatever sent it) is wrong.
+RANGES = {"battery": (0.0, 100.0), "linkquality": (0.0, 255.0), "power": (0.0, 100_000.0)}
+
+
+def shown(v: object) -> str:
+    """A value as an error message shows it: never more than 40 characters of it.
+
+    >>> shown(10**400)
+    '1000000000000000000000000000000000000000... (401 characters)'
+    """
+    text = repr(v)
+    return text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
+
+
 def _bool(payload: dict[str, Any], key: str) -> bool:
     v = payload[key]
     if not isinstance(v, bool):
-        raise DecodeError(f"{key} should be true or false, found {v!r}")
+        raise DecodeError(f"{key} should be true or false, found {shown(v)}")
     return v
 
 
 def _number(payload: dict[str, Any], key: str) -> float:
+    """A number within its range (``RANGES``); an integer too large for a float is not one.
+
+    >>> try:
+    ...     _number({"battery": 10**400}, "battery")
+    ... except DecodeError as exc:
+    ...     print(str(exc)[:44])
+    battery should be a number from 0 to 100, fo
+    """
     v = payload[key]
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        raise DecodeError(f"{key} should be a number, found {v!r}")
-    return float(v)
+    low, high = RANGES.get(key, (-math.inf, math.inf))
+    try:
+        x = float(v) if isinstance(v, int | float) and not isinstance(v, bool) else math.nan
+    except OverflowError:
+        x = math.nan
+    if not low <= x <= high:
+        within = "" if math.isinf(high) else f" from {low:g} to {high:g}"
+        raise DecodeError(f"{key} should be a number{within}, found {shown(v)}")
+    return x
 
 
 def decode_z2m(kind: SensorKind, payload: bytes) -> Readings:
@@ -51,10 +79,7 @@ def decode_z2m(kind: SensorKind, payload: bytes) -> Readings:
         out.append(("motion", 1.0 if _bool(obj, "occupancy") else 0.0))
     if kind == "power":
         if "power" in obj:
-            watts = _number(obj, "power")
-            if watts < 0:
-                raise DecodeError(f"power should not be negative, found {watts}")
-            out.append(("power", watts))
+            out.append(("power", _number(obj, "power")))
         elif obj.get("state") == "OFF":
             # A plug switched off draws nothing, even when it does not say so.
             out.append(("power", 0.0))

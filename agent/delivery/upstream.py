@@ -1,6 +1,7 @@
 """The upstream publisher: alerts from the outbox to the care team's broker, QoS 1, each marked
-sent only on the broker's acknowledgement, and the retained ``status`` (``online``, and
-``offline`` at a clean stop or, as the last will, at a crash).
+sent only on the broker's acknowledgement, and the retained ``status``: ``online`` while every
+part of the watching works, ``degraded: ...`` with the reasons while one does not (published
+again at every change), and ``offline`` at a clean stop or, as the last will, at a crash.
 
 An alert is in the outbox (committed to SQLite) before it is published, so an outage upstream
 or a restart delays it but never loses it.
@@ -17,6 +18,7 @@ import aiomqtt
 
 from agent.config.schema import HearthConfig
 from agent.delivery.rendering import alert_payload, alert_topic, status_topic
+from agent.delivery.status import Health
 from agent.errors import BrokerUnavailable
 from agent.sources.backoff import Backoff
 from agent.sources.mqtt import session
@@ -30,10 +32,17 @@ OUTBOX_LOOK_EVERY_S = 30.0
 
 
 class Upstream:
-    def __init__(self, cfg: HearthConfig, store: Store, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        cfg: HearthConfig,
+        store: Store,
+        now: Callable[[], datetime],
+        health: Health | None = None,
+    ) -> None:
         self.cfg = cfg
         self.store = store
         self.now = now
+        self.health = health or Health()
         self.outbox_ready = asyncio.Event()
         self.connected = asyncio.Event()
         self.stopping = asyncio.Event()
@@ -58,7 +67,7 @@ class Upstream:
         while True:
             try:
                 async with session(up, f"hearth-{self.cfg.household.id}-up", will) as client:
-                    await client.publish(status, b"online", qos=1, retain=True)
+                    await self._publish_status(client)
                     log.info(
                         "connected to upstream broker %s:%d; alerts go to %s/%s/alerts/<type>",
                         up.host,
@@ -105,15 +114,28 @@ class Upstream:
                 if self.stopping.is_set():
                     return
                 ready = asyncio.create_task(self.outbox_ready.wait())
+                changed = asyncio.create_task(self.health.changed.wait())
                 done, _ = await asyncio.wait(
-                    {ready, link}, timeout=OUTBOX_LOOK_EVERY_S, return_when=asyncio.FIRST_COMPLETED
+                    {ready, link, changed},
+                    timeout=OUTBOX_LOOK_EVERY_S,
+                    return_when=asyncio.FIRST_COMPLETED,
                 )
                 ready.cancel()
+                changed.cancel()
                 if link in done:
                     link.result()
                     raise BrokerUnavailable("upstream connection closed")
+                if self.health.changed.is_set():
+                    await self._publish_status(client)
         finally:
             link.cancel()
+
+    async def _publish_status(self, client: aiomqtt.Client) -> None:
+        self.health.changed.clear()
+        status = self.health.status()
+        await client.publish(status_topic(self.cfg), status.encode(), qos=1, retain=True)
+        if status != "online":
+            log.warning("status upstream: %s", status)
 
     @staticmethod
     async def _until_disconnected(client: aiomqtt.Client) -> None:

@@ -9,6 +9,10 @@ Small tasks on one event loop, each in its own module:
 - ``keep``, here: events written in batches, the routine saved now and then
   (``agent.runtime.keeping``);
 - the upstream publisher (``agent.delivery.upstream``): the outbox, published with QoS 1.
+
+Each is supervised (``agent.runtime.supervision``): a task that fails is restarted, a technical
+alert goes upstream and the retained status says ``degraded`` until it works again; one that
+keeps failing stops the agent with exit code 70, for systemd to start it afresh.
 """
 
 from __future__ import annotations
@@ -18,20 +22,27 @@ import json
 import logging
 import signal
 import time
+from asyncio import Task
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from agent.clock import Clock, JumpWatch, SystemClock, clock_trusted
 from agent.config.schema import HearthConfig
 from agent.decode import Decoder
+from agent.delivery.status import Health
 from agent.delivery.upstream import Upstream
 from agent.drops import Drops
 from agent.pipeline import Pipeline
 from agent.runtime import keeping
 from agent.runtime.links import Links
+from agent.runtime.supervision import STABLE_S, supervise
+from agent.runtime.systemd import Notifier
+from agent.sources.backoff import Backoff
 from agent.sources.control import Command
 from agent.sources.home_broker import HomeBroker
 from agent.sources.serial_bridge import SerialBridge
 from agent.store import Store
+from models.detectors.link_findings import agent_fault
 from models.events import SensorEvent
 
 log = logging.getLogger("hearth.runtime")
@@ -39,6 +50,8 @@ log = logging.getLogger("hearth.runtime")
 WATCH_EVERY_S = 5.0
 FLUSH_EVERY_S = 1.0
 SAVE_EVERY_S = 300.0
+# The exit code when part of the agent keeps failing (sysexits' EX_SOFTWARE).
+EXIT_FAILING = 70
 
 
 class Agent:
@@ -57,8 +70,21 @@ class Agent:
         self.stopping = asyncio.Event()
         self.save_soon = False
         self.dropped = Drops(
-            log, "dropped message", "unknown_topic", "malformed", "no_reading", "bad_command"
+            log,
+            "dropped message",
+            "unknown_topic",
+            "malformed",
+            "no_reading",
+            "bad_command",
+            "not_processed",
         )
+        self.health = Health(now=self.clock.now)
+        self.exit_code = 0
+        # How long a restarted task must run to count as working again, and the first wait
+        # before a restart (tests shorten both).
+        self.stable_s = STABLE_S
+        self.first_restart_s = 1.0
+        self.systemd = Notifier()
         self.home: HomeBroker | None = None
         if cfg.local_broker is not None:
             self.home = HomeBroker(
@@ -85,7 +111,7 @@ class Agent:
         self.links = Links(
             cfg, lambda: self.pipeline.monitor, self.home, self.bridge, self.clock.now()
         )
-        self.upstream = Upstream(cfg, store, self.clock.now)
+        self.upstream = Upstream(cfg, store, self.clock.now, self.health)
         self.jumps = JumpWatch(self.clock)
 
     @property
@@ -105,8 +131,22 @@ class Agent:
         return self.upstream.connected
 
     def _accept(self, event: SensorEvent) -> None:
-        self.store.add_event(event)
-        self.pipeline.observe(event)
+        try:
+            self.store.add_event(event)
+            self.pipeline.observe(event)
+        except Exception as exc:
+            # One event lost, not the reading of every event after it; but while events fail,
+            # the watching is incomplete, and the status says so.
+            if self.dropped["not_processed"] == 0:
+                log.exception("could not process an event from %s", event.sensor)
+            self.dropped.count("not_processed", f"from {event.sensor}: {type(exc).__name__}: {exc}")
+            self.health.degraded(
+                "events", f"sensor events could not be processed ({type(exc).__name__})"
+            )
+            return
+        if "events" in self.health.problems:
+            self.health.recovered("events")
+            log.warning("sensor events are being processed again")
 
     def _command(self, cmd: Command, now: datetime) -> None:
         log.warning("household command: %s", self.pipeline.command(cmd, now))
@@ -124,6 +164,38 @@ class Agent:
                 continue
             for alert in self.pipeline.tick(now, self.links.findings(now)):
                 await self.upstream.enqueue(alert)
+            # Only once the detectors have really looked at the time.
+            self.systemd.send("WATCHDOG=1")
+
+    async def _fault(self, part: str, exc: BaseException) -> None:
+        """A supervised task failed: the technician is told, once for each spell it is down."""
+        now = self.clock.now()
+        finding = agent_fault(
+            part, self.health.problems[part], self.health.since.get(part, now), now
+        )
+        alert = self.pipeline.policy.decide(finding)
+        if alert is not None:
+            await self.upstream.enqueue(alert)
+
+    def _give_up(self, why: str) -> None:
+        log.critical("%s again and again: stopping, for the service manager to restart Hearth", why)
+        self.exit_code = EXIT_FAILING
+        self.stopping.set()
+
+    def _supervised(self, part: str, what: str, work: Callable[[], Awaitable[None]]) -> Task[None]:
+        return asyncio.create_task(
+            supervise(
+                part,
+                what,
+                work,
+                self.health,
+                self._fault,
+                self._give_up,
+                Backoff(first=self.first_restart_s),
+                self.stable_s,
+            ),
+            name=part,
+        )
 
     async def keep(self) -> None:
         last_save = time.monotonic()
@@ -144,14 +216,19 @@ class Agent:
             len(self.cfg.sensors),
             ", ".join(self.pipeline.monitor.detectors) or "none",
         )
-        workers = [asyncio.create_task(self.watch(), name="watch")]
-        workers.append(asyncio.create_task(self.keep(), name="keep"))
-        if self.home is not None:
-            workers.append(asyncio.create_task(self.home.run(len(self.cfg.sensors)), name="home"))
+        workers = [
+            self._supervised("watch", "watching (the detectors)", self.watch),
+            self._supervised("keep", "keeping (writing events and the routine)", self.keep),
+        ]
+        if (home := self.home) is not None:
+            n = len(self.cfg.sensors)
+            workers.append(self._supervised("home", "reading the home broker", lambda: home.run(n)))
         if self.bridge is not None:
-            workers.append(asyncio.create_task(self.bridge.run(), name="bridge"))
-        delivery = asyncio.create_task(self.upstream.run(), name="deliver")
+            workers.append(self._supervised("bridge", "reading the serial bridge", self.bridge.run))
+        delivery = self._supervised("deliver", "delivering alerts upstream", self.upstream.run)
+        self.systemd.send("READY=1")
         await self.stopping.wait()
+        self.systemd.send("STOPPING=1")
         log.info("stopping: saving the routine and flushing the outbox")
         for t in workers:
             t.cancel()

@@ -1,6 +1,7 @@
-"""What the technician is told when a link the sensors come through goes quiet: the home MQTT
-broker out of reach, or the serial bridge unheard. Its sensors count as offline meanwhile, so
-the detectors needing them pause (``SensorHealth.source_down``).
+"""What the technician is told when a link the sensors come through goes quiet (the home MQTT
+broker out of reach, or the serial bridge unheard: its sensors count as offline meanwhile, so
+the detectors needing them pause, ``SensorHealth.source_down``), or when part of Hearth itself
+has stopped.
 
 >>> from datetime import datetime, timedelta, timezone
 >>> from zoneinfo import ZoneInfo
@@ -76,4 +77,32 @@ def bridge_silent(
             "sensors": list[JsonValue](sensors),
             "port_open": port_open,
         },
+    )
+
+
+def agent_fault(part: str, why: str, since: datetime, now: datetime) -> Finding:
+    """Part of Hearth itself stopped (``why`` says which, and with what error); it is being
+    restarted. One alert for each spell the part is down, from ``since``.
+
+    >>> from datetime import timezone
+    >>> t = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+    >>> f = agent_fault("home", "reading the home broker failed (OverflowError: big)", t, t)
+    >>> f.summary.split(". ")[0]
+    'Part of Hearth stopped: reading the home broker failed (OverflowError: big)'
+    >>> f.episode
+    'agent_fault:home:2026-01-05T09:00:00+00:00'
+    """
+    return Finding(
+        type="agent_fault",
+        severity="technical",
+        started_at=since,
+        detected_at=now,
+        summary=(
+            f"Part of Hearth stopped: {why}. It is being restarted; until it works again the"
+            " watching is incomplete, and the status says degraded. If it keeps happening,"
+            " Hearth stops so that its service manager starts it afresh; send its log to the"
+            " Hearth team."
+        ),
+        episode=f"agent_fault:{part}:{since.isoformat()}",
+        evidence={"part": part, "why": why, "since": since.isoformat()},
     )

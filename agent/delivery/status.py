@@ -1,0 +1,55 @@
+"""The agent's retained status upstream: ``online`` while every part of the watching works,
+``degraded:`` and every reason while one does not.
+
+>>> h = Health()
+>>> h.status()
+'online'
+>>> h.degraded("home", "reading the home broker failed (OverflowError)")
+True
+>>> h.status()
+'degraded: reading the home broker failed (OverflowError)'
+>>> h.recovered("home"), h.status()
+(True, 'online')
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+@dataclass
+class Health:
+    """What part of the watching has stopped, and why; ``changed`` is set at every change."""
+
+    problems: dict[str, str] = field(default_factory=dict)
+    # When each part stopped working (by the wall clock), while it is down.
+    since: dict[str, datetime] = field(default_factory=dict)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def degraded(self, part: str, why: str) -> bool:
+        """``part`` is not working; True if that is news."""
+        self.since.setdefault(part, self.now())
+        if self.problems.get(part) == why:
+            return False
+        self.problems[part] = why
+        self.changed.set()
+        return True
+
+    def recovered(self, part: str) -> bool:
+        """``part`` works again; True if it had not been."""
+        self.since.pop(part, None)
+        if self.problems.pop(part, None) is None:
+            return False
+        self.changed.set()
+        return True
+
+    def status(self) -> str:
+        """The retained status: ``online``, or ``degraded:`` and every reason."""
+        if not self.problems:
+            return "online"
+        return "degraded: " + "; ".join(self.problems[p] for p in sorted(self.problems))

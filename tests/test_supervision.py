@@ -1,0 +1,270 @@
+"""Never silently stop watching: a poison message is one message lost, a part that fails is
+restarted and told, and while it is down the retained status says ``degraded``, never
+``online``; a part that keeps failing stops the agent with a non-zero exit (issue 15).
+
+The live tests run the agent on two real Mosquitto brokers; the supervisor's own logic is
+tested beside them with small waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.clock import ManualClock
+from agent.delivery.status import Health
+from agent.runtime import Agent
+from agent.runtime.supervision import MOST_RESTARTS, supervise
+from agent.runtime.systemd import Notifier
+from agent.sources.backoff import Backoff
+from agent.store import Store
+from tests.conftest import Mosquitto
+from tests.test_live_mqtt import (
+    Upstream,
+    listen,
+    live_config,
+    local,
+    publish,
+    retained,
+    until,
+    with_agent,
+)
+
+STATUS = "hearth/live-home/status"
+
+
+def test_a_poison_message_is_one_message_lost_and_reading_goes_on(
+    broker: Mosquitto,
+    upstream_broker: Mosquitto,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cfg = live_config(broker, upstream_broker, tmp_path / "home.sqlite")
+    clock = ManualClock(local(7, 30))
+    poison = b'{"occupancy": true, "battery": 1' + b"0" * 400 + b"}"
+    huge = b'{"occupancy": "' + b"x" * 1_000_000 + b'"}'
+
+    async def body(agent: Agent) -> None:
+        hall = "zigbee2mqtt/hall_motion"
+        # Once, this stopped all sensor reading for good, with the status still online.
+        await publish(broker, agent, clock, local(7, 31), hall, poison)
+        await publish(broker, agent, clock, local(7, 32), hall, huge)
+        await publish(broker, agent, clock, local(7, 33), hall, {"occupancy": True})
+        assert agent.dropped["malformed"] == 2
+        assert agent.pipeline.counters.events == 1
+        assert await retained(upstream_broker, STATUS) == b"online"
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(with_agent(cfg, clock, body))
+    # A megabyte payload is not a megabyte of journal.
+    assert max(len(r.getMessage()) for r in caplog.records) < 1000
+    assert any("(401 characters)" in r.getMessage() for r in caplog.records)
+
+
+def test_a_failing_part_is_restarted_told_and_the_status_says_degraded_meanwhile(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    cfg = live_config(broker, upstream_broker, tmp_path / "home.sqlite")
+    clock = ManualClock(local(7, 30))
+    sock_path = tmp_path / "notify"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(sock_path))
+    listener.setblocking(False)
+
+    heard: list[str] = []
+
+    def pings() -> int:
+        """Watchdog pings heard so far."""
+        while True:
+            try:
+                heard.append(listener.recv(100).decode())
+            except BlockingIOError:
+                return heard.count("WATCHDOG=1")
+
+    async def body(agent: Agent) -> None:
+        agent.systemd = Notifier({"NOTIFY_SOCKET": str(sock_path)})
+        await until(lambda: pings() > 0, "the watchdog pinged while watching")
+        working = agent.pipeline.tick
+
+        def broken(now: datetime, also: Any = ()) -> Any:
+            raise RuntimeError("a detector broke")
+
+        agent.pipeline.tick = broken  # type: ignore[method-assign]
+        await until(lambda: "watch" in agent.health.problems, "the failure noticed")
+        degraded = b"degraded: watching (the detectors) failed (RuntimeError: a detector broke)"
+        await until(lambda: agent.health.status().encode() == degraded, "status degraded")
+        await asyncio.sleep(0.2)
+        assert await retained(upstream_broker, STATUS) == degraded
+        before = pings()
+        await asyncio.sleep(0.5)
+        assert pings() == before, "no watchdog ping while the detectors are not looking"
+        agent.pipeline.tick = working  # type: ignore[method-assign]
+        await until(lambda: not agent.health.problems, "working again", 30)
+        await asyncio.sleep(0.2)
+        assert await retained(upstream_broker, STATUS) == b"online"
+        await until(lambda: pings() > before, "the watchdog pings again")
+        # Events still read while the detectors were down.
+        await publish(
+            broker, agent, clock, local(7, 40), "zigbee2mqtt/hall_motion", {"occupancy": True}
+        )
+
+    async def scenario() -> Agent:
+        received = Upstream()
+        agent = await with_fast_agent(cfg, clock, body, upstream_broker, received)
+        faults = received.on("hearth/live-home/alerts/agent_fault")
+        # One alert for the spell it was down, however many restarts it took.
+        assert len(faults) == 1
+        assert faults[0]["severity"] == "technical"
+        assert faults[0]["evidence"]["part"] == "watch"
+        assert "RuntimeError: a detector broke" in faults[0]["summary"]
+        return agent
+
+    agent = asyncio.run(scenario())
+    assert agent.exit_code == 0
+    listener.close()
+
+
+async def with_fast_agent(
+    cfg: Any,
+    clock: ManualClock,
+    body: Any,
+    upstream: Mosquitto | None = None,
+    received: Upstream | None = None,
+) -> Agent:
+    """``with_agent``, its supervisor's waits shortened (working again after 0.5 s, the first
+    restart after 0.05 s); the care team listening on ``upstream`` into ``received``."""
+    listener = None
+    if upstream is not None and received is not None:
+        ready = asyncio.Event()
+        listener = asyncio.create_task(listen(upstream, received, ready))
+        await until(ready.is_set, "care team listening")
+    async with await Store.open(cfg.store.path) as store:
+        agent = Agent(cfg, store, clock, watch_every_s=0.02)
+        agent.stable_s, agent.first_restart_s = 0.5, 0.05
+        task = asyncio.create_task(agent.run())
+        try:
+            await until(agent.connected_local.is_set, "connected to the home broker")
+            await until(agent.connected_upstream.is_set, "connected upstream")
+            await body(agent)
+        finally:
+            agent.stopping.set()
+            await asyncio.wait_for(task, timeout=30)
+    if listener is not None:
+        await asyncio.sleep(0.3)
+        listener.cancel()
+    return agent
+
+
+def test_events_that_cannot_be_processed_are_counted_and_the_status_says_so(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    cfg = live_config(broker, upstream_broker, tmp_path / "home.sqlite")
+    clock = ManualClock(local(7, 30))
+
+    async def body(agent: Agent) -> None:
+        working = agent.pipeline.observe
+
+        def broken(event: Any) -> None:
+            raise ValueError("a learner broke")
+
+        agent.pipeline.observe = broken  # type: ignore[method-assign]
+        hall = "zigbee2mqtt/hall_motion"
+        await publish(broker, agent, clock, local(7, 31), hall, {"occupancy": True})
+        assert agent.dropped["not_processed"] == 1
+        degraded = b"degraded: sensor events could not be processed (ValueError)"
+        await asyncio.sleep(0.2)
+        assert await retained(upstream_broker, STATUS) == degraded
+        agent.pipeline.observe = working  # type: ignore[method-assign]
+        await publish(broker, agent, clock, local(7, 32), hall, {"occupancy": True})
+        assert agent.pipeline.counters.events == 1
+        await asyncio.sleep(0.2)
+        assert await retained(upstream_broker, STATUS) == b"online"
+
+    asyncio.run(with_agent(cfg, clock, body))
+
+
+def test_a_part_that_keeps_failing_stops_the_agent_with_exit_code_70(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    cfg = live_config(broker, upstream_broker, tmp_path / "home.sqlite")
+    clock = ManualClock(local(7, 30))
+
+    async def body(agent: Agent) -> None:
+        def broken(now: datetime, also: Any = ()) -> Any:
+            raise RuntimeError("a detector broke")
+
+        agent.pipeline.tick = broken  # type: ignore[method-assign]
+        await until(agent.stopping.is_set, "the agent gave up", 30)
+
+    agent = asyncio.run(with_fast_agent(cfg, clock, body))
+    assert agent.exit_code == 70
+
+
+# --- the supervisor's logic, with small waits -----------------------------------------------
+
+
+def run_supervised(work: Any, stable_s: float = 0.2) -> tuple[Health, list[str], list[str]]:
+    health = Health()
+    faults: list[str] = []
+    gave_up: list[str] = []
+
+    async def on_fault(part: str, exc: BaseException) -> None:
+        faults.append(f"{part}: {exc}")
+
+    async def main() -> None:
+        await supervise(
+            "part", "doing it", work, health, on_fault, gave_up.append, Backoff(0.01), stable_s
+        )
+
+    asyncio.run(asyncio.wait_for(main(), 10))
+    return health, faults, gave_up
+
+
+def test_a_task_that_always_fails_is_given_up_after_its_restarts() -> None:
+    async def fails() -> None:
+        raise OSError("disk on fire")
+
+    health, faults, gave_up = run_supervised(fails)
+    assert len(faults) == MOST_RESTARTS
+    assert gave_up == ["doing it failed (OSError: disk on fire)"]
+    assert health.status() == "degraded: doing it failed (OSError: disk on fire)"
+
+
+def test_a_task_that_fails_then_works_is_working_again_and_ends_when_it_ends() -> None:
+    calls = []
+
+    async def flaky() -> None:
+        calls.append(1)
+        if len(calls) <= 2:
+            raise RuntimeError(f"attempt {len(calls)}")
+        await asyncio.sleep(0.4)  # past stable_s: working
+
+    health, faults, gave_up = run_supervised(flaky)
+    assert faults == ["part: attempt 1", "part: attempt 2"]
+    assert gave_up == []
+    assert health.status() == "online"
+    assert len(calls) == 3
+
+
+def test_a_task_that_never_fails_is_never_reported() -> None:
+    async def fine() -> None:
+        await asyncio.sleep(0.01)
+
+    health, faults, gave_up = run_supervised(fine)
+    assert (health.status(), faults, gave_up) == ("online", [], [])
+
+
+def test_the_systemd_notifier_sends_to_a_real_socket(tmp_path: Path) -> None:
+    path = tmp_path / "notify"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        s.bind(str(path))
+        assert Notifier({"NOTIFY_SOCKET": str(path)}).send("WATCHDOG=1")
+        assert s.recv(100) == b"WATCHDOG=1"
+    # Gone: logged once, never raised.
+    assert not Notifier({"NOTIFY_SOCKET": str(tmp_path / "nobody")}).send("READY=1")
