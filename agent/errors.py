@@ -68,7 +68,13 @@ class StoreError(HearthError):
 
 
 class BrokerUnavailable(HearthError):
-    """An MQTT broker that cannot be reached, refused us, or dropped the connection."""
+    """An MQTT broker that cannot be reached, or dropped the connection: worth trying again."""
+
+
+class BrokerRefused(HearthError):
+    """An MQTT broker that will not have us as configured (a wrong password, no permission, a
+    certificate file missing): trying again as if the link were down would not help, so it is
+    not; the technician is told what to fix."""
 
 
 class BridgeGone(HearthError):

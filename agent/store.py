@@ -8,7 +8,9 @@ published, so an alert survives a power cut between detection and delivery.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,8 +77,17 @@ class Store:
     @classmethod
     async def open(cls, path: str | Path) -> Store:
         folder = Path(path).parent
+        who = getpass.getuser()
         if not folder.is_dir():
-            raise StoreError(f"cannot open the store {path}: the folder {folder} does not exist")
+            raise StoreError(
+                f"cannot open the store {path}: the folder {folder} does not exist; create it"
+                f" (sudo install -d -m 700 -o {who} {folder}) or set store.path"
+            )
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise StoreError(
+                f"cannot open the store {path}: the folder {folder} is not writable by {who};"
+                f" give it to that user (sudo chown {who} {folder}) or set store.path"
+            )
         with _sqlite("open the store", path):
             connecting = aiosqlite.connect(str(path))
             try:

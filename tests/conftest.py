@@ -48,7 +48,12 @@ def _free_port() -> int:
 class Mosquitto:
     """A real Mosquitto broker on a loopback port, which a test may stop and start again."""
 
-    def __init__(self, workdir: Path, tls: tuple[Path, Path, Path] | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        tls: tuple[Path, Path, Path] | None = None,
+        users: dict[str, str] | None = None,
+    ) -> None:
         exe = shutil.which("mosquitto") or (
             "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
         )
@@ -61,16 +66,28 @@ class Mosquitto:
         self.port = _free_port()
         self.workdir = workdir
         self.tls = tls  # (CA, server certificate, server key)
+        self.users = users  # when given, only these usernames and passwords may connect
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         conf = self.workdir / f"mosquitto-{self.port}.conf"
-        text = f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
+        anonymous = "false" if self.users else "true"
+        text = f"listener {self.port} {self.host}\nallow_anonymous {anonymous}\npersistence false\n"
         # Run as root, Mosquitto would switch to its own user, who cannot read the test's files.
         text += f"user {getpass.getuser()}\n"
         if self.tls is not None:
             ca, cert, key = self.tls
             text += f"cafile {ca}\ncertfile {cert}\nkeyfile {key}\n"
+        if self.users:
+            passwords = self.workdir / f"mosquitto-{self.port}.passwd"
+            passwords.write_text("")
+            for user, password in self.users.items():
+                subprocess.run(
+                    ["mosquitto_passwd", "-b", str(passwords), user, password],
+                    check=True,
+                    capture_output=True,
+                )
+            text += f"password_file {passwords}\n"
         conf.write_text(text)
         log = (self.workdir / f"mosquitto-{self.port}.log").open("ab")
         self.proc = subprocess.Popen(

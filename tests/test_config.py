@@ -182,3 +182,42 @@ def test_hearths_own_errors_are_one_line_not_a_traceback(
     assert "no-such-dir/home.sqlite" in err
     assert "Traceback" not in err
     assert len(err.splitlines()) == 1
+
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdef", "bcdefg", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        # 292 bytes that took 18 s and 1.2 GB of memory to refuse before aliases were counted.
+        (BOMB, "home.yaml:1: more than 50,000 values, counting each alias (*name)"),
+        ("a: " + "[" * 20_000 + "]" * 20_000 + "\n", "home.yaml: nested more than 50 levels deep"),
+        ("a: " + "{b: " * 60 + "1" + "}" * 60 + "\n", "nested more than 50 levels deep"),
+        (GOOD.replace("id: h1", "id: h\x001"), "not valid YAML: unacceptable character #x0000"),
+        ("a: " + "x" * 1_000_001 + "\n", "characters is too long for a household's file"),
+    ],
+)
+def test_a_hostile_file_is_one_clear_error_quickly(text: str, says: str) -> None:
+    (e,) = errors(text)
+    assert says in e
+    assert "\n" not in e
+
+
+def test_a_file_not_in_utf8_or_too_big_is_named_with_its_line(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(GOOD.replace("id: h1", "id: café").encode("latin-1"))
+    with pytest.raises(ConfigError) as info:
+        load_config(latin)
+    assert [str(p) for p in info.value.problems] == [
+        f"{latin}:2: not UTF-8 text (byte 0xe9); save it as UTF-8"
+    ]
+    # A 50 MB file is refused after reading a megabyte of it.
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as f:
+        f.write(GOOD.encode())
+        f.write(b"# " + b"x" * 50_000_000 + b"\n")
+    with pytest.raises(ConfigError, match="more than 1,000,000 bytes"):
+        load_config(big)

@@ -94,8 +94,11 @@ def test_sqlite_errors_are_the_stores_own_and_say_what_failed(tmp_path: Path) ->
         return sum(1 for t in threading.enumerate() if type(t).__module__.startswith("aiosqlite"))
 
     before = connections()
-    with pytest.raises(StoreError, match=r"cannot open the store .*missing/h\.sqlite.*folder"):
+    with pytest.raises(StoreError, match=r"cannot open the store .*missing/h\.sqlite.*folder") as e:
         asyncio.run(Store.open(tmp_path / "missing" / "h.sqlite"))
+    # And what to do about it.
+    assert "create it (sudo install -d -m 700 -o " in str(e.value)
+    assert str(e.value).endswith(f" {tmp_path / 'missing'}) or set store.path")
     (tmp_path / "a-folder.sqlite").mkdir()
     with pytest.raises(StoreError, match=r"cannot open the store .*a-folder\.sqlite"):
         asyncio.run(Store.open(tmp_path / "a-folder.sqlite"))

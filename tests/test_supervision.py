@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from agent.cli import main
 from agent.clock import ManualClock
+from agent.config import load_config_text
 from agent.delivery.status import Health
 from agent.runtime import Agent
 from agent.runtime.supervision import MOST_RESTARTS, supervise
@@ -29,6 +32,7 @@ from tests.test_live_mqtt import (
     Upstream,
     listen,
     live_config,
+    live_doc,
     local,
     publish,
     retained,
@@ -268,3 +272,64 @@ def test_the_systemd_notifier_sends_to_a_real_socket(tmp_path: Path) -> None:
         assert s.recv(100) == b"WATCHDOG=1"
     # Gone: logged once, never raised.
     assert not Notifier({"NOTIFY_SOCKET": str(tmp_path / "nobody")}).send("READY=1")
+
+
+def test_a_wrong_password_is_not_retried_as_a_link_down_it_is_told_and_stops_hearth(
+    upstream_broker: Mosquitto, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    home = Mosquitto(tmp_path, users={"hearth": "right"})
+    home.start()
+    try:
+        doc = live_doc(home, upstream_broker, tmp_path / "home.sqlite")
+        doc["local_broker"] |= {"username": "hearth", "password": "wrong"}
+        cfg = load_config_text(yaml.safe_dump(doc), "home.yaml")
+        clock = ManualClock(local(7, 30))
+        received = Upstream()
+
+        async def scenario() -> Agent:
+            ready = asyncio.Event()
+            listener = asyncio.create_task(listen(upstream_broker, received, ready))
+            await until(ready.is_set, "care team listening")
+            async with await Store.open(cfg.store.path) as store:
+                agent = Agent(cfg, store, clock, watch_every_s=0.02)
+                agent.stable_s, agent.first_restart_s = 0.5, 0.05
+                task = asyncio.create_task(agent.run())
+                await until(agent.stopping.is_set, "Hearth gave up on the home broker", 30)
+                await asyncio.wait_for(task, 30)
+            await asyncio.sleep(0.3)
+            listener.cancel()
+            return agent
+
+        with caplog.at_level(logging.WARNING):
+            agent = asyncio.run(scenario())
+    finally:
+        home.stop()
+    assert agent.exit_code == 70
+    refused = "refused Hearth as 'hearth'"
+    assert any(refused in r.getMessage() for r in caplog.records)
+    (fault,) = received.on("hearth/live-home/alerts/agent_fault")
+    assert fault["evidence"]["part"] == "home"
+    assert refused in fault["summary"]
+    assert "check the username and password" in fault["summary"]
+    # Not the transient retry of a link that is down: no "retrying in" for the home broker.
+    assert not any(
+        "local broker" in r.getMessage() and "retrying" in r.getMessage() for r in caplog.records
+    )
+
+
+def test_a_missing_ca_file_stops_hearth_at_once_naming_the_file(
+    broker: Mosquitto,
+    upstream_broker: Mosquitto,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    doc = live_doc(broker, upstream_broker, tmp_path / "home.sqlite")
+    doc["upstream"]["tls"] = {"ca_file": str(tmp_path / "care-team-ca.pem")}
+    path = tmp_path / "home.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["run", "--config", str(path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"hearth run: upstream.tls.ca_file: cannot read {tmp_path / 'care-team-ca.pem'}"
+        " (No such file or directory)"
+    )

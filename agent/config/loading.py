@@ -49,20 +49,57 @@ class _MarkedLoader(yaml.SafeLoader):
 _PLAIN_COLLECTIONS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
+# A household's file is a few kilobytes; these bound what a broken or hostile one can cost.
+LARGEST_FILE_BYTES = 1_000_000
+MOST_VALUES = 50_000  # every value counted as often as an alias repeats it
+DEEPEST = 50
+
+
+def _one_problem(file: str, line: int | None, message: str) -> ConfigError:
+    return ConfigError(file, [ConfigProblem(file, line, "", message)])
+
+
 def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
     lines: dict[Path_, int] = {}
     problems: list[ConfigProblem] = []
-    loader = _MarkedLoader(text)
+    if len(text) > LARGEST_FILE_BYTES:
+        raise _one_problem(
+            file,
+            None,
+            f"{len(text):,} characters is too long for a household's file"
+            f" (at most {LARGEST_FILE_BYTES:,})",
+        )
+    loader = None
     try:
+        loader = _MarkedLoader(text)
         root = loader.get_single_node()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise ConfigError(file, [ConfigProblem(file, line, "", f"not valid YAML: {exc}")]) from None
+        said = " ".join(str(exc).split())  # one line, as every error here is
+        raise _one_problem(file, line, f"not valid YAML: {said}") from None
+    except RecursionError:
+        raise _one_problem(file, None, f"nested more than {DEEPEST} levels deep") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+    assert loader is not None
+    built = 0
 
     def build(node: yaml.Node, path: Path_) -> Any:
+        nonlocal built
+        built += 1
+        if built > MOST_VALUES:
+            raise _one_problem(
+                file,
+                node.start_mark.line + 1,
+                f"more than {MOST_VALUES:,} values, counting each alias (*name) as often as it"
+                " is used: is an alias repeating itself?",
+            )
+        if len(path) > DEEPEST:
+            raise _one_problem(
+                file, node.start_mark.line + 1, f"nested more than {DEEPEST} levels deep"
+            )
         lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.CollectionNode) and node.tag not in _PLAIN_COLLECTIONS:
             problems.append(
@@ -273,10 +310,22 @@ def load_config_text(text: str, file: str = "<config>") -> HearthConfig:
 def load_config(path: str | Path) -> HearthConfig:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            str(p), [ConfigProblem(str(p), None, "", f"cannot read the file: {exc}")]
+        with p.open("rb") as f:
+            raw = f.read(LARGEST_FILE_BYTES + 1)
+    except OSError as exc:
+        raise _one_problem(str(p), None, f"cannot read the file: {exc.strerror}") from None
+    if len(raw) > LARGEST_FILE_BYTES:
+        raise _one_problem(
+            str(p),
+            None,
+            f"too long for a household's file (more than {LARGEST_FILE_BYTES:,} bytes)",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise _one_problem(
+            str(p), line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8"
         ) from None
     return load_config_text(text, str(p))
 

@@ -29,6 +29,9 @@ log = logging.getLogger("hearth.runtime")
 
 # Look at the outbox at least this often, even when told nothing new is in it.
 OUTBOX_LOOK_EVERY_S = 30.0
+# The longest wait between attempts to reach the care team's broker (before jitter): once it
+# is back, the alerts waiting in the outbox leave within about this long, not a minute later.
+UPSTREAM_RETRY_S = 4.0
 
 
 class Upstream:
@@ -43,6 +46,7 @@ class Upstream:
         self.store = store
         self.now = now
         self.health = health or Health()
+        self.retry = Backoff(longest=UPSTREAM_RETRY_S)
         self.outbox_ready = asyncio.Event()
         self.connected = asyncio.Event()
         self.stopping = asyncio.Event()
@@ -63,7 +67,7 @@ class Upstream:
             return
         status = status_topic(self.cfg)
         will = aiomqtt.Will(status, b"offline", qos=1, retain=True)
-        backoff = Backoff()
+        backoff = self.retry
         while True:
             try:
                 async with session(up, f"hearth-{self.cfg.household.id}-up", will) as client:

@@ -40,6 +40,7 @@ from agent.runtime.systemd import Notifier
 from agent.sources.backoff import Backoff
 from agent.sources.control import Command
 from agent.sources.home_broker import HomeBroker
+from agent.sources.mqtt import check_files
 from agent.sources.serial_bridge import SerialBridge
 from agent.store import Store
 from models.detectors.link_findings import agent_fault
@@ -255,6 +256,11 @@ class Agent:
 
 async def run_agent(cfg: HearthConfig) -> Agent:
     """Run until SIGTERM or SIGINT; returns the stopped agent (for its counters)."""
+    # A certificate file that is not there is a configuration to fix, not a link to retry.
+    if cfg.local_broker is not None:
+        check_files(cfg.local_broker, "local_broker")
+    if cfg.upstream is not None:
+        check_files(cfg.upstream, "upstream")
     async with await Store.open(cfg.store.path) as store:
         agent = Agent(cfg, store)
         loop = asyncio.get_running_loop()

@@ -1,15 +1,46 @@
 """Connecting to a broker (the home's or the care team's): settings from the YAML, and the one
-place aiomqtt's ``MqttError`` is turned into Hearth's ``BrokerUnavailable``."""
+place aiomqtt's ``MqttError`` is turned into Hearth's ``BrokerUnavailable`` (try again) or
+``BrokerRefused`` (a wrong password, a missing certificate file: fix the configuration)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import aiomqtt
 
 from agent.config.schema import BrokerConfig
-from agent.errors import BrokerUnavailable
+from agent.errors import BrokerRefused, BrokerUnavailable
+
+# CONNACK codes that say the broker will not have these credentials (MQTT 3.1.1: 4 and 5;
+# MQTT 5: 134 and 135).
+REFUSED_CODES = frozenset({4, 5, 134, 135})
+
+
+def check_files(broker: BrokerConfig, section: str) -> None:
+    """Every TLS file the broker's settings name can be read: else ``BrokerRefused``, naming
+    the file and the key that names it.
+
+    >>> from agent.config.schema import BrokerConfig
+    >>> b = BrokerConfig.model_validate({"host": "h", "tls": {"ca_file": "/no/ca.pem"}})
+    >>> check_files(b, "upstream")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    agent.errors.BrokerRefused: upstream.tls.ca_file: cannot read /no/ca.pem (No such file...)
+    """
+    if broker.tls is None:
+        return
+    for key in ("ca_file", "cert_file", "key_file"):
+        name = getattr(broker.tls, key)
+        if name is None:
+            continue
+        try:
+            with Path(name).open("rb"):
+                pass
+        except OSError as exc:
+            raise BrokerRefused(
+                f"{section}.tls.{key}: cannot read {name} ({exc.strerror})"
+            ) from None
 
 
 def client_for(
@@ -37,10 +68,20 @@ def client_for(
 async def session(
     broker: BrokerConfig, client_id: str, will: aiomqtt.Will | None = None
 ) -> AsyncIterator[aiomqtt.Client]:
-    """A connected client; the connection failing, then or later, is ``BrokerUnavailable``."""
+    """A connected client; the connection failing, then or later, is ``BrokerUnavailable``;
+    the broker refusing these credentials is ``BrokerRefused``."""
     try:
         async with client_for(broker, client_id, will) as client:
             yield client
+    except aiomqtt.MqttCodeError as exc:
+        rc = getattr(exc.rc, "value", exc.rc)
+        if isinstance(rc, int) and rc in REFUSED_CODES:
+            who = f"as {broker.username!r}" if broker.username else "without a username"
+            raise BrokerRefused(
+                f"the broker at {broker.host}:{broker.port} refused Hearth {who} ({exc}):"
+                " check the username and password in its settings"
+            ) from exc
+        raise BrokerUnavailable(str(exc)) from exc
     except aiomqtt.MqttError as exc:
         raise BrokerUnavailable(str(exc)) from exc
 
