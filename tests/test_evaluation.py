@@ -189,11 +189,12 @@ def test_the_rarity_check_holds_each_quiet_spell_against_the_limits() -> None:
         assert counts == sorted(counts, reverse=True)
     assert ordinary.crossings["inactivity"][1] > ordinary.crossings["inactivity"][10]
     assert fallen.crossings["inactivity"][10] == ordinary.crossings["inactivity"][10] + 1
-    # The persona's naps end within two hours: an alert at the long-lie limit would say no
-    # stillness that long by day was seen, and none reached it; the fall did, and, alerted,
-    # was not learned as a stillness that long.
-    assert (ordinary.long_lie_stated, ordinary.long_lie_crossed) == (0.0, 0)
-    assert (fallen.long_lie_stated, fallen.long_lie_crossed) == (0.0, 1)
+    # The persona's naps end within two hours: over the 14 days after learning, an alert at the
+    # long-lie limit would have said such stillness comes far less than daily, and none reached
+    # it; the fall did.
+    assert 0 < ordinary.long_lie_stated < 2
+    assert ordinary.long_lie_crossed == 0
+    assert fallen.long_lie_crossed == 1
 
 
 @pytest.mark.slow

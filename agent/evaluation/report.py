@@ -135,7 +135,7 @@ def markdown(rows: list[Row], extra: dict[str, Any]) -> str:
             "An alert at the long-lie limit states how often stillness that long comes by day"
             f" here: averaged over the {ll['household_days']} household-days, about once in"
             f" {ll['stated_once_in_days']} days; quiet spells by day reached the limit"
-            f" {ll['crossed']} times, once in {'never' if seen is None else seen} days.",
+            + (" never." if seen is None else f" {ll['crossed']} times, once in {seen} days."),
         ]
     goals = targets(rows, extra)
     if goals:

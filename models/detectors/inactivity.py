@@ -11,9 +11,9 @@ from models.detectors.contract import DetectorSpec, Settings, Stateless, registe
 from models.detectors.wording import duration_text, rarity_text
 from models.finding import Finding
 from models.household import Household
-from models.local_time import clock_text, day_type
+from models.local_time import clock_text
 from models.routine import HouseholdRoutine
-from models.routine.quiet_spells import HOURS, counted_per_day
+from models.routine.quiet_spells import HOURS
 from models.routine.sleep import clock_of, since_noon
 
 
@@ -92,18 +92,18 @@ class InactivityDetector(Stateless):
 
     @staticmethod
     def by_day_rate(routine: HouseholdRoutine, on: datetime, length_s: float) -> float:
-        """Quiet spells of at least ``length_s`` a day, as counted (not fitted), beginning in
-        her waking day (the hours outside ``in_bed``) on days of the kind ``on`` is."""
+        """Quiet spells of at least ``length_s`` a day beginning in her waking day (the hours
+        outside ``in_bed``), on days of the kind ``on`` is, as the learned tail has them.
+        (Counted instead, they miss what was alerted: an alerted stillness is not learned.)"""
         in_bed = routine.sleep.in_bed()
         tz = routine.household.tz
         local = on.astimezone(tz)
-        hours = [
-            h
-            for h in range(HOURS)
-            if in_bed is None
-            or not in_bed.holds(local.replace(hour=h, minute=30, second=0, microsecond=0), tz)
-        ]
-        return counted_per_day(routine.spells, day_type(local.date()), hours, length_s)
+        total = 0.0
+        for hour in range(HOURS):
+            at = local.replace(hour=hour, minute=30, second=0, microsecond=0)
+            if in_bed is None or not in_bed.holds(at, tz):
+                total += routine.spells.rate_per_day(at, length_s)
+        return total
 
     @staticmethod
     def by_day(routine: HouseholdRoutine, since: datetime) -> bool:

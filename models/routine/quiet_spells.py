@@ -26,7 +26,6 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -249,32 +248,3 @@ class QuietSpells:
             m.counts[dt] = [[float(c) for c in row] for row in rows]
         m._shape = float(state["shape"])
         return m
-
-
-def counted_per_day(
-    spells: QuietSpells, kind: DayType, hours: Iterable[int], length_s: float
-) -> float:
-    """Spells of at least ``length_s`` seen a day starting in ``hours`` on days of this
-    kind: counted, not fitted (within the bin holding ``length_s``, the share of it past
-    ``length_s`` on the log scale).
-
-    >>> m = QuietSpells(ZoneInfo("UTC"))
-    >>> for day in range(10):
-    ...     m.start_day("weekday")
-    ...     m.learn(datetime(2024, 1, 1, 14, 0, tzinfo=ZoneInfo("UTC")), 3 * 3600.0)
-    >>> round(counted_per_day(m, "weekday", range(24), 2 * 3600.0), 2)
-    1.0
-    >>> counted_per_day(m, "weekday", range(9, 12), 2 * 3600.0)
-    0.0
-    """
-    days = spells.days[kind]
-    if days <= 0:
-        return 0.0
-    k = bin_of(length_s)
-    lo, hi = lower_edge(k), lower_edge(k + 1)
-    part = 1.0 if length_s <= lo else max(0.0, math.log(hi / length_s) / math.log(hi / lo))
-    total = 0.0
-    for h in hours:
-        row = spells.counts[kind][h]
-        total += part * row[k] + sum(row[k + 1 :])
-    return total / days
