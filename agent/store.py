@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import logging
 import os
+import shutil
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +26,14 @@ import aiosqlite
 from agent.errors import StoreError
 from models.alert_policy import Alert
 from models.events import READINGS, SensorEvent
+
+log = logging.getLogger("hearth.store")
+
+# Below this free on its disk, Hearth does not start: it could not keep what it learns.
+LEAST_FREE_BYTES = 1_000_000
+
+# Events kept in memory while they cannot be written: about a week of a busy home.
+MOST_PENDING = 200_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -70,9 +80,12 @@ class OutboxItem:
 class Store:
     """Use as ``async with Store.open(path) as store:``."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: str = "") -> None:
         self.db = db
+        self.path = path
         self._pending: list[tuple[float, str, str, float, int]] = []
+        # Events dropped, oldest first, while the disk stayed full past MOST_PENDING.
+        self.dropped_events = 0
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
@@ -82,6 +95,12 @@ class Store:
             raise StoreError(
                 f"cannot open the store {path}: the folder {folder} does not exist; create it"
                 f" (sudo install -d -m 700 -o {who} {folder}) or set store.path"
+            )
+        free = shutil.disk_usage(folder).free
+        if free < LEAST_FREE_BYTES:
+            raise StoreError(
+                f"cannot open the store {path}: the disk holding {folder} is full ({free:,}"
+                " bytes free); free space on it"
             )
         if not os.access(folder, os.W_OK | os.X_OK):
             raise StoreError(
@@ -106,7 +125,7 @@ class Store:
             except BaseException:
                 await db.close()
                 raise
-        return cls(db)
+        return cls(db, str(path))
 
     async def __aenter__(self) -> Store:
         return self
@@ -115,9 +134,14 @@ class Store:
         await self.close()
 
     async def close(self) -> None:
-        with _sqlite("close the store"):
+        """Closed, whatever else fails: the events that cannot be written are logged."""
+        try:
             await self.flush_events()
-            await self.db.close()
+        except StoreError as exc:
+            log.error("%d sensor events lost at close: %s", self.pending_events, exc)
+        finally:
+            with _sqlite("close the store", self.path):
+                await self.db.close()
 
     def add_event(self, e: SensorEvent) -> None:
         self._pending.append((e.at.timestamp(), e.sensor, e.reading, e.value, int(e.clock_trusted)))
@@ -127,13 +151,40 @@ class Store:
         return len(self._pending)
 
     async def flush_events(self) -> int:
-        with _sqlite("write events"):
-            if not self._pending:
-                return 0
-            rows, self._pending = self._pending, []
-            await self.db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
-            await self.db.commit()
-            return len(rows)
+        """Written, or (a full disk, say) kept in memory to be written at the next flush, and
+        ``StoreError`` raised; past ``MOST_PENDING`` kept, the oldest go (counted)."""
+        if not self._pending:
+            return 0
+        n = len(self._pending)
+        try:
+            with _sqlite("write events to", self.path):
+                await self.db.executemany(
+                    "INSERT INTO events VALUES (?, ?, ?, ?, ?)", self._pending[:n]
+                )
+                await self.db.commit()
+        except StoreError:
+            await self._rollback()
+            if len(self._pending) > MOST_PENDING:
+                extra = len(self._pending) - MOST_PENDING
+                del self._pending[:extra]
+                self.dropped_events += extra
+            raise
+        del self._pending[:n]
+        return n
+
+    @asynccontextmanager
+    async def _writing(self, what: str) -> AsyncIterator[None]:
+        """A write that fails leaves nothing half done."""
+        try:
+            with _sqlite(what, self.path):
+                yield
+        except StoreError:
+            await self._rollback()
+            raise
+
+    async def _rollback(self) -> None:
+        with suppress(sqlite3.Error, ValueError):
+            await self.db.rollback()
 
     async def events(self, since: datetime | None = None) -> list[SensorEvent]:
         with _sqlite("read events"):
@@ -155,7 +206,7 @@ class Store:
             return out
 
     async def save_state(self, key: str, state: dict[str, Any], now: datetime) -> None:
-        with _sqlite("save the state"):
+        async with self._writing("save the state to"):
             await self.db.execute(
                 "INSERT INTO state VALUES (?, ?, ?) ON CONFLICT(key)"
                 " DO UPDATE SET json=excluded.json, saved_at=excluded.saved_at",
@@ -174,7 +225,7 @@ class Store:
 
     async def enqueue_alert(self, alert: Alert, topic: str, payload: str) -> bool:
         """Durably store an alert to send. False if this alert id was already queued."""
-        with _sqlite("queue an alert"):
+        async with self._writing("queue an alert in"):
             cur = await self.db.execute(
                 "INSERT OR IGNORE INTO outbox (id, topic, payload, created_at) VALUES (?, ?, ?, ?)",
                 (alert.id, topic, payload, alert.detected_at.timestamp()),
@@ -192,7 +243,7 @@ class Store:
                 return [OutboxItem(*row) for row in await cur.fetchall()]
 
     async def mark_sent(self, alert_id: str, now: datetime) -> None:
-        with _sqlite("mark an alert sent"):
+        async with self._writing("mark an alert sent in"):
             await self.db.execute(
                 "UPDATE outbox SET sent_at = ? WHERE id = ?", (now.timestamp(), alert_id)
             )

@@ -117,3 +117,21 @@ def test_sqlite_errors_are_the_stores_own_and_say_what_failed(tmp_path: Path) ->
             return await store.load_state("pipeline")
 
     assert asyncio.run(fine()) is None
+
+
+def test_starting_on_a_full_disk_is_one_line_naming_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The disk's free space is faked (no filesystem here can be filled for a test); the full
+    # disk while running is tested on the real file, at the SQLite layer (test_supervision).
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage(10**9, 10**9, 4096))
+    with pytest.raises(StoreError) as e:
+        asyncio.run(Store.open(tmp_path / "h.sqlite"))
+    assert str(e.value) == (
+        f"cannot open the store {tmp_path / 'h.sqlite'}: the disk holding {tmp_path} is full"
+        " (4,096 bytes free); free space on it"
+    )

@@ -9,12 +9,14 @@ tested beside them with small waits.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiomqtt
 import pytest
 import yaml
 
@@ -34,6 +36,7 @@ from tests.test_live_mqtt import (
     live_config,
     live_doc,
     local,
+    prelearn,
     publish,
     retained,
     until,
@@ -333,3 +336,153 @@ def test_a_missing_ca_file_stops_hearth_at_once_naming_the_file(
         f"hearth run: upstream.tls.ca_file: cannot read {tmp_path / 'care-team-ca.pem'}"
         " (No such file or directory)"
     )
+
+
+@pytest.mark.parametrize("booted_at", ["1970", "fake-hwclock"])
+def test_a_hub_booting_at_1970_waits_for_the_clock_then_watches_the_day(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path, booted_at: str
+) -> None:
+    # Learned and running until 09:00; the hub restarts with no real-time clock, at 1970 (or,
+    # with fake-hwclock, at the time it last saved, 08:00, before Hearth's last save), and NTP
+    # sets the time the next morning at 07:35. Once, the jump moved "last activity" to 2082
+    # and a whole day of stillness raised nothing.
+    cfg = live_config(broker, upstream_broker, tmp_path / "home.sqlite")
+    clock = ManualClock(local(7, 30))
+    next_day = timedelta(days=1)
+
+    async def morning(agent: Agent) -> None:
+        await publish(
+            broker, agent, clock, local(8, 50), "zigbee2mqtt/lounge_motion", {"occupancy": True}
+        )
+        clock.advance(timedelta(minutes=10))
+        await asyncio.sleep(0.1)
+
+    wrong = datetime(1970, 1, 1, 0, 0, 40, tzinfo=UTC) if booted_at == "1970" else local(8, 0)
+    boot = ManualClock(wrong)
+
+    async def after_boot(agent: Agent) -> None:
+        await until(lambda: "clock" in agent.health.problems, "the wrong clock noticed")
+        await asyncio.sleep(0.2)
+        status = await retained(upstream_broker, STATUS)
+        reads = f"{wrong:%Y-%m-%d %H:%M} UTC"
+        assert status == f"degraded: the hub's clock is not set (it reads {reads})".encode()
+        boot.jump(local(7, 35) + next_day - boot.wall)  # NTP
+        await until(lambda: not agent.health.problems, "watching again")
+        r = agent.pipeline.monitor.routine
+        assert r.last_activity_at is not None
+        assert r.last_activity_at <= boot.wall, "last activity is never in the future"
+        # Up, about, then still from 13:00: raised as on any day.
+        await publish(
+            broker,
+            agent,
+            boot,
+            local(7, 40) + next_day,
+            "zigbee2mqtt/bedroom_motion",
+            {"occupancy": True},
+        )
+        await publish(
+            broker,
+            agent,
+            boot,
+            local(13, 0) + next_day,
+            "zigbee2mqtt/lounge_motion",
+            {"occupancy": True},
+        )
+        while agent.pipeline.counters.alerts == 0 and boot.wall < local(21, 0) + next_day:
+            boot.advance(timedelta(minutes=10))
+            await asyncio.sleep(0.1)
+        assert r.last_activity_at <= boot.wall
+
+    async def scenario() -> Agent:
+        await prelearn(cfg)
+        await with_agent(cfg, clock, morning)
+        return await with_agent(cfg, boot, after_boot)
+
+    agent = asyncio.run(scenario())
+    raised = agent.pipeline.policy.to_state()["raised"]
+    # (The first morning's missed kettle is that morning's; after the boot, only the stillness.)
+    assert [e for e in raised if not e.startswith("missed_morning:")] == [
+        f"inactivity:{(local(13, 0) + next_day).isoformat()}"
+    ]
+
+
+def test_what_the_sensors_send_while_hearth_restarts_waits_at_the_broker(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    # Once, the home-broker session was clean: every message sent while the agent restarted
+    # was lost (4,726 of 5,384 across a hostile tester's kills).
+    cfg = live_config(broker, upstream_broker, tmp_path / "home.sqlite")
+    clock = ManualClock(local(7, 30))
+
+    async def first(agent: Agent) -> None:
+        await publish(
+            broker, agent, clock, local(7, 40), "zigbee2mqtt/hall_motion", {"occupancy": True}
+        )
+
+    async def meanwhile() -> None:
+        async with aiomqtt.Client(broker.host, broker.port, identifier="z2m") as z2m:
+            for room in ("kitchen", "lounge", "bedroom", "bathroom", "hall"):
+                payload = json.dumps({"occupancy": True}).encode()
+                await z2m.publish(f"zigbee2mqtt/{room}_motion", payload, qos=1)
+
+    async def second(agent: Agent) -> None:
+        await until(lambda: agent.pipeline.counters.events == 5, "the waiting messages read")
+
+    async def scenario() -> None:
+        await with_agent(cfg, clock, first)
+        await meanwhile()  # Hearth is down
+        clock.advance(timedelta(minutes=2))
+        await with_agent(cfg, clock, second)
+
+    asyncio.run(scenario())
+
+
+def test_a_full_disk_stops_no_watching_loses_no_alert_and_writing_resumes(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    # The full disk simulated at the SQLite layer, on the real file: the database may not grow
+    # (PRAGMA max_page_count), so writes fail with SQLite's own "database or disk is full".
+    # Once, the writer and the detectors died silently, and a low battery raised meanwhile was
+    # lost.
+    cfg = live_config(broker, upstream_broker, tmp_path / "home.sqlite")
+    clock = ManualClock(local(7, 30))
+    received = Upstream()
+    full = b"degraded: the store cannot be written (database or disk is full)"
+
+    async def pages(agent: Agent) -> int:
+        async with agent.store.db.execute("PRAGMA page_count") as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def body(agent: Agent) -> None:
+        await agent.store.db.execute(f"PRAGMA max_page_count = {await pages(agent)}")
+        hall = "zigbee2mqtt/hall_motion"
+        for minute in range(300):
+            at = local(7, 31) + timedelta(seconds=10 * minute)
+            await publish(broker, agent, clock, at, hall, {"occupancy": minute % 2 == 0})
+        await until(lambda: "storage" in agent.health.problems, "the full disk noticed")
+        await publish(broker, agent, clock, local(8, 30), hall, {"occupancy": True, "battery": 9})
+        await until(
+            lambda: bool(received.on("hearth/live-home/alerts/battery_low")),
+            "the low battery reached the care team from memory",
+        )
+        await asyncio.sleep(0.2)
+        assert await retained(upstream_broker, STATUS) == full
+        # Every event read meanwhile (the last message carried two: motion and battery).
+        assert agent.pipeline.counters.events == 302
+        # Space returns: writing resumes by itself, nothing kept in memory is lost.
+        await agent.store.db.execute("PRAGMA max_page_count = 1073741823")
+        await until(lambda: "storage" not in agent.health.problems, "writing again")
+        await until(lambda: agent.store.pending_events == 0, "the waiting events written")
+        async with agent.store.db.execute("SELECT count(*) FROM events") as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        assert row[0] == 302
+        await asyncio.sleep(0.2)
+        assert await retained(upstream_broker, STATUS) == b"online"
+
+    asyncio.run(with_fast_agent(cfg, clock, body, upstream_broker, received))
+    (told,) = received.on("hearth/live-home/alerts/storage_full")
+    assert told["severity"] == "technical"
+    assert "database or disk is full" in told["summary"]

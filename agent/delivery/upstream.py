@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime
 
 import aiomqtt
@@ -19,10 +20,10 @@ import aiomqtt
 from agent.config.schema import HearthConfig
 from agent.delivery.rendering import alert_payload, alert_topic, status_topic
 from agent.delivery.status import Health
-from agent.errors import BrokerUnavailable
+from agent.errors import BrokerUnavailable, StoreError
 from agent.sources.backoff import Backoff
 from agent.sources.mqtt import session
-from agent.store import Store
+from agent.store import OutboxItem, Store
 from models.alert_policy import Alert
 
 log = logging.getLogger("hearth.runtime")
@@ -50,12 +51,52 @@ class Upstream:
         self.outbox_ready = asyncio.Event()
         self.connected = asyncio.Event()
         self.stopping = asyncio.Event()
+        # Alerts the outbox could not take, in order; and ids sent whose sending could not be
+        # recorded (not sent again while Hearth runs).
+        self.held: list[tuple[Alert, OutboxItem]] = []
+        self.sent_unrecorded: set[str] = set()
+
+    async def _write_held(self) -> None:
+        """Held alerts into the outbox, oldest first, as far as it takes them."""
+        while self.held:
+            alert, item = self.held[0]
+            await self.store.enqueue_alert(alert, item.topic, item.payload)
+            self.held.pop(0)
+
+    async def _due(self) -> list[OutboxItem]:
+        """What is to send: the outbox's unsent, then the alerts held in memory."""
+        with suppress(StoreError):
+            await self._write_held()
+        try:
+            stored = await self.store.unsent()
+        except StoreError as exc:
+            log.warning("the outbox cannot be read (%s): sending what is held in memory", exc)
+            stored = []
+        items = [i for i in stored if i.id not in self.sent_unrecorded]
+        return items + [item for _, item in self.held]
+
+    async def _sent(self, item: OutboxItem) -> None:
+        self.held = [(a, i) for a, i in self.held if i.id != item.id]
+        try:
+            await self.store.mark_sent(item.id, self.now())
+            self.sent_unrecorded.discard(item.id)
+        except StoreError as exc:
+            self.sent_unrecorded.add(item.id)
+            log.warning("alert %s sent, but that could not be recorded: %s", item.id, exc)
 
     async def enqueue(self, alert: Alert) -> None:
-        """Into the outbox, durably, once per alert id; the publisher is woken."""
-        fresh = await self.store.enqueue_alert(
-            alert, alert_topic(self.cfg, alert), alert_payload(self.cfg, alert)
-        )
+        """Into the outbox, durably, once per alert id; the publisher is woken. While the
+        outbox cannot be written (a full disk), held in memory and sent from there: never lost
+        while Hearth runs, and written to the outbox once it can be."""
+        topic, payload = alert_topic(self.cfg, alert), alert_payload(self.cfg, alert)
+        try:
+            await self._write_held()
+            fresh = await self.store.enqueue_alert(alert, topic, payload)
+        except StoreError as exc:
+            fresh = all(a.id != alert.id for a, _ in self.held)
+            if fresh:
+                self.held.append((alert, OutboxItem(alert.id, topic, payload)))
+            log.warning("alert %s held in memory: %s", alert.id, exc)
         if fresh and self.cfg.alerts.console:
             log.warning("ALERT %s [%s] %s", alert.type, alert.severity, alert.summary)
         self.outbox_ready.set()
@@ -110,10 +151,10 @@ class Upstream:
         try:
             while True:
                 self.outbox_ready.clear()
-                for item in await self.store.unsent():
+                for item in await self._due():
                     # QoS 1: publish returns once the broker has acknowledged it.
                     await client.publish(item.topic, item.payload.encode(), qos=1, timeout=30)
-                    await self.store.mark_sent(item.id, self.now())
+                    await self._sent(item)
                     log.info("alert %s delivered upstream on %s", item.id, item.topic)
                 if self.stopping.is_set():
                     return

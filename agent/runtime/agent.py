@@ -24,6 +24,7 @@ import signal
 import time
 from asyncio import Task
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from datetime import datetime
 
 from agent.clock import Clock, JumpWatch, SystemClock, clock_trusted
@@ -32,8 +33,10 @@ from agent.decode import Decoder
 from agent.delivery.status import Health
 from agent.delivery.upstream import Upstream
 from agent.drops import Drops
+from agent.errors import StoreError
 from agent.pipeline import Pipeline
 from agent.runtime import keeping
+from agent.runtime.clock_guard import ClockGuard
 from agent.runtime.links import Links
 from agent.runtime.supervision import STABLE_S, supervise
 from agent.runtime.systemd import Notifier
@@ -43,14 +46,17 @@ from agent.sources.home_broker import HomeBroker
 from agent.sources.mqtt import check_files
 from agent.sources.serial_bridge import SerialBridge
 from agent.store import Store
-from models.detectors.link_findings import agent_fault
+from models.detectors.link_findings import agent_fault, storage_full
 from models.events import SensorEvent
+from models.finding import Finding
 
 log = logging.getLogger("hearth.runtime")
 
 WATCH_EVERY_S = 5.0
 FLUSH_EVERY_S = 1.0
 SAVE_EVERY_S = 300.0
+# Why a message or an event is dropped, each counted.
+DROPPED = ("unknown_topic", "malformed", "no_reading", "bad_command", "not_processed")
 # The exit code when part of the agent keeps failing (sysexits' EX_SOFTWARE).
 EXIT_FAILING = 70
 
@@ -70,20 +76,13 @@ class Agent:
         self.pipeline = Pipeline(cfg)
         self.stopping = asyncio.Event()
         self.save_soon = False
-        self.dropped = Drops(
-            log,
-            "dropped message",
-            "unknown_topic",
-            "malformed",
-            "no_reading",
-            "bad_command",
-            "not_processed",
-        )
+        self.dropped = Drops(log, "dropped message", *DROPPED)
         self.health = Health(now=self.clock.now)
         self.exit_code = 0
         # How long a restarted task must run to count as working again, and the first wait
         # before a restart (tests shorten both).
         self.stable_s = STABLE_S
+        self.clock_guard = ClockGuard(self.health)
         self.first_restart_s = 1.0
         self.systemd = Notifier()
         self.home: HomeBroker | None = None
@@ -158,25 +157,35 @@ class Agent:
         while True:
             await asyncio.sleep(self.watch_every_s)
             now, jump = self.jumps.look()
-            if jump is not None:
+            clock = self.clock_guard.check(now, self._resume)
+            if clock == "wait":
+                continue
+            if jump is not None and clock == "watch":
                 log.warning("wall clock jumped by %s; quiet time is measured across the jump", jump)
                 self.pipeline.clock_jumped(jump)
-            if not clock_trusted(now):
-                continue
             for alert in self.pipeline.tick(now, self.links.findings(now)):
                 await self.upstream.enqueue(alert)
             # Only once the detectors have really looked at the time.
             self.systemd.send("WATCHDOG=1")
 
-    async def _fault(self, part: str, exc: BaseException) -> None:
-        """A supervised task failed: the technician is told, once for each spell it is down."""
-        now = self.clock.now()
-        finding = agent_fault(
-            part, self.health.problems[part], self.health.since.get(part, now), now
-        )
+    def _stamp(self) -> datetime:
+        return self.clock_guard.stamp(self.clock.now())
+
+    def _resume(self, since: datetime | None, now: datetime) -> None:
+        keeping.resume(self.pipeline, since, now)
+        self.jumps = JumpWatch(self.clock)
+
+    async def _tell(self, finding: Finding) -> None:
+        """A technical finding of the agent's own, through the one alert policy."""
         alert = self.pipeline.policy.decide(finding)
         if alert is not None:
             await self.upstream.enqueue(alert)
+
+    async def _fault(self, part: str, exc: BaseException) -> None:
+        """A supervised task failed: the technician is told, once for each spell it is down."""
+        now = self.clock.now()
+        since = self.health.since.get(part, now)
+        await self._tell(agent_fault(part, self.health.problems[part], since, now))
 
     def _give_up(self, why: str) -> None:
         log.critical("%s again and again: stopping, for the service manager to restart Hearth", why)
@@ -202,14 +211,34 @@ class Agent:
         last_save = time.monotonic()
         while True:
             await asyncio.sleep(FLUSH_EVERY_S)
-            await self.store.flush_events()
-            if self.save_soon or time.monotonic() - last_save >= SAVE_EVERY_S:
-                self.save_soon = False
-                await keeping.save(self.pipeline, self.store, self.clock.now())
-                last_save = time.monotonic()
+            try:
+                await self.store.flush_events()
+                if self.save_soon or time.monotonic() - last_save >= SAVE_EVERY_S:
+                    self.save_soon = False
+                    await keeping.save(self.pipeline, self.store, self._stamp())
+                    last_save = time.monotonic()
+            except StoreError as exc:
+                await self._storage_failing(exc)
+                continue
+            if "storage" in self.health.problems:
+                self.health.recovered("storage")
+                log.warning("the store %s can be written again", self.store.path)
+
+    async def _storage_failing(self, exc: StoreError) -> None:
+        """The store cannot be written: the watching goes on from memory, the status says so,
+        and the technician is told, once for each spell."""
+        cause = exc.__cause__
+        why = str(cause) if cause is not None else str(exc)
+        if self.health.degraded("storage", f"the store cannot be written ({why})"):
+            log.error("%s: watching from memory until it can", exc)
+        now = self.clock.now()
+        since = self.health.since.get("storage", now)
+        await self._tell(storage_full(self.store.path, why, since, now, self.store.pending_events))
 
     async def run(self) -> None:
-        self.pipeline = await keeping.restore(self.cfg, self.store, self.clock.now())
+        self.pipeline, saved_at = await keeping.restore(self.cfg, self.store)
+        self.clock_guard.start(saved_at)
+        self.clock_guard.check(self.clock.now(), self._resume)
         log.info(
             "household %s (%s): %d sensors; detectors: %s",
             self.cfg.household.id,
@@ -230,28 +259,43 @@ class Agent:
         self.systemd.send("READY=1")
         await self.stopping.wait()
         self.systemd.send("STOPPING=1")
-        log.info("stopping: saving the routine and flushing the outbox")
-        for t in workers:
-            t.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
-        await keeping.save(self.pipeline, self.store, self.clock.now())
-        self.upstream.stopping.set()
-        self.upstream.outbox_ready.set()
-        try:
-            await asyncio.wait_for(delivery, timeout=10)
-        except (TimeoutError, asyncio.CancelledError):
-            unsent = len(await self.store.unsent())
+        await wind_down(self, workers, delivery)
+
+
+async def wind_down(agent: Agent, workers: list[Task[None]], delivery: Task[None]) -> None:
+    """The agent stopping: its tasks ended, the routine saved, the outbox flushed (for at most
+    10 s), and what could not be done logged."""
+    log.info("stopping: saving the routine and flushing the outbox")
+    for t in workers:
+        t.cancel()
+    await asyncio.gather(*workers, return_exceptions=True)
+    try:
+        await keeping.save(agent.pipeline, agent.store, agent.clock_guard.stamp(agent.clock.now()))
+    except StoreError as exc:
+        log.error("could not save the routine at stop: %s", exc)
+    agent.upstream.stopping.set()
+    agent.upstream.outbox_ready.set()
+    try:
+        await asyncio.wait_for(delivery, timeout=10)
+    except (TimeoutError, asyncio.CancelledError):
+        with suppress(StoreError):
+            unsent = len(await agent.store.unsent())
             log.warning(
                 "upstream not reachable at stop: %d alert(s) stay in the outbox for next start",
                 unsent,
             )
-        counters = {
-            **self.pipeline.counts(),
-            **(self.bridge.counters() if self.bridge else {}),
-            **self.dropped,
-            "clock_jumps": self.clock_jumps,
-        }
-        log.info("stopped; counters %s", json.dumps(counters))
+    if agent.upstream.held:
+        log.error(
+            "%d alert(s) held in memory could be neither written nor sent before the stop",
+            len(agent.upstream.held),
+        )
+    counters = {
+        **agent.pipeline.counts(),
+        **(agent.bridge.counters() if agent.bridge else {}),
+        **agent.dropped,
+        "clock_jumps": agent.clock_jumps,
+    }
+    log.info("stopped; counters %s", json.dumps(counters))
 
 
 async def run_agent(cfg: HearthConfig) -> Agent:

@@ -94,7 +94,11 @@ class HomeBroker:
         topics = self.decoder.topics()
         while True:
             try:
-                async with session(self.broker, f"hearth-{self.household}-in") as client:
+                # A persistent session under a fixed client id: what the sensors publish (at
+                # QoS 1) while Hearth restarts waits at the broker, not lost.
+                async with session(
+                    self.broker, f"hearth-{self.household}-in", persistent=True
+                ) as client:
                     await client.subscribe([(t, 1) for t in [*topics, self.control_topic]])
                     log.info(
                         "connected to local broker %s; listening to %d sensors on %d topics",

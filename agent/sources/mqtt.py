@@ -44,8 +44,13 @@ def check_files(broker: BrokerConfig, section: str) -> None:
 
 
 def client_for(
-    broker: BrokerConfig, client_id: str, will: aiomqtt.Will | None = None
+    broker: BrokerConfig,
+    client_id: str,
+    will: aiomqtt.Will | None = None,
+    persistent: bool = False,
 ) -> aiomqtt.Client:
+    """``persistent``: the broker keeps the session (its QoS 1 subscriptions, and the QoS 1
+    messages published to them) while Hearth is away, and hands them over when it is back."""
     tls = None
     if broker.tls is not None:
         tls = aiomqtt.TLSParameters(
@@ -59,6 +64,7 @@ def client_for(
         identifier=broker.client_id or client_id,
         tls_params=tls,
         will=will,
+        clean_session=not persistent,
         keepalive=30,
         timeout=10,
     )
@@ -66,12 +72,15 @@ def client_for(
 
 @asynccontextmanager
 async def session(
-    broker: BrokerConfig, client_id: str, will: aiomqtt.Will | None = None
+    broker: BrokerConfig,
+    client_id: str,
+    will: aiomqtt.Will | None = None,
+    persistent: bool = False,
 ) -> AsyncIterator[aiomqtt.Client]:
     """A connected client; the connection failing, then or later, is ``BrokerUnavailable``;
     the broker refusing these credentials is ``BrokerRefused``."""
     try:
-        async with client_for(broker, client_id, will) as client:
+        async with client_for(broker, client_id, will, persistent) as client:
             yield client
     except aiomqtt.MqttCodeError as exc:
         rc = getattr(exc.rc, "value", exc.rc)

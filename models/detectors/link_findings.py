@@ -106,3 +106,28 @@ def agent_fault(part: str, why: str, since: datetime, now: datetime) -> Finding:
         episode=f"agent_fault:{part}:{since.isoformat()}",
         evidence={"part": part, "why": why, "since": since.isoformat()},
     )
+
+
+def storage_full(path: str, why: str, since: datetime, now: datetime, waiting: int) -> Finding:
+    """Hearth cannot write to its store (a full disk, most often). It goes on watching from
+    memory; one alert for each spell, from ``since``.
+
+    >>> from datetime import timezone
+    >>> t = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+    >>> storage_full("/var/lib/hearth/hearth.sqlite", "database or disk is full", t, t, 12).type
+    'storage_full'
+    """
+    return Finding(
+        type="storage_full",
+        severity="technical",
+        started_at=since,
+        detected_at=now,
+        summary=(
+            f"Hearth cannot write to its store {path} ({why}). It goes on watching, and its"
+            f" alerts are still sent, from memory ({waiting} sensor events wait to be written);"
+            " what it learns is lost if it restarts before space returns. Free space on the"
+            " hub's disk."
+        ),
+        episode=f"storage_full:{since.isoformat()}",
+        evidence={"path": path, "why": why, "since": since.isoformat(), "waiting": waiting},
+    )
