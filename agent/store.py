@@ -84,13 +84,19 @@ class Store:
         self.db = db
         self.path = path
         self._pending: list[tuple[float, str, str, float, int]] = []
+        # One connection, shared by the tasks: each write holds it from its first statement to
+        # its commit or rollback, so that one task's rollback never undoes another's write.
+        self._lock = asyncio.Lock()
         # Events dropped, oldest first, while the disk stayed full past MOST_PENDING.
         self.dropped_events = 0
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
         folder = Path(path).parent
-        who = getpass.getuser()
+        try:
+            who = getpass.getuser()
+        except (KeyError, OSError):  # no passwd entry and no USER, as in some containers
+            who = str(os.getuid())
         if not folder.is_dir():
             raise StoreError(
                 f"cannot open the store {path}: the folder {folder} does not exist; create it"
@@ -157,30 +163,36 @@ class Store:
             return 0
         n = len(self._pending)
         try:
-            with _sqlite("write events to", self.path):
+            async with self._writing("write events to"):
                 await self.db.executemany(
                     "INSERT INTO events VALUES (?, ?, ?, ?, ?)", self._pending[:n]
                 )
                 await self.db.commit()
         except StoreError:
-            await self._rollback()
             if len(self._pending) > MOST_PENDING:
                 extra = len(self._pending) - MOST_PENDING
                 del self._pending[:extra]
                 self.dropped_events += extra
+                log.error(
+                    "%d sensor events dropped, oldest first, while the store cannot be written"
+                    " (%d in all)",
+                    extra,
+                    self.dropped_events,
+                )
             raise
         del self._pending[:n]
         return n
 
     @asynccontextmanager
     async def _writing(self, what: str) -> AsyncIterator[None]:
-        """A write that fails leaves nothing half done."""
-        try:
-            with _sqlite(what, self.path):
-                yield
-        except StoreError:
-            await self._rollback()
-            raise
+        """A write that fails leaves nothing half done, and no other task's write in between."""
+        async with self._lock:
+            try:
+                with _sqlite(what, self.path):
+                    yield
+            except StoreError:
+                await self._rollback()
+                raise
 
     async def _rollback(self) -> None:
         with suppress(sqlite3.Error, ValueError):

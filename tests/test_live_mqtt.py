@@ -335,6 +335,11 @@ def test_home_broker_restart_is_survived(
         # detectors pause rather than take the silence for a still resident.
         clock.advance(timedelta(minutes=11))
         await until(lambda: agent.pipeline.counters.alerts == 2, "broker lost, detectors paused")
+        # And the status says the watching is incomplete, until the broker is back.
+        await until(lambda: "home_broker" in agent.health.problems, "status degraded")
+        assert agent.health.status().startswith(
+            f"degraded: Hearth cannot reach the home MQTT broker at {broker.host}:{broker.port}"
+        )
         raised = list(agent.pipeline.policy.to_state()["raised"])
         assert sorted(e.split(":")[0] for e in raised) == ["monitoring_gap", "sensor_silent"]
         assert any(":home_broker:" in e for e in raised)
@@ -345,6 +350,7 @@ def test_home_broker_restart_is_survived(
         )
         assert agent.pipeline.counters.events == 2
         assert agent.pipeline.monitor.health.problems(clock.wall, None) == []
+        await until(lambda: agent.health.status() == "online", "status online again")
 
     asyncio.run(with_agent(cfg, clock, body))
 

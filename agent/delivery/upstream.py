@@ -55,13 +55,17 @@ class Upstream:
         # recorded (not sent again while Hearth runs).
         self.held: list[tuple[Alert, OutboxItem]] = []
         self.sent_unrecorded: set[str] = set()
+        self._holding = asyncio.Lock()
 
     async def _write_held(self) -> None:
-        """Held alerts into the outbox, oldest first, as far as it takes them."""
-        while self.held:
-            alert, item = self.held[0]
-            await self.store.enqueue_alert(alert, item.topic, item.payload)
-            self.held.pop(0)
+        """Held alerts into the outbox, oldest first, as far as it takes them (one task at a
+        time: an alert is taken from ``held`` only once it is in the outbox)."""
+        async with self._holding:
+            for entry in list(self.held):
+                alert, item = entry
+                await self.store.enqueue_alert(alert, item.topic, item.payload)
+                if entry in self.held:
+                    self.held.remove(entry)
 
     async def _due(self) -> list[OutboxItem]:
         """What is to send: the outbox's unsent, then the alerts held in memory."""

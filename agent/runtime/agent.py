@@ -37,7 +37,7 @@ from agent.errors import StoreError
 from agent.pipeline import Pipeline
 from agent.runtime import keeping
 from agent.runtime.clock_guard import ClockGuard
-from agent.runtime.links import Links
+from agent.runtime.links import Links, links_health
 from agent.runtime.supervision import STABLE_S, supervise
 from agent.runtime.systemd import Notifier
 from agent.sources.backoff import Backoff
@@ -83,6 +83,7 @@ class Agent:
         # before a restart (tests shorten both).
         self.stable_s = STABLE_S
         self.clock_guard = ClockGuard(self.health)
+        self._event_failed_at = 0.0
         self.first_restart_s = 1.0
         self.systemd = Notifier()
         self.home: HomeBroker | None = None
@@ -135,16 +136,19 @@ class Agent:
             self.store.add_event(event)
             self.pipeline.observe(event)
         except Exception as exc:
-            # One event lost, not the reading of every event after it; but while events fail,
-            # the watching is incomplete, and the status says so.
+            # One event lost, not every one after it; while they fail, the status says so.
             if self.dropped["not_processed"] == 0:
                 log.exception("could not process an event from %s", event.sensor)
             self.dropped.count("not_processed", f"from {event.sensor}: {type(exc).__name__}: {exc}")
             self.health.degraded(
                 "events", f"sensor events could not be processed ({type(exc).__name__})"
             )
+            self._event_failed_at = self.clock.monotonic()
             return
-        if "events" in self.health.problems:
+        # Working again only after a while with none failing (one sensor's may fail alone).
+        if "events" in self.health.problems and (
+            self.clock.monotonic() - self._event_failed_at >= self.stable_s
+        ):
             self.health.recovered("events")
             log.warning("sensor events are being processed again")
 
@@ -157,13 +161,17 @@ class Agent:
         while True:
             await asyncio.sleep(self.watch_every_s)
             now, jump = self.jumps.look()
-            clock = self.clock_guard.check(now, self._resume)
+            clock = self.clock_guard.check(now, self._resume, self.clock.monotonic())
             if clock == "wait":
+                # Alive, and waiting for the clock as it should: not a hang to restart.
+                self.systemd.send("WATCHDOG=1")
                 continue
             if jump is not None and clock == "watch":
                 log.warning("wall clock jumped by %s; quiet time is measured across the jump", jump)
                 self.pipeline.clock_jumped(jump)
-            for alert in self.pipeline.tick(now, self.links.findings(now)):
+            links = self.links.findings(now)
+            links_health(self.health, links)
+            for alert in self.pipeline.tick(now, links):
                 await self.upstream.enqueue(alert)
             # Only once the detectors have really looked at the time.
             self.systemd.send("WATCHDOG=1")
@@ -175,8 +183,7 @@ class Agent:
         keeping.resume(self.pipeline, since, now)
         self.jumps = JumpWatch(self.clock)
 
-    async def _tell(self, finding: Finding) -> None:
-        """A technical finding of the agent's own, through the one alert policy."""
+    async def _tell(self, finding: Finding) -> None:  # the agent's own, through the policy
         alert = self.pipeline.policy.decide(finding)
         if alert is not None:
             await self.upstream.enqueue(alert)
@@ -193,19 +200,14 @@ class Agent:
         self.stopping.set()
 
     def _supervised(self, part: str, what: str, work: Callable[[], Awaitable[None]]) -> Task[None]:
-        return asyncio.create_task(
-            supervise(
-                part,
-                what,
-                work,
-                self.health,
-                self._fault,
-                self._give_up,
-                Backoff(first=self.first_restart_s),
-                self.stable_s,
-            ),
-            name=part,
+        how = (
+            self.health,
+            self._fault,
+            self._give_up,
+            Backoff(self.first_restart_s),
+            self.stable_s,
         )
+        return asyncio.create_task(supervise(part, what, work, *how), name=part)
 
     async def keep(self) -> None:
         last_save = time.monotonic()
@@ -227,18 +229,17 @@ class Agent:
     async def _storage_failing(self, exc: StoreError) -> None:
         """The store cannot be written: the watching goes on from memory, the status says so,
         and the technician is told, once for each spell."""
-        cause = exc.__cause__
-        why = str(cause) if cause is not None else str(exc)
+        why = str(exc.__cause__ or exc)
         if self.health.degraded("storage", f"the store cannot be written ({why})"):
             log.error("%s: watching from memory until it can", exc)
         now = self.clock.now()
-        since = self.health.since.get("storage", now)
-        await self._tell(storage_full(self.store.path, why, since, now, self.store.pending_events))
+        since, waiting = self.health.since.get("storage", now), self.store.pending_events
+        await self._tell(storage_full(self.store.path, why, since, now, waiting))
 
     async def run(self) -> None:
         self.pipeline, saved_at = await keeping.restore(self.cfg, self.store)
         self.clock_guard.start(saved_at)
-        self.clock_guard.check(self.clock.now(), self._resume)
+        self.clock_guard.check(self.clock.now(), self._resume, self.clock.monotonic())
         log.info(
             "household %s (%s): %d sensors; detectors: %s",
             self.cfg.household.id,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from agent.config.schema import HearthConfig
+from agent.delivery.status import Health
 from agent.sources.home_broker import HomeBroker
 from agent.sources.serial_bridge import SerialBridge
 from models.detectors.link_findings import bridge_silent, home_broker_lost
@@ -92,3 +93,14 @@ class Links:
             bridge.connected.is_set(),
             self.monitor.household.tz,
         )
+
+
+def links_health(health: Health, findings: list[Finding]) -> None:
+    """While a link the sensors come through is down, the watching is incomplete: the status
+    says so (with the first clause of the link's own finding), until it is back."""
+    down = {f.evidence.get("source"): f.summary.split(";")[0] for f in findings}
+    for source in ("home_broker", "serial_bridge"):
+        if source in down:
+            health.degraded(source, str(down[source]))
+        else:
+            health.recovered(source)

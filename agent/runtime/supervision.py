@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 
 from agent.delivery.status import Health
 from agent.sources.backoff import Backoff
@@ -56,7 +57,11 @@ async def supervise(
             await task
             return
         except asyncio.CancelledError:
+            # Stopping: the inner task ends before supervision does, so the agent saves and
+            # closes after it, not beside it.
             task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
             raise
         except Exception as exc:
             failures += 1

@@ -1,6 +1,7 @@
 """systemd's notify protocol, when Hearth runs under it (``Type=notify``, ``WatchdogSec=``):
 ``READY=1`` once started, ``WATCHDOG=1`` each time the detectors have really looked at the
-time, ``STATUS=`` with the retained status. Without ``NOTIFY_SOCKET`` it does nothing.
+time (or, while the clock is not set, the watch has looked at the clock), ``STOPPING=1``.
+Without ``NOTIFY_SOCKET`` it does nothing.
 
 >>> Notifier({}).send("READY=1")
 False

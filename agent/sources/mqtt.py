@@ -9,12 +9,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiomqtt
+from aiomqtt.exceptions import MqttConnectError
 
 from agent.config.schema import BrokerConfig
 from agent.errors import BrokerRefused, BrokerUnavailable
 
-# CONNACK codes that say the broker will not have these credentials (MQTT 3.1.1: 4 and 5;
-# MQTT 5: 134 and 135).
+# CONNACK codes that say the broker will not have these credentials (MQTT 3.1.1: 4 and 5,
+# which paho 2 reports as MQTT 5's 134 and 135).
 REFUSED_CODES = frozenset({4, 5, 134, 135})
 
 
@@ -82,7 +83,9 @@ async def session(
     try:
         async with client_for(broker, client_id, will, persistent) as client:
             yield client
-    except aiomqtt.MqttCodeError as exc:
+    except MqttConnectError as exc:
+        # Only the broker's answer to connecting: paho's own codes 4 and 5, raised on a socket
+        # that has just closed, say nothing of the credentials.
         rc = getattr(exc.rc, "value", exc.rc)
         if isinstance(rc, int) and rc in REFUSED_CODES:
             who = f"as {broker.username!r}" if broker.username else "without a username"
