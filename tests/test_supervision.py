@@ -46,6 +46,11 @@ from tests.test_live_mqtt import (
 STATUS = "hearth/live-home/status"
 
 
+def broken_tick(now: datetime, also: Any = ()) -> Any:
+    """The detectors, broken: in place of ``Pipeline.tick``."""
+    raise RuntimeError("a detector broke")
+
+
 def test_a_poison_message_is_one_message_lost_and_reading_goes_on(
     broker: Mosquitto,
     upstream_broker: Mosquitto,
@@ -99,10 +104,7 @@ def test_a_failing_part_is_restarted_told_and_the_status_says_degraded_meanwhile
         await until(lambda: pings() > 0, "the watchdog pinged while watching")
         working = agent.pipeline.tick
 
-        def broken(now: datetime, also: Any = ()) -> Any:
-            raise RuntimeError("a detector broke")
-
-        agent.pipeline.tick = broken  # type: ignore[method-assign]
+        agent.pipeline.tick = broken_tick  # type: ignore[method-assign]
         await until(lambda: "watch" in agent.health.problems, "the failure noticed")
         degraded = b"degraded: watching (the detectors) failed (RuntimeError: a detector broke)"
         await until(lambda: agent.health.status().encode() == degraded, "status degraded")
@@ -210,10 +212,7 @@ def test_a_part_that_keeps_failing_stops_the_agent_with_exit_code_70(
     clock = ManualClock(local(7, 30))
 
     async def body(agent: Agent) -> None:
-        def broken(now: datetime, also: Any = ()) -> Any:
-            raise RuntimeError("a detector broke")
-
-        agent.pipeline.tick = broken  # type: ignore[method-assign]
+        agent.pipeline.tick = broken_tick  # type: ignore[method-assign]
         await until(agent.stopping.is_set, "the agent gave up", 30)
 
     agent = asyncio.run(with_fast_agent(cfg, clock, body))
