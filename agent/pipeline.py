@@ -17,8 +17,9 @@ from agent.errors import StateError
 from agent.sources.control import Command
 from models.alert_policy import Alert, AlertPolicy
 from models.events import SensorEvent
-from models.finding import Finding
+from models.finding import Finding, JsonValue
 from models.monitor import Monitor
+from models.routine.held import LEARNERS
 from models.saved_state import STATE_VERSION, migrate
 
 log = logging.getLogger("hearth.pipeline")
@@ -78,6 +79,16 @@ class Pipeline:
                 self.monitor.alerted(finding, alert.id)
                 alerts.append(alert)
         return alerts
+
+    def remember(self, alert_id: str, memory: dict[str, JsonValue]) -> None:
+        """An alert raised before a restart (its outbox row's memory): not raised again, and
+        its episode, if urgent, not learned as ordinary."""
+        self.policy.remember(memory)
+        holds, at = memory.get("holds"), memory["detected_at"]
+        if isinstance(holds, list) and len(holds) == 2 and isinstance(at, str):
+            learner, key = holds
+            if learner in LEARNERS and isinstance(key, str):
+                self.monitor.routine.hold(alert_id, learner, key, datetime.fromisoformat(at))
 
     def command(self, cmd: Command, now: datetime) -> str:
         """Apply a household command; returns what was done, for the log."""

@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     topic TEXT NOT NULL,
     payload TEXT NOT NULL,
     created_at REAL NOT NULL,
-    sent_at REAL
+    sent_at REAL,
+    memory TEXT                  -- JSON: what the alert policy remembers of its episode
 );
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent_at) WHERE sent_at IS NULL;
 """
@@ -68,6 +69,56 @@ def _sqlite(what: str, path: object = "") -> Iterator[None]:
     except sqlite3.Error as exc:
         where = f" {path}" if path else ""
         raise StoreError(f"cannot {what}{where}: {exc}") from exc
+
+
+async def _add_missing_columns(db: aiosqlite.Connection) -> None:
+    """A store made by an older Hearth, brought up to today's tables."""
+    async with db.execute("SELECT name FROM pragma_table_info('outbox')") as cur:
+        columns = {row[0] for row in await cur.fetchall()}
+    if "memory" not in columns:
+        await db.execute("ALTER TABLE outbox ADD COLUMN memory TEXT")
+
+
+def _check_folder(path: str | Path) -> None:
+    """The store's folder is there, writable, and not on a full disk: else a StoreError that
+    says how to fix it."""
+    folder = Path(path).parent
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no USER, as in some containers
+        who = str(os.getuid())
+    if not folder.is_dir():
+        raise StoreError(
+            f"cannot open the store {path}: the folder {folder} does not exist; create it"
+            f" (sudo install -d -m 700 -o {who} {folder}) or set store.path"
+        )
+    free = shutil.disk_usage(folder).free
+    if free < LEAST_FREE_BYTES:
+        raise StoreError(
+            f"cannot open the store {path}: the disk holding {folder} is full ({free:,}"
+            " bytes free); free space on it"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"cannot open the store {path}: the folder {folder} is not writable by {who};"
+            f" give it to that user (sudo chown {who} {folder}) or set store.path"
+        )
+
+
+async def _last_rowid(db: aiosqlite.Connection, table: str) -> int:
+    async with db.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _put_state(
+    db: aiosqlite.Connection, key: str, state: dict[str, Any], now: datetime
+) -> None:
+    await db.execute(
+        "INSERT INTO state VALUES (?, ?, ?) ON CONFLICT(key)"
+        " DO UPDATE SET json=excluded.json, saved_at=excluded.saved_at",
+        (key, json.dumps(state, separators=(",", ":")), now.timestamp()),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,30 +140,20 @@ class Store:
         self._lock = asyncio.Lock()
         # Events dropped, oldest first, while the disk stayed full past MOST_PENDING.
         self.dropped_events = 0
+        # Events added and written since opening, whether the last write failed, and a signal
+        # at each write or failure: the home broker acknowledges a message once its events are
+        # kept (or cannot be), and asks for a write sooner with ``flush_wanted``.
+        self.added = 0
+        self.written = 0
+        self.failing = False
+        self.progress = asyncio.Event()
+        self.flush_wanted = asyncio.Event()
+        # The last event row the latest save includes: none after it is purged.
+        self.saved_upto = 0
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
-        folder = Path(path).parent
-        try:
-            who = getpass.getuser()
-        except (KeyError, OSError):  # no passwd entry and no USER, as in some containers
-            who = str(os.getuid())
-        if not folder.is_dir():
-            raise StoreError(
-                f"cannot open the store {path}: the folder {folder} does not exist; create it"
-                f" (sudo install -d -m 700 -o {who} {folder}) or set store.path"
-            )
-        free = shutil.disk_usage(folder).free
-        if free < LEAST_FREE_BYTES:
-            raise StoreError(
-                f"cannot open the store {path}: the disk holding {folder} is full ({free:,}"
-                " bytes free); free space on it"
-            )
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise StoreError(
-                f"cannot open the store {path}: the folder {folder} is not writable by {who};"
-                f" give it to that user (sudo chown {who} {folder}) or set store.path"
-            )
+        _check_folder(path)
         with _sqlite("open the store", path):
             connecting = aiosqlite.connect(str(path))
             try:
@@ -127,6 +168,7 @@ class Store:
                 await db.execute("PRAGMA journal_mode=WAL")
                 await db.execute("PRAGMA synchronous=FULL")
                 await db.executescript(SCHEMA)
+                await _add_missing_columns(db)
                 await db.commit()
             except BaseException:
                 await db.close()
@@ -151,6 +193,14 @@ class Store:
 
     def add_event(self, e: SensorEvent) -> None:
         self._pending.append((e.at.timestamp(), e.sensor, e.reading, e.value, int(e.clock_trusted)))
+        self.added += 1
+
+    def _wrote(self, n: int | None, dropped: int = 0) -> None:
+        """``n`` events written, or (None) a write failed and ``dropped`` were given up: done
+        with either way, as far as acknowledging their messages goes."""
+        self.failing = n is None
+        self.written += (n or 0) + dropped
+        self.progress.set()
 
     @property
     def pending_events(self) -> int:
@@ -159,18 +209,20 @@ class Store:
     async def flush_events(self) -> int:
         """Written, or (a full disk, say) kept in memory to be written at the next flush, and
         ``StoreError`` raised; past ``MOST_PENDING`` kept, the oldest go (counted)."""
-        if not self._pending:
-            return 0
-        n = len(self._pending)
+        n = 0
         try:
             async with self._writing("write events to"):
-                await self.db.executemany(
-                    "INSERT INTO events VALUES (?, ?, ?, ?, ?)", self._pending[:n]
-                )
-                await self.db.commit()
+                # Counted under the lock: a save may have taken some meanwhile.
+                n = len(self._pending)
+                if n:
+                    await self.db.executemany(
+                        "INSERT INTO events VALUES (?, ?, ?, ?, ?)", self._pending[:n]
+                    )
+                    await self.db.commit()
+                    del self._pending[:n]
         except StoreError:
-            if len(self._pending) > MOST_PENDING:
-                extra = len(self._pending) - MOST_PENDING
+            extra = max(0, len(self._pending) - MOST_PENDING)
+            if extra:
                 del self._pending[:extra]
                 self.dropped_events += extra
                 log.error(
@@ -179,8 +231,9 @@ class Store:
                     extra,
                     self.dropped_events,
                 )
+            self._wrote(None, extra)
             raise
-        del self._pending[:n]
+        self._wrote(n)
         return n
 
     @asynccontextmanager
@@ -190,7 +243,7 @@ class Store:
             try:
                 with _sqlite(what, self.path):
                     yield
-            except StoreError:
+            except BaseException:  # a StoreError, or the task cancelled mid-write at a stop
                 await self._rollback()
                 raise
 
@@ -198,33 +251,32 @@ class Store:
         with suppress(sqlite3.Error, ValueError):
             await self.db.rollback()
 
-    async def events(self, since: datetime | None = None) -> list[SensorEvent]:
-        with _sqlite("read events"):
-            t0 = since.timestamp() if since else float("-inf")
-            async with self.db.execute(
-                "SELECT at, sensor, reading, value, clock_trusted FROM events WHERE at >= ?"
-                " ORDER BY at, rowid",
-                (t0,),
-            ) as cur:
-                rows = await cur.fetchall()
-            out = []
-            for at, sensor, reading, value, trusted in rows:
-                if reading in READINGS:
-                    out.append(
-                        SensorEvent(
-                            datetime.fromtimestamp(at, UTC), sensor, reading, value, bool(trusted)
-                        )
-                    )
-            return out
-
     async def save_state(self, key: str, state: dict[str, Any], now: datetime) -> None:
         async with self._writing("save the state to"):
-            await self.db.execute(
-                "INSERT INTO state VALUES (?, ?, ?) ON CONFLICT(key)"
-                " DO UPDATE SET json=excluded.json, saved_at=excluded.saved_at",
-                (key, json.dumps(state, separators=(",", ":")), now.timestamp()),
-            )
+            await _put_state(self.db, key, state, now)
             await self.db.commit()
+
+    async def save_snapshot(
+        self, key: str, take: Callable[[], dict[str, Any]], now: datetime
+    ) -> None:
+        """The state ``take()`` gives, saved in one transaction with every event it has seen
+        (the events waiting to be written are exactly those), and with the last event and
+        outbox row it includes (``events_upto``, ``outbox_upto``): a restart replays what
+        came after."""
+        async with self._writing("save the state to"):
+            # Nothing between take() and the count: the state has seen exactly these events.
+            state = take()
+            n = len(self._pending)
+            await self.db.executemany(
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?)", self._pending[:n]
+            )
+            state["events_upto"] = upto = await _last_rowid(self.db, "events")
+            state["outbox_upto"] = await _last_rowid(self.db, "outbox")
+            await _put_state(self.db, key, state, now)
+            await self.db.commit()
+            del self._pending[:n]
+            self.saved_upto = upto
+            self._wrote(n)
 
     async def load_state(self, key: str) -> dict[str, Any] | None:
         with _sqlite("read the state"):
@@ -239,8 +291,15 @@ class Store:
         """Durably store an alert to send. False if this alert id was already queued."""
         async with self._writing("queue an alert in"):
             cur = await self.db.execute(
-                "INSERT OR IGNORE INTO outbox (id, topic, payload, created_at) VALUES (?, ?, ?, ?)",
-                (alert.id, topic, payload, alert.detected_at.timestamp()),
+                "INSERT OR IGNORE INTO outbox (id, topic, payload, created_at, memory)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    alert.id,
+                    topic,
+                    payload,
+                    alert.detected_at.timestamp(),
+                    json.dumps(alert.memory, separators=(",", ":")) if alert.memory else None,
+                ),
             )
             await self.db.commit()
             return cur.rowcount == 1
@@ -260,3 +319,74 @@ class Store:
                 "UPDATE outbox SET sent_at = ? WHERE id = ?", (now.timestamp(), alert_id)
             )
             await self.db.commit()
+
+
+async def events_after(store: Store, rowid: int) -> tuple[list[SensorEvent], int]:
+    """The events stored after row ``rowid``, in the order they came, and the last row."""
+    with _sqlite("read events"):
+        async with store.db.execute(
+            "SELECT rowid, at, sensor, reading, value, clock_trusted FROM events"
+            " WHERE rowid > ? ORDER BY rowid",
+            (rowid,),
+        ) as cur:
+            rows = list(await cur.fetchall())
+    out = [
+        SensorEvent(datetime.fromtimestamp(at, UTC), sensor, reading, value, bool(trusted))
+        for _, at, sensor, reading, value, trusted in rows
+        if reading in READINGS
+    ]
+    return out, (int(rows[-1][0]) if rows else rowid)
+
+
+async def remembered_after(store: Store, rowid: int) -> list[tuple[str, dict[str, Any]]]:
+    """Each alert queued after outbox row ``rowid``, by id, with its memory."""
+    with _sqlite("read the outbox"):
+        async with store.db.execute(
+            "SELECT id, memory FROM outbox WHERE rowid > ? AND memory IS NOT NULL ORDER BY rowid",
+            (rowid,),
+        ) as cur:
+            rows = await cur.fetchall()
+    out = []
+    for alert_id, memory in rows:
+        loaded = json.loads(memory)
+        if isinstance(loaded, dict):
+            out.append((str(alert_id), loaded))
+    return out
+
+
+async def events_since(store: Store, since: datetime | None = None) -> list[SensorEvent]:
+    with _sqlite("read events"):
+        t0 = since.timestamp() if since else float("-inf")
+        async with store.db.execute(
+            "SELECT at, sensor, reading, value, clock_trusted FROM events WHERE at >= ?"
+            " ORDER BY at, rowid",
+            (t0,),
+        ) as cur:
+            rows = await cur.fetchall()
+        out = []
+        for at, sensor, reading, value, trusted in rows:
+            if reading in READINGS:
+                out.append(
+                    SensorEvent(
+                        datetime.fromtimestamp(at, UTC), sensor, reading, value, bool(trusted)
+                    )
+                )
+        return out
+
+
+async def purge(store: Store, before: datetime, batch: int) -> int:
+    """Up to ``batch`` events from before ``before`` deleted, and alerts sent by then; how
+    many events. Only events the latest save includes (a replay after a crash needs the rest,
+    whatever the clock says), and never the newest, so that no row id is used twice."""
+    async with store._writing("purge old events from"):
+        cur = await store.db.execute(
+            "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE at < ?"
+            " AND rowid <= ? AND rowid < (SELECT max(rowid) FROM events) LIMIT ?)",
+            (before.timestamp(), store.saved_upto, batch),
+        )
+        await store.db.execute(
+            "DELETE FROM outbox WHERE sent_at < ? AND rowid < (SELECT max(rowid) FROM outbox)",
+            (before.timestamp(),),
+        )
+        await store.db.commit()
+        return int(cur.rowcount)

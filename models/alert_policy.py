@@ -25,6 +25,9 @@ class Alert:
     detected_at: datetime
     summary: str
     evidence: dict[str, JsonValue]
+    # What the policy and the routine remember of its episode (see :func:`memory_of`): kept
+    # with the alert in the outbox, not sent.
+    memory: dict[str, JsonValue] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, JsonValue]:
         return {
@@ -38,6 +41,24 @@ class Alert:
             "summary": self.summary,
             "evidence": self.evidence,
         }
+
+
+def memory_of(finding: Finding) -> dict[str, JsonValue]:
+    """What must outlive a crash of an alert raised on ``finding``: its episode (not raised
+    twice, under one id), its type and time (the cooldown), the silence it covers, and the
+    episode an urgent alert keeps out of learning."""
+    holds = finding.holds if finding.severity == "urgent" else None
+    return {
+        "episode": finding.episode,
+        "type": finding.type,
+        "detected_at": finding.detected_at.isoformat(),
+        "silence": (
+            finding.silence_since.isoformat()
+            if finding.covers_silence and finding.silence_since is not None
+            else None
+        ),
+        "holds": None if holds is None else list[JsonValue](holds),
+    }
 
 
 @dataclass
@@ -95,7 +116,36 @@ class AlertPolicy:
             detected_at=finding.detected_at,
             summary=finding.summary,
             evidence=finding.evidence,
+            memory=memory_of(finding),
         )
+
+    def remember(self, memory: dict[str, JsonValue]) -> None:
+        """An alert raised before a restart and kept in the outbox (``Alert.memory``): its
+        episode is not raised again, and it counts for the cooldown and the silence it covers.
+
+        >>> from datetime import UTC, datetime
+        >>> at = datetime(2026, 3, 1, 9, tzinfo=UTC)
+        >>> f = Finding("battery_low", "technical", at, at, "Battery low.", "battery:hall")
+        >>> first = AlertPolicy("h1").decide(f)
+        >>> after_restart = AlertPolicy("h1")
+        >>> after_restart.remember(first.memory)
+        >>> after_restart.decide(f) is None
+        True
+        """
+        episode, kind, at = memory["episode"], memory["type"], memory["detected_at"]
+        if not (isinstance(episode, str) and isinstance(kind, str) and isinstance(at, str)):
+            raise ValueError(f"an alert's memory without its episode, type or time: {memory}")
+        if episode not in self._raised:
+            self._raised.append(episode)
+        detected = datetime.fromisoformat(at)
+        last = self._last_of_type.get(kind)
+        if last is None or detected > last:
+            self._last_of_type[kind] = detected
+        silence = memory.get("silence")
+        if isinstance(silence, str):
+            since = datetime.fromisoformat(silence)
+            if self._silence_alerted is None or since > self._silence_alerted:
+                self._silence_alerted = since
 
     def _suppress(self, why: str, finding: Finding) -> None:
         # Marked raised so that the same episode is not raised the moment the pause ends.

@@ -165,3 +165,7 @@ def tls_upstream_broker(tmp_path: Path) -> Iterator[Mosquitto]:
              "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem",
              cwd=d)  # fmt: skip
     yield from _broker(tmp_path, (ca, d / "server.pem", d / "server.key"))
+
+
+# Run by tests/test_fuzz.py under atheris, never imported by pytest itself.
+collect_ignore = ["fuzz_targets.py"]

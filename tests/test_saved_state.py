@@ -111,7 +111,7 @@ def test_the_agent_starts_afresh_from_state_it_cannot_read_and_says_why(
     async def restored(state: dict[str, Any]) -> Pipeline:
         async with await Store.open(tmp_path / "home.sqlite") as store:
             await store.save_state(STATE_KEY, state, CUT)
-            pipeline, _ = await keeping.restore(DEMO, store)
+            pipeline = (await keeping.restore(DEMO, store)).pipeline
             return pipeline
 
     good = asyncio.run(restored(saved("state-v1")))

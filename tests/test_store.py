@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent.errors import StoreError
-from agent.store import Store
+from agent.store import Store, events_since, purge
 from models.alert_policy import Alert
 from models.events import SensorEvent
 
@@ -40,7 +40,7 @@ def test_events_are_written_in_batches_and_read_back(tmp_path: Path) -> None:
                 )
             assert store.pending_events == 1000
             assert await store.flush_events() == 1000
-            return await store.events(T0 + timedelta(seconds=990))
+            return await events_since(store, T0 + timedelta(seconds=990))
 
     got = asyncio.run(go())
     assert [e.at for e in got] == [T0 + timedelta(seconds=i) for i in range(990, 1000)]
@@ -135,3 +135,81 @@ def test_starting_on_a_full_disk_is_one_line_naming_the_store(
         f"cannot open the store {tmp_path / 'h.sqlite'}: the disk holding {tmp_path} is full"
         " (4,096 bytes free); free space on it"
     )
+
+
+def test_old_events_and_sent_alerts_are_purged_in_batches_and_the_rest_kept(
+    tmp_path: Path,
+) -> None:
+    """Retention (store.keep_events): a batch at a time, old events and old sent alerts go;
+    newer events, unsent alerts and the newest row stay, and no row id is used twice."""
+
+    async def go() -> tuple[list[int], int, list[str], int]:
+        async with await Store.open(tmp_path / "h.sqlite") as store:
+            for i in range(5000):
+                store.add_event(SensorEvent(T0 + timedelta(minutes=i), "pir", "motion", 1.0))
+            await store.flush_events()
+            for n in range(3):
+                await store.enqueue_alert(alert(n), "t", "p")
+            await store.mark_sent("id-0", T0)
+            await store.mark_sent("id-1", T0 + timedelta(days=30))
+            await store.save_snapshot("pipeline", lambda: {}, T0)
+            # Stamped by a clock not yet set, and in no save yet: kept, however old it looks.
+            store.add_event(SensorEvent(datetime(1970, 1, 1, tzinfo=UTC), "pir", "motion", 0.0))
+            store.add_event(SensorEvent(T0 + timedelta(days=99), "pir", "motion", 1.0))
+            await store.flush_events()
+            cut = T0 + timedelta(minutes=4500)
+            batches = []
+            while (n := await purge(store, cut, 2000)) > 0:
+                batches.append(n)
+            left = len(await events_since(store))
+            async with store.db.execute("SELECT id FROM outbox ORDER BY rowid") as cur:
+                outbox = [r[0] for r in await cur.fetchall()]
+            # Everything old, even the newest: that one row stays.
+            await store.save_snapshot("pipeline", lambda: {}, T0)
+            await purge(store, T0 + timedelta(days=100), 10_000)
+            store.add_event(SensorEvent(T0 + timedelta(days=101), "pir", "motion", 1.0))
+            await store.flush_events()
+            async with store.db.execute("SELECT max(rowid), count(*) FROM events") as cur:
+                row = await cur.fetchone()
+            assert row is not None
+            assert row[1] == 2
+            return batches, left, outbox, row[0]
+
+    batches, left, outbox, last_rowid = asyncio.run(go())
+    assert batches == [2000, 2000, 500]
+    assert left == 502
+    assert outbox == ["id-1", "id-2"]  # sent long ago: gone; sent since, or not sent: kept
+    assert last_rowid == 5003
+
+
+def test_the_keeping_task_purges_hourly_and_never_on_a_clock_it_cannot_trust(
+    tmp_path: Path,
+) -> None:
+    from agent.config import load_config
+    from agent.pipeline import Pipeline
+    from agent.runtime.keeping import PURGE_EVERY_S, Keeper
+    from tests.conftest import CONFIG
+
+    cfg = load_config(CONFIG / "demo-home.yaml")
+    mono = [0.0]
+
+    async def go() -> list[int]:
+        left = []
+        async with await Store.open(tmp_path / "h.sqlite") as store:
+            keeper = Keeper(store, timedelta(days=35), lambda: mono[0])
+            p = Pipeline(cfg)
+            for day in range(40):
+                store.add_event(SensorEvent(T0 + timedelta(days=day), "pir", "motion", 1.0))
+            now = T0 + timedelta(days=40)
+            await keeper.keep(p, datetime(1970, 1, 1, tzinfo=UTC), None, False)
+            left.append(len(await events_since(store)))  # 1970: nothing is "old"
+            mono[0] += PURGE_EVERY_S
+            await keeper.keep(p, now, None, True)
+            left.append(len(await events_since(store)))
+            store.add_event(SensorEvent(now, "pir", "motion", 1.0))
+            mono[0] += 60
+            await keeper.keep(p, now + timedelta(days=3), None, True)
+            left.append(len(await events_since(store)))  # not due again within the hour
+        return left
+
+    assert asyncio.run(go()) == [40, 35, 36]

@@ -433,6 +433,15 @@ def test_what_the_sensors_send_while_hearth_restarts_waits_at_the_broker(
 
     async def second(agent: Agent) -> None:
         await until(lambda: agent.pipeline.counters.events == 5, "the waiting messages read")
+        await asyncio.sleep(1.5)  # anything read twice would be here by now
+        assert agent.pipeline.counters.events == 5
+        await agent.store.flush_events()
+        async with agent.store.db.execute("SELECT count(*) FROM events") as cur:
+            row = await cur.fetchone()
+        # Each message once: the first run's, acknowledged when written at its stop, is not
+        # sent again; the five sent meanwhile were waiting.
+        assert row is not None
+        assert row[0] == 6
 
     async def scenario() -> None:
         await with_agent(cfg, clock, first)

@@ -25,6 +25,10 @@ def parse_duration(value: Any) -> timedelta:
     Traceback (most recent call last):
     ...
     ValueError: a duration needs a unit, as in 90s, 45min, 4h or 14d (found 90)
+    >>> parse_duration("9" * 30 + "d")
+    Traceback (most recent call last):
+    ...
+    ValueError: too long a duration: '999999999999999999999999999999d'
     """
     if isinstance(value, timedelta):
         return value
@@ -35,7 +39,10 @@ def parse_duration(value: Any) -> timedelta:
         raise ValueError(
             f"not a duration: {value!r}; write a number and a unit (ms, s, min, h, d, w)"
         )
-    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+    try:
+        return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+    except OverflowError:
+        raise ValueError(f"too long a duration: {value[:40]!r}") from None
 
 
 def format_duration(td: timedelta) -> str:

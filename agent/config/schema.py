@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from agent.config.durations import Duration
 from models.household import Role, SensorKind
@@ -236,6 +236,21 @@ class StoreConfig(Strict):
         title="Database file",
         description="SQLite file for events, state and outbox.",
     )
+    keep_events: Duration = Field(
+        timedelta(days=35),
+        title="How long sensor events are kept",
+        description=(
+            "Raw sensor events older than this are deleted from the hub (hourly), and alerts"
+            " sent that long ago with them. What was learned from them is kept. At least 1d."
+        ),
+    )
+
+    @field_validator("keep_events")
+    @classmethod
+    def _at_least_a_day(cls, v: timedelta) -> timedelta:
+        if v < timedelta(days=1):
+            raise ValueError("keep events for at least 1d")
+        return v
 
 
 class HearthConfig(Strict):

@@ -54,7 +54,6 @@ log = logging.getLogger("hearth.runtime")
 
 WATCH_EVERY_S = 5.0
 FLUSH_EVERY_S = 1.0
-SAVE_EVERY_S = 300.0
 # Why a message or an event is dropped, each counted.
 DROPPED = ("unknown_topic", "malformed", "no_reading", "bad_command", "not_processed")
 # The exit code when part of the agent keeps failing (sysexits' EX_SOFTWARE).
@@ -76,6 +75,7 @@ class Agent:
         self.pipeline = Pipeline(cfg)
         self.stopping = asyncio.Event()
         self.save_soon = False
+        self.watched_at: datetime | None = None  # when the detectors last looked
         self.dropped = Drops(log, "dropped message", *DROPPED)
         self.health = Health(now=self.clock.now)
         self.exit_code = 0
@@ -98,6 +98,7 @@ class Agent:
                 self.pipeline.household.tz,
                 self.dropped,
                 lambda: self.links.home_broker_back(),
+                store,
             )
         self.bridge: SerialBridge | None = None
         if cfg.serial_bridge is not None:
@@ -169,10 +170,12 @@ class Agent:
             if jump is not None and clock == "watch":
                 log.warning("wall clock jumped by %s; quiet time is measured across the jump", jump)
                 self.pipeline.clock_jumped(jump)
+                self.save_soon = True
             links = self.links.findings(now)
             links_health(self.health, links)
             for alert in self.pipeline.tick(now, links):
                 await self.upstream.enqueue(alert)
+            self.watched_at = now
             # Only once the detectors have really looked at the time.
             self.systemd.send("WATCHDOG=1")
 
@@ -182,6 +185,7 @@ class Agent:
     def _resume(self, since: datetime | None, now: datetime) -> None:
         keeping.resume(self.pipeline, since, now)
         self.jumps = JumpWatch(self.clock)
+        self.save_soon = True  # a crash before the next save would replay without it
 
     async def _tell(self, finding: Finding) -> None:  # the agent's own, through the policy
         alert = self.pipeline.policy.decide(finding)
@@ -210,15 +214,15 @@ class Agent:
         return asyncio.create_task(supervise(part, what, work, *how), name=part)
 
     async def keep(self) -> None:
-        last_save = time.monotonic()
+        """Every second, or sooner when messages wait on their events to be written."""
+        keeper = keeping.Keeper(self.store, self.cfg.store.keep_events, time.monotonic)
         while True:
-            await asyncio.sleep(FLUSH_EVERY_S)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.store.flush_wanted.wait(), FLUSH_EVERY_S)
+            self.store.flush_wanted.clear()
             try:
-                await self.store.flush_events()
-                if self.save_soon or time.monotonic() - last_save >= SAVE_EVERY_S:
-                    self.save_soon = False
-                    await keeping.save(self.pipeline, self.store, self._stamp())
-                    last_save = time.monotonic()
+                await keeper.keep(self.pipeline, self._stamp(), self.watched_at, self.save_soon)
+                self.save_soon = False
             except StoreError as exc:
                 await self._storage_failing(exc)
                 continue
@@ -237,16 +241,7 @@ class Agent:
         await self._tell(storage_full(self.store.path, why, since, now, waiting))
 
     async def run(self) -> None:
-        self.pipeline, saved_at = await keeping.restore(self.cfg, self.store)
-        self.clock_guard.start(saved_at)
-        self.clock_guard.check(self.clock.now(), self._resume, self.clock.monotonic())
-        log.info(
-            "household %s (%s): %d sensors; detectors: %s",
-            self.cfg.household.id,
-            self.cfg.household.timezone,
-            len(self.cfg.sensors),
-            ", ".join(self.pipeline.monitor.detectors) or "none",
-        )
+        await carry_on(self)
         workers = [
             self._supervised("watch", "watching (the detectors)", self.watch),
             self._supervised("keep", "keeping (writing events and the routine)", self.keep),
@@ -263,10 +258,38 @@ class Agent:
         await wind_down(self, workers, delivery)
 
 
+async def carry_on(agent: Agent) -> None:
+    """The agent starting where it stopped: the routine as saved, what came after it replayed
+    (``agent.runtime.keeping``), and watching resumed once the clock can be trusted."""
+    restored = await keeping.restore(agent.cfg, agent.store)
+    agent.pipeline = restored.pipeline
+    for alert in restored.alerts:
+        await agent.upstream.enqueue(alert)
+    # Saved again at once: a crash soon after replays from here, not from the old save.
+    agent.save_soon = restored.replayed > 0
+    agent.clock_guard.start(restored.sure_at)
+    agent.clock_guard.check(agent.clock.now(), agent._resume, agent.clock.monotonic())
+    log.info(
+        "household %s (%s): %d sensors; detectors: %s",
+        agent.cfg.household.id,
+        agent.cfg.household.timezone,
+        len(agent.cfg.sensors),
+        ", ".join(agent.pipeline.monitor.detectors) or "none",
+    )
+
+
 async def wind_down(agent: Agent, workers: list[Task[None]], delivery: Task[None]) -> None:
     """The agent stopping: its tasks ended, the routine saved, the outbox flushed (for at most
     10 s), and what could not be done logged."""
     log.info("stopping: saving the routine and flushing the outbox")
+    # What was read is written and acknowledged first, and no more read: else the broker sends
+    # it again at the next start.
+    if agent.home is not None:
+        agent.home.stop_reading()
+    with suppress(StoreError):
+        await agent.store.flush_events()
+    if agent.home is not None:
+        agent.home.ack_kept()
     for t in workers:
         t.cancel()
     await asyncio.gather(*workers, return_exceptions=True)

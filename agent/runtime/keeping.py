@@ -4,60 +4,201 @@ saved now and then and at a clean stop, and read back at start."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from agent.clock import clock_trusted
 from agent.config.schema import HearthConfig
 from agent.errors import StateError
-from agent.pipeline import Pipeline
-from agent.store import Store
+from agent.pipeline import TICK, Pipeline
+from agent.store import Store, events_after, purge, remembered_after
+from models.alert_policy import Alert
 from models.detectors.wording import duration_text
+from models.events import SensorEvent
 
 log = logging.getLogger("hearth.runtime")
 
 STATE_KEY = "pipeline"
+# The last time the detectors looked, noted now and then.
+WATCHING_KEY = "watching"
 
 
-async def restore(cfg: HearthConfig, store: Store) -> tuple[Pipeline, datetime | None]:
-    """The pipeline as last saved, or a fresh one (with the reason logged), and when it was
-    saved (for :func:`resume`, once the clock can be trusted)."""
+# A gap this short is a restart, not a stop: the home broker held what the sensors sent
+# meanwhile (a persistent session), so the quiet time across it was watched.
+RESTART_S = 120.0
+
+
+@dataclass
+class Restored:
+    """The pipeline as it was when the agent last ran, and what the restore did."""
+
+    pipeline: Pipeline
+    # The last time Hearth is sure it watched: the save, the last heartbeat or the last event.
+    sure_at: datetime | None = None
+    # Alerts the replay raised (each again under its first id if it was raised before).
+    alerts: list[Alert] = field(default_factory=list)
+    replayed: int = 0
+    remembered: int = 0
+
+
+async def restore(cfg: HearthConfig, store: Store) -> Restored:
+    """The pipeline as last saved (or a fresh one, with the reason logged), then what came
+    after the save: the alerts queued (remembered, not raised again) and the events stored
+    (replayed), so that a crash loses nothing learned."""
     state = await store.load_state(STATE_KEY)
+    pipeline, events_upto, outbox_upto = Pipeline(cfg), 0, 0
+    saved: datetime | None = None
     if state is None:
         log.info(
             "no saved routine: learning from scratch (%d days before learned alerts)",
             cfg.learning.days,
         )
-        return Pipeline(cfg), None
-    try:
-        pipeline = Pipeline(cfg, state)
-    except StateError as exc:
-        log.error("saved routine could not be read (%s): learning from scratch", exc)
-        return Pipeline(cfg), None
+    else:
+        try:
+            pipeline = Pipeline(cfg, state)
+        except StateError as exc:
+            log.error("saved routine could not be read (%s): learning from scratch", exc)
+        else:
+            saved = _time(state.get("saved_at"))
+            # A save from before replays were kept says nothing of where it ended: none.
+            events_upto, outbox_upto = state.get("events_upto", -1), state.get("outbox_upto", -1)
+            if not (isinstance(events_upto, int) and isinstance(outbox_upto, int)):
+                events_upto, outbox_upto = -1, -1
+    done = Restored(pipeline, saved)
+    if outbox_upto >= 0:
+        for alert_id, memory in await remembered_after(store, outbox_upto):
+            try:
+                pipeline.remember(alert_id, memory)
+            except (KeyError, ValueError, TypeError) as exc:
+                log.error("alert %s in the outbox could not be remembered (%s)", alert_id, exc)
+                continue
+            done.remembered += 1
+    if events_upto >= 0:
+        events, _ = await events_after(store, events_upto)
+        done.replayed = len(events)
+        # With no save to start from, learned again only: an alert now about last month's
+        # episodes would be news to nobody.
+        done.alerts = replay_after_save(pipeline, events, tick=saved is not None)
+        trusted = [e.at for e in events if clock_trusted(e.at)]
+        if trusted and (done.sure_at is None or max(trusted) > done.sure_at):
+            done.sure_at = max(trusted)
+    watching = await store.load_state(WATCHING_KEY)
+    at = _time(watching.get("at")) if watching else None
+    if at is not None and (done.sure_at is None or at > done.sure_at):
+        done.sure_at = at
     r = pipeline.monitor.routine
     log.info(
-        "restored routine: %d days learned%s",
+        "restored routine: %d days learned%s; %d events since the save replayed, %d alerts"
+        " since remembered",
         r.days_learned,
         "" if pipeline.monitor.learned else f" of {cfg.learning.days}",
+        done.replayed,
+        done.remembered,
     )
-    saved = state.get("saved_at")
-    return pipeline, datetime.fromisoformat(saved) if isinstance(saved, str) else None
+    return done
+
+
+def replay_after_save(
+    pipeline: Pipeline, events: list[SensorEvent], tick: bool = True
+) -> list[Alert]:
+    """``events`` (stored after the save, in the order they came) learned again, and the
+    detectors ticked at each that moves the clock a minute on, as they were live: an alert
+    raised then is raised again under the same id (the outbox keeps it once), and its episode
+    held back from learning. Ticks only at events: a clock set in between (1970 to now) is
+    not replayed minute by minute."""
+    alerts: list[Alert] = []
+    last_tick: datetime | None = None
+    for event in events:
+        if tick and event.clock_trusted and (last_tick is None or event.at - last_tick >= TICK):
+            alerts.extend(pipeline.tick(event.at))
+            last_tick = event.at
+        pipeline.observe(event)
+    return alerts
+
+
+def _time(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 def resume(pipeline: Pipeline, saved: datetime | None, now: datetime) -> None:
     """Watching again at ``now``, last sure of the time at ``saved``: nobody watched between,
     and that time is not the resident's quiet time (a hub back after a weekend off must not
-    open with "no movement for 60 hours"). Quiet time is carried across, as across a jump."""
+    open with "no movement for 60 hours"). Quiet time is carried across, as across a jump.
+    A restart within ``RESTART_S`` is not a stop: nothing was missed."""
     if saved is None or not clock_trusted(saved):
         return
     stopped = now - saved
-    if stopped > timedelta(0):
-        pipeline.resumed(stopped, now)
-        log.warning(
-            "Hearth was not watching for %s; that time is not counted as quiet",
-            duration_text(stopped.total_seconds()),
-        )
+    if stopped <= timedelta(seconds=RESTART_S):
+        log.info("restarted after %.0f s: watching carried across", stopped.total_seconds())
+        return
+    pipeline.resumed(stopped, now)
+    log.warning(
+        "Hearth was not watching for %s; that time is not counted as quiet",
+        duration_text(stopped.total_seconds()),
+    )
+
+
+# The routine saved this often (about 60 kB: the events after it are replayed after a crash);
+# the time the detectors last looked, more often; events older than ``store.keep_events``
+# purged hourly, one batch each time the keeping task wakes, so that no write waits behind it.
+SAVE_EVERY_S = 300.0
+NOTE_EVERY_S = 30.0
+PURGE_EVERY_S = 3600.0
+PURGE_BATCH = 2000
+
+
+class Keeper:
+    """What the agent's keeping task does each time it wakes: events written, and the routine
+    saved, the watching noted and old events purged when each is due."""
+
+    def __init__(self, store: Store, keep_events: timedelta, mono: Callable[[], float]) -> None:
+        self.store, self.keep_events, self.mono = store, keep_events, mono
+        self.last_save = self.last_note = mono()
+        self.held = 0
+        self.last_purge = -PURGE_EVERY_S
+        # Purging events from before this, and how many so far.
+        self.purging: datetime | None = None
+        self.purged = 0
+
+    async def keep(
+        self, pipeline: Pipeline, now: datetime, watched_at: datetime | None, save_now: bool
+    ) -> None:
+        await self.store.flush_events()
+        # An episode held back (a pause, a cooldown) is in no outbox row: saved at once, so
+        # that a crash does not forget it and raise it later.
+        held = sum(pipeline.policy.suppressed.values())
+        if save_now or held != self.held or self.mono() - self.last_save >= SAVE_EVERY_S:
+            await save(pipeline, self.store, now)
+            self.last_save = self.last_note = self.mono()
+            self.held = held
+        elif watched_at is not None and self.mono() - self.last_note >= NOTE_EVERY_S:
+            await note_watching(self.store, watched_at)
+            self.last_note = self.mono()
+        due = self.mono() - self.last_purge >= PURGE_EVERY_S
+        if self.purging is None and due and clock_trusted(now):
+            self.purging, self.purged = now - self.keep_events, 0
+        if self.purging is not None:
+            # One batch each time: the events and their acknowledgements wait a batch at most.
+            n = await purge(self.store, self.purging, PURGE_BATCH)
+            self.purged += n
+            if n < PURGE_BATCH:
+                if self.purged:
+                    log.info(
+                        "%d events from before %s purged (store.keep_events)",
+                        self.purged,
+                        self.purging,
+                    )
+                self.purging, self.last_purge = None, self.mono()
 
 
 async def save(pipeline: Pipeline, store: Store, now: datetime) -> None:
-    await store.flush_events()
-    await store.save_state(STATE_KEY, {**pipeline.to_state(), "saved_at": now.isoformat()}, now)
+    """The routine, with every event it has learned from, in one transaction."""
+    await store.save_snapshot(
+        STATE_KEY, lambda: {**pipeline.to_state(), "saved_at": now.isoformat()}, now
+    )
+
+
+async def note_watching(store: Store, at: datetime) -> None:
+    """The detectors last looked at ``at``: a restart after it is measured from then."""
+    await store.save_state(WATCHING_KEY, {"at": at.isoformat()}, at)

@@ -102,6 +102,6 @@ def _until(name: str, spec: object, now: datetime, tz: ZoneInfo) -> datetime:
         if isinstance(spec, dict) and set(spec) == {"until"} and isinstance(spec["until"], str):
             at = datetime.fromisoformat(spec["until"])
             return at if at.tzinfo else at.replace(tzinfo=tz)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # OverflowError: a duration past the year 9999
         raise ControlError(f"{name}: {exc}") from None
     raise ControlError(f'{name}: expected a duration, {{"for": "2h"}} or {{"until": "<time>"}}')

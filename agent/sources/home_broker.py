@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+import aiomqtt
 
 from agent.clock import clock_trusted
 from agent.config.schema import BrokerConfig
@@ -21,6 +24,7 @@ from agent.errors import BrokerUnavailable, ControlError, DecodeError, UnknownTo
 from agent.sources.backoff import Backoff
 from agent.sources.control import Command, control_topic, parse_command
 from agent.sources.mqtt import as_bytes, session
+from agent.store import Store
 from models.events import SensorEvent
 
 log = logging.getLogger("hearth.runtime")
@@ -38,6 +42,7 @@ class HomeBroker:
         tz: ZoneInfo,
         dropped: Drops,
         on_reconnect: Callable[[], None] = lambda: None,
+        kept: Store | None = None,
     ) -> None:
         self.broker = broker
         self.household = household
@@ -54,6 +59,13 @@ class HomeBroker:
         # Counted from start-up until the first connection: a broker that never comes up is lost.
         self.lost_at: datetime | None = now()
         self.on_reconnect = on_reconnect
+        # Where the events are kept: a QoS 1 message is acknowledged to the broker once its
+        # events are written there, so that one not yet written when Hearth is killed is sent
+        # again after the restart (without it, acknowledged on arrival).
+        self.kept = kept
+        self._unacked: deque[tuple[int, int, int]] = deque()  # message id, QoS, events added
+        self._client: aiomqtt.Client | None = None
+        self.stopping = False
 
     @property
     def name(self) -> str:
@@ -86,8 +98,49 @@ class HomeBroker:
         except ControlError as exc:
             self.dropped.count("bad_command", f"on {topic}: {exc}")
             return
-        self.on_command(cmd, now)
+        try:
+            self.on_command(cmd, now)
+        except Exception as exc:  # one command lost, not the reading of every message after it
+            log.exception("household command %s could not be carried out", cmd.name)
+            self.dropped.count("bad_command", f"on {topic}: {type(exc).__name__}: {exc}")
+            return
         self.commands += 1
+
+    def _kept_later(self, client: aiomqtt.Client, mid: int, qos: int) -> None:
+        kept = self.kept
+        if qos == 0:
+            return
+        if kept is None or kept.added <= kept.written:  # nothing of it waits to be written
+            client._client.ack(mid, qos)
+            return
+        self._unacked.append((mid, qos, kept.added))
+        # Written at once (a burst in one batch): the fewer read but not written, the fewer
+        # read twice when the connection drops, and the sooner the broker sends more.
+        kept.flush_wanted.set()
+
+    def stop_reading(self) -> None:
+        """Stopping: what was read is written and acknowledged (``ack_kept``); the rest is left
+        at the broker, for the next start."""
+        self.stopping = True
+
+    async def _ack_kept(self) -> None:
+        kept = self.kept
+        if kept is None:
+            return
+        while True:
+            await kept.progress.wait()
+            kept.progress.clear()
+            self.ack_kept()
+
+    def ack_kept(self) -> None:
+        """Each message acknowledged once its events are written, or cannot be (a full disk:
+        then they are kept in memory, and the broker must go on sending)."""
+        kept, client = self.kept, self._client
+        if kept is None or client is None:
+            return
+        while self._unacked and (kept.failing or self._unacked[0][2] <= kept.written):
+            mid, qos, _ = self._unacked.popleft()
+            client._client.ack(mid, qos)
 
     async def run(self, sensors: int) -> None:
         backoff = Backoff()
@@ -97,7 +150,7 @@ class HomeBroker:
                 # A persistent session under a fixed client id: what the sensors publish (at
                 # QoS 1) while Hearth restarts waits at the broker, not lost.
                 async with session(
-                    self.broker, f"hearth-{self.household}-in", persistent=True
+                    self.broker, f"hearth-{self.household}-in", persistent=True, manual_ack=True
                 ) as client:
                     await client.subscribe([(t, 1) for t in [*topics, self.control_topic]])
                     log.info(
@@ -111,8 +164,25 @@ class HomeBroker:
                     if self.lost_at is not None:
                         self.lost_at = None
                         self.on_reconnect()
-                    async for message in client.messages:
-                        self.on_message(str(message.topic), as_bytes(message.payload), self.now())
+                    self._unacked.clear()  # the broker sends those again on this session
+                    self._client = client
+                    acks = asyncio.create_task(self._ack_kept())
+                    try:
+                        async for message in client.messages:
+                            if self.stopping:
+                                continue  # not read, not acknowledged: sent again at next start
+                            topic, payload = str(message.topic), as_bytes(message.payload)
+                            try:
+                                self.on_message(topic, payload, self.now())
+                            except BaseException:
+                                # Acknowledged at once: a message sent again would fail again.
+                                if message.qos:
+                                    client._client.ack(message.mid, message.qos)
+                                raise
+                            self._kept_later(client, message.mid, message.qos)
+                    finally:
+                        acks.cancel()
+                        self._client = None
             except BrokerUnavailable as exc:
                 self.connected.clear()
                 if self.lost_at is None:

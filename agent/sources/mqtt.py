@@ -49,15 +49,18 @@ def client_for(
     client_id: str,
     will: aiomqtt.Will | None = None,
     persistent: bool = False,
+    manual_ack: bool = False,
 ) -> aiomqtt.Client:
     """``persistent``: the broker keeps the session (its QoS 1 subscriptions, and the QoS 1
-    messages published to them) while Hearth is away, and hands them over when it is back."""
+    messages published to them) while Hearth is away, and hands them over when it is back.
+    ``manual_ack``: each QoS 1 message is acknowledged by the caller (``client._client.ack``),
+    not on arrival."""
     tls = None
     if broker.tls is not None:
         tls = aiomqtt.TLSParameters(
             ca_certs=broker.tls.ca_file, certfile=broker.tls.cert_file, keyfile=broker.tls.key_file
         )
-    return aiomqtt.Client(
+    client = aiomqtt.Client(
         hostname=broker.host,
         port=broker.port,
         username=broker.username,
@@ -69,6 +72,9 @@ def client_for(
         keepalive=30,
         timeout=10,
     )
+    # aiomqtt has no setting for it yet (empicano/aiomqtt#345): paho's own, which it wraps.
+    client._client.manual_ack_set(manual_ack)
+    return client
 
 
 @asynccontextmanager
@@ -77,11 +83,12 @@ async def session(
     client_id: str,
     will: aiomqtt.Will | None = None,
     persistent: bool = False,
+    manual_ack: bool = False,
 ) -> AsyncIterator[aiomqtt.Client]:
     """A connected client; the connection failing, then or later, is ``BrokerUnavailable``;
     the broker refusing these credentials is ``BrokerRefused``."""
     try:
-        async with client_for(broker, client_id, will, persistent) as client:
+        async with client_for(broker, client_id, will, persistent, manual_ack) as client:
             yield client
     except MqttConnectError as exc:
         # Only the broker's answer to connecting: paho's own codes 4 and 5, raised on a socket

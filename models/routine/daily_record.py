@@ -194,6 +194,13 @@ class DailyRecords:
         if length_s >= SHORTEST_OUTING_S:
             self._record(local_date(ended_at, self.tz)).outings += 1
 
+    def shift_days(self, days: int) -> None:
+        """The clock set by whole days: the days still open carry on under their new dates."""
+        moved = timedelta(days=days)
+        for r in self.open.values():
+            r.day += moved
+        self.open = {r.day: r for r in self.open.values()}
+
     def advance(self, now: datetime, core: tuple[float, float] | None = None) -> None:
         """Close every day that has ended by ``now`` (local midnight), in date order.
 

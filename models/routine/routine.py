@@ -189,10 +189,9 @@ class HouseholdRoutine:
 
     def shift(self, jump: timedelta) -> None:
         """The wall clock moved by ``jump`` without time passing: quiet time is not lost or
-        gained."""
-        if self.last_activity_at is not None:
-            self.last_activity_at += jump
-        self.presence.shift(jump)
+        gained; set by whole days (a clock a year out), the same day goes on under its new
+        date, its morning seen, rather than a new day begun with no kettle used."""
+        _shift(self, jump)
 
     def to_state(self) -> dict[str, Any]:
         return {
@@ -263,3 +262,12 @@ def _learn_late(r: HouseholdRoutine, held: Held, now: datetime) -> str:
         r.stillness.learn(kept["sensor"], kept["long"], weight)
     r.spells.learn(began, kept["length_s"], weight)
     return f"the quiet spell from {kept['began']}"
+
+
+def _shift(r: HouseholdRoutine, jump: timedelta) -> None:
+    if r.last_activity_at is not None:
+        r.last_activity_at += jump
+    r.presence.shift(jump)
+    if (days := round(jump.total_seconds() / 86400)) and r.current_day is not None:
+        r.current_day += timedelta(days=days)
+        r.daily.shift_days(days)
