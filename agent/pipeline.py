@@ -115,13 +115,14 @@ class Pipeline:
     def resumed(self, stopped: timedelta, now: datetime) -> None:
         """Hearth was stopped for ``stopped`` until ``now``: nobody watched meanwhile. Quiet time
         is carried across the stop, and a morning that began unseen is not called missed."""
-        self.clock_jumped(stopped)
+        self.monitor.shift(stopped)
         self.monitor.routine.observing_since = now
 
-    def clock_jumped(self, jump: timedelta) -> None:
-        """The wall clock moved by ``jump`` without time passing: quiet time is not lost or
-        gained."""
-        self.monitor.shift(jump)
+    def clock_jumped(self, jump: timedelta, now: datetime) -> None:
+        """The wall clock was set by ``jump`` (it reads ``now``) without time passing: quiet
+        time is not lost or gained, and the policy's times move with it."""
+        self.monitor.shift(jump, now)
+        self.policy.shift(jump)
 
     def to_state(self) -> dict[str, Any]:
         return {

@@ -257,15 +257,17 @@ class Store:
             await self.db.commit()
 
     async def save_snapshot(
-        self, key: str, take: Callable[[], dict[str, Any]], now: datetime
-    ) -> None:
+        self, key: str, take: Callable[[], dict[str, Any] | None], now: datetime
+    ) -> bool:
         """The state ``take()`` gives, saved in one transaction with every event it has seen
         (the events waiting to be written are exactly those), and with the last event and
         outbox row it includes (``events_upto``, ``outbox_upto``): a restart replays what
-        came after."""
+        came after. False, and nothing saved, if ``take()`` gives None."""
         async with self._writing("save the state to"):
             # Nothing between take() and the count: the state has seen exactly these events.
             state = take()
+            if state is None:
+                return False  # not now (an alert decided is not yet in the outbox)
             n = len(self._pending)
             await self.db.executemany(
                 "INSERT INTO events VALUES (?, ?, ?, ?, ?)", self._pending[:n]
@@ -277,6 +279,7 @@ class Store:
             del self._pending[:n]
             self.saved_upto = upto
             self._wrote(n)
+            return True
 
     async def load_state(self, key: str) -> dict[str, Any] | None:
         with _sqlite("read the state"):

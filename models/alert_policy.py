@@ -74,7 +74,7 @@ class AlertPolicy:
     """
 
     # Counted from this run's start, for the log.
-    NOT_SAVED: ClassVar[frozenset[str]] = frozenset({"suppressed"})
+    NOT_SAVED: ClassVar[frozenset[str]] = frozenset({"suppressed", "decided"})
 
     household: str
     cooldown: dict[str, timedelta] = field(default_factory=dict)
@@ -84,6 +84,8 @@ class AlertPolicy:
     # The last sign of life before the silence that a raised alert covers.
     _silence_alerted: datetime | None = None
     suppressed: dict[str, int] = field(default_factory=dict)
+    # Alerts decided this run (not saved): the agent saves only when each is in the outbox.
+    decided: int = 0
 
     def decide(self, finding: Finding) -> Alert | None:
         if finding.episode in self._raised:
@@ -107,6 +109,7 @@ class AlertPolicy:
             self._silence_alerted = finding.silence_since
         self._raised.append(finding.episode)
         self._last_of_type[finding.type] = finding.detected_at
+        self.decided += 1
         return Alert(
             id=str(uuid.uuid5(_ALERT_NAMESPACE, f"{self.household}/{finding.episode}")),
             household=self.household,
@@ -142,10 +145,14 @@ class AlertPolicy:
         if last is None or detected > last:
             self._last_of_type[kind] = detected
         silence = memory.get("silence")
-        if isinstance(silence, str):
-            since = datetime.fromisoformat(silence)
-            if self._silence_alerted is None or since > self._silence_alerted:
-                self._silence_alerted = since
+        if isinstance(silence, str):  # remembered in the order raised: the last one stands
+            self._silence_alerted = datetime.fromisoformat(silence)
+
+    def shift(self, jump: timedelta) -> None:
+        """The wall clock set by ``jump``: cooldowns and the silence raised are as long ago."""
+        self._last_of_type = {k: at + jump for k, at in self._last_of_type.items()}
+        if self._silence_alerted is not None:
+            self._silence_alerted += jump
 
     def _suppress(self, why: str, finding: Finding) -> None:
         # Marked raised so that the same episode is not raised the moment the pause ends.

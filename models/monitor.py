@@ -136,10 +136,10 @@ class Monitor:
         """The episode of this alert was ordinary: learn it after all; what, or None."""
         return self.routine.ordinary(alert_id, now)
 
-    def shift(self, jump: timedelta) -> None:
-        """The wall clock moved by ``jump`` without time passing: quiet time is not lost or
-        gained."""
-        self.routine.shift(jump)
+    def shift(self, jump: timedelta, now: datetime | None = None) -> None:
+        """The wall clock moved by ``jump`` without time passing (set at ``now``; None: Hearth
+        was stopped): quiet time is not lost or gained."""
+        self.routine.shift(jump, now)
         self.health.shift(jump)
 
     @property

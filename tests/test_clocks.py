@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,9 +16,12 @@ import pytest
 
 from agent.clock import ManualClock
 from agent.config import load_config
+from agent.pipeline import Pipeline
 from agent.replay import replay
 from agent.runtime import Agent
 from agent.simulation.persona import BadDay, Persona
+from models.events import SensorEvent
+from models.local_time import local_date
 from tests.conftest import CONFIG, Mosquitto
 from tests.test_live_mqtt import (
     live_config,
@@ -104,3 +107,32 @@ def test_the_clock_set_while_she_is_still_neither_hastens_nor_loses_the_alert(
     step = 5.0  # the test moves the clock five minutes at a time
     assert abs(evidence["quiet_minutes"] - still) <= step, (still, evidence)
     assert evidence["alert_after_minutes"] <= still < evidence["alert_after_minutes"] + step
+
+
+@pytest.mark.parametrize(
+    ("jump", "set_clock", "relabelled"),
+    [
+        (timedelta(hours=39), False, False),  # stopped Saturday 18:00 to Monday 09:00
+        (timedelta(hours=13), True, False),  # set from 02:00 to 15:00 the same Sunday
+        (timedelta(days=365), True, True),  # set a year on: the same day, under its new date
+        (timedelta(days=-365), True, True),
+    ],
+)
+def test_only_a_clock_set_by_days_moves_the_day_in_progress(
+    jump: timedelta, set_clock: bool, relabelled: bool
+) -> None:
+    """A stop is real time passing: the days it covered end as days (once, a weekend's stop
+    relabelled Saturday as Monday). Only a clock set by a day or more carries the day on."""
+    p = Pipeline(DEMO)
+    sat = datetime(2026, 5, 9, 9, 0, tzinfo=LONDON).astimezone(UTC)
+    p.observe(SensorEvent(sat, "kettle", "appliance", 1.0))
+    p.observe(SensorEvent(sat + timedelta(minutes=2), "kettle", "appliance", 0.0))
+    r = p.monitor.routine
+    day = r.current_day
+    assert day == date(2026, 5, 9)
+    now = sat + jump
+    if set_clock:
+        p.clock_jumped(jump, now)
+    else:
+        p.resumed(jump, now)
+    assert r.current_day == (local_date(now, LONDON) if relabelled else day)

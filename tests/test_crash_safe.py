@@ -229,3 +229,29 @@ def test_a_policy_that_remembers_the_outbox_decides_as_the_one_that_raised_it(
         after.decide(f)
     for f in made[cut:]:
         assert (before.decide(f) is None) == (after.decide(f) is None)
+
+
+def test_no_save_while_an_alert_decided_is_not_yet_in_the_outbox(tmp_path: Path) -> None:
+    """Else a kill just after such a save would restart remembering as raised an alert that
+    never reached the outbox: never sent."""
+    settled = [False]
+
+    async def go() -> list[bool]:
+        saved = []
+        async with await Store.open(tmp_path / "home.sqlite") as store:
+            keeper = keeping.Keeper(store, timedelta(days=35), lambda: 0.0, lambda: settled[0])
+            p = Pipeline(DEMO)
+            for _ in range(2):
+                await keeper.keep(p, SAVED, None, True)
+                saved.append(await store.load_state(keeping.STATE_KEY) is not None)
+                settled[0] = True
+            # Owed, not forgotten: saved at the next wake, asked or not.
+            await store.db.execute("DELETE FROM state")
+            settled[0] = False
+            await keeper.keep(p, SAVED, None, True)
+            settled[0] = True
+            await keeper.keep(p, SAVED, None, False)
+            saved.append(await store.load_state(keeping.STATE_KEY) is not None)
+        return saved
+
+    assert asyncio.run(go()) == [False, True, True]

@@ -44,9 +44,11 @@ async def a_day_that_stops_at_noon(
     )
     await publish(home, agent, clock, at(day, 7, 52), "zigbee2mqtt/kettle", {"power": 2150.0})
     await publish(home, agent, clock, at(day, 7, 56), "zigbee2mqtt/kettle", {"power": 1.0})
-    await publish(
-        home, agent, clock, at(day, 12, 0), "zigbee2mqtt/lounge_motion", {"occupancy": True}
-    )
+    # About the house until noon, in steps short enough that no stillness is news (the clock
+    # moved hours at once would be, on a machine slow to read the message).
+    for minute in range(8 * 60, 12 * 60 + 1, 20):
+        when = at(day, minute // 60, minute % 60)
+        await publish(home, agent, clock, when, "zigbee2mqtt/lounge_motion", {"occupancy": True})
     while clock.wall < at(day, 21, 0):
         clock.advance(timedelta(minutes=10))
         await asyncio.sleep(0.03)

@@ -54,6 +54,9 @@ class Upstream:
         # Alerts the outbox could not take, in order; and ids sent whose sending could not be
         # recorded (not sent again while Hearth runs).
         self.held: list[tuple[Alert, OutboxItem]] = []
+        # Alerts handed in this run, written or held: the agent saves its routine only when
+        # this is every alert its policy has decided.
+        self.queued = 0
         self.sent_unrecorded: set[str] = set()
         self._holding = asyncio.Lock()
 
@@ -103,6 +106,7 @@ class Upstream:
             log.warning("alert %s held in memory: %s", alert.id, exc)
         if fresh and self.cfg.alerts.console:
             log.warning("ALERT %s [%s] %s", alert.type, alert.severity, alert.summary)
+        self.queued += 1
         self.outbox_ready.set()
 
     async def run(self) -> None:

@@ -169,7 +169,7 @@ class Agent:
                 continue
             if jump is not None and clock == "watch":
                 log.warning("wall clock jumped by %s; quiet time is measured across the jump", jump)
-                self.pipeline.clock_jumped(jump)
+                self.pipeline.clock_jumped(jump, now)
                 self.save_soon = True
             links = self.links.findings(now)
             links_health(self.health, links)
@@ -215,15 +215,17 @@ class Agent:
 
     async def keep(self) -> None:
         """Every second, or sooner when messages wait on their events to be written."""
-        keeper = keeping.Keeper(self.store, self.cfg.store.keep_events, time.monotonic)
+        settled = lambda: self.pipeline.policy.decided == self.upstream.queued  # noqa: E731
+        keeper = keeping.Keeper(self.store, self.cfg.store.keep_events, time.monotonic, settled)
         while True:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self.store.flush_wanted.wait(), FLUSH_EVERY_S)
             self.store.flush_wanted.clear()
             try:
-                await keeper.keep(self.pipeline, self._stamp(), self.watched_at, self.save_soon)
-                self.save_soon = False
+                soon, self.save_soon = self.save_soon, False  # one asked for meanwhile stays
+                await keeper.keep(self.pipeline, self._stamp(), self.watched_at, soon)
             except StoreError as exc:
+                self.save_soon = self.save_soon or soon
                 await self._storage_failing(exc)
                 continue
             if "storage" in self.health.problems:

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from agent.clock import clock_trusted
 from agent.config.schema import HearthConfig
@@ -152,10 +153,19 @@ class Keeper:
     """What the agent's keeping task does each time it wakes: events written, and the routine
     saved, the watching noted and old events purged when each is due."""
 
-    def __init__(self, store: Store, keep_events: timedelta, mono: Callable[[], float]) -> None:
-        self.store, self.keep_events, self.mono = store, keep_events, mono
+    def __init__(
+        self,
+        store: Store,
+        keep_events: timedelta,
+        mono: Callable[[], float],
+        settled: Callable[[], bool] = lambda: True,
+    ) -> None:
+        """``settled``: every alert decided is in the outbox (else a save now would remember
+        as raised an alert a crash then loses)."""
+        self.store, self.keep_events, self.mono, self.settled = store, keep_events, mono, settled
         self.last_save = self.last_note = mono()
         self.held = 0
+        self.owed = False
         self.last_purge = -PURGE_EVERY_S
         # Purging events from before this, and how many so far.
         self.purging: datetime | None = None
@@ -168,10 +178,13 @@ class Keeper:
         # An episode held back (a pause, a cooldown) is in no outbox row: saved at once, so
         # that a crash does not forget it and raise it later.
         held = sum(pipeline.policy.suppressed.values())
-        if save_now or held != self.held or self.mono() - self.last_save >= SAVE_EVERY_S:
-            await save(pipeline, self.store, now)
-            self.last_save = self.last_note = self.mono()
-            self.held = held
+        due = self.mono() - self.last_save >= SAVE_EVERY_S
+        if save_now or self.owed or held != self.held or due:
+            # Not saved while an alert decided is not yet in the outbox: owed, for next time.
+            self.owed = not await save(pipeline, self.store, now, self.settled)
+            if not self.owed:
+                self.last_save = self.last_note = self.mono()
+                self.held = held
         elif watched_at is not None and self.mono() - self.last_note >= NOTE_EVERY_S:
             await note_watching(self.store, watched_at)
             self.last_note = self.mono()
@@ -192,11 +205,16 @@ class Keeper:
                 self.purging, self.last_purge = None, self.mono()
 
 
-async def save(pipeline: Pipeline, store: Store, now: datetime) -> None:
-    """The routine, with every event it has learned from, in one transaction."""
-    await store.save_snapshot(
-        STATE_KEY, lambda: {**pipeline.to_state(), "saved_at": now.isoformat()}, now
-    )
+async def save(
+    pipeline: Pipeline, store: Store, now: datetime, settled: Callable[[], bool] = lambda: True
+) -> bool:
+    """The routine, with every event it has learned from, in one transaction (unless not
+    ``settled()`` as it is taken: False)."""
+
+    def take() -> dict[str, Any] | None:
+        return {**pipeline.to_state(), "saved_at": now.isoformat()} if settled() else None
+
+    return await store.save_snapshot(STATE_KEY, take, now)
 
 
 async def note_watching(store: Store, at: datetime) -> None:

@@ -111,6 +111,7 @@ class HomeBroker:
         if qos == 0:
             return
         if kept is None or kept.added <= kept.written:  # nothing of it waits to be written
+            self.ack_kept()  # those before it first: acknowledged in the order they came
             client._client.ack(mid, qos)
             return
         self._unacked.append((mid, qos, kept.added))
@@ -177,6 +178,7 @@ class HomeBroker:
                             except BaseException:
                                 # Acknowledged at once: a message sent again would fail again.
                                 if message.qos:
+                                    self.ack_kept()
                                     client._client.ack(message.mid, message.qos)
                                 raise
                             self._kept_later(client, message.mid, message.qos)

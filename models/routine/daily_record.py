@@ -194,6 +194,14 @@ class DailyRecords:
         if length_s >= SHORTEST_OUTING_S:
             self._record(local_date(ended_at, self.tz)).outings += 1
 
+    def shift(self, jump: timedelta) -> None:
+        """The wall clock set by ``jump``: the last minute, visit and uses are as long ago."""
+        if self._last_minute is not None:
+            self._last_minute += jump
+        if self._last_visit is not None:
+            self._last_visit += jump
+        self._last_use = {sensor: at + jump for sensor, at in self._last_use.items()}
+
     def shift_days(self, days: int) -> None:
         """The clock set by whole days: the days still open carry on under their new dates."""
         moved = timedelta(days=days)

@@ -71,6 +71,12 @@ class Withheld:
         """Called ordinary: no longer held (what it kept, if over, is for the caller to learn)."""
         return self.by_alert.pop(alert_id, None)
 
+    def redate(self, learner: Learner, old: str, new: str) -> None:
+        """The clock set by days: an episode of ``learner`` known as ``old`` is now ``new``."""
+        for h in self.by_alert.values():
+            if h.learner == learner and h.key == old:
+                h.key = new
+
     def expire(self, now: datetime) -> None:
         oldest = now - timedelta(days=HOLD_DAYS)
         for alert_id in [a for a, h in self.by_alert.items() if h.alerted_at < oldest]:

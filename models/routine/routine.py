@@ -37,6 +37,11 @@ LONGEST_LEARNED_SPELL = timedelta(hours=24)
 SHORTEST_OUTING = timedelta(minutes=2)
 
 
+# The clock set by this much or more is set by days (a year out, say): the day in progress keeps
+# going under its new date. Less (an hour, six), and the day ends when its midnight comes.
+DATED_JUMP = timedelta(hours=23)
+
+
 class HouseholdRoutine:
     # Counted from this run's start, for the log; and set anew at each start.
     NOT_SAVED: ClassVar[frozenset[str]] = frozenset(
@@ -187,11 +192,11 @@ class HouseholdRoutine:
         held = self.withheld.release(alert_id)
         return None if held is None else _learn_late(self, held, now)
 
-    def shift(self, jump: timedelta) -> None:
-        """The wall clock moved by ``jump`` without time passing: quiet time is not lost or
-        gained; set by whole days (a clock a year out), the same day goes on under its new
-        date, its morning seen, rather than a new day begun with no kettle used."""
-        _shift(self, jump)
+    def shift(self, jump: timedelta, now: datetime | None = None) -> None:
+        """The wall clock moved by ``jump`` without time passing (``now``: the clock was set;
+        None: Hearth was stopped): quiet time is not lost or gained. Set by a day or more (a
+        clock a year out), the day goes on under its new date, its morning seen."""
+        _shift(self, jump, now)
 
     def to_state(self) -> dict[str, Any]:
         return {
@@ -264,10 +269,17 @@ def _learn_late(r: HouseholdRoutine, held: Held, now: datetime) -> str:
     return f"the quiet spell from {kept['began']}"
 
 
-def _shift(r: HouseholdRoutine, jump: timedelta) -> None:
+def _shift(r: HouseholdRoutine, jump: timedelta, now: datetime | None) -> None:
     if r.last_activity_at is not None:
         r.last_activity_at += jump
     r.presence.shift(jump)
-    if (days := round(jump.total_seconds() / 86400)) and r.current_day is not None:
+    if now is None:
+        return  # a stop: real time passed, and the days are the days they were
+    r.daily.shift(jump)
+    tz = r.household.tz
+    days = (local_date(now, tz) - local_date(now - jump, tz)).days
+    if abs(jump) >= DATED_JUMP and days and r.current_day is not None:
+        old = r.current_day.isoformat()
         r.current_day += timedelta(days=days)
         r.daily.shift_days(days)
+        r.withheld.redate("morning", old, r.current_day.isoformat())
