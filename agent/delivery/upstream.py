@@ -95,18 +95,21 @@ class Upstream:
         """Into the outbox, durably, once per alert id; the publisher is woken. While the
         outbox cannot be written (a full disk), held in memory and sent from there: never lost
         while Hearth runs, and written to the outbox once it can be."""
-        topic, payload = alert_topic(self.cfg, alert), alert_payload(self.cfg, alert)
         try:
-            await self._write_held()
-            fresh = await self.store.enqueue_alert(alert, topic, payload)
-        except StoreError as exc:
-            fresh = all(a.id != alert.id for a, _ in self.held)
-            if fresh:
-                self.held.append((alert, OutboxItem(alert.id, topic, payload)))
-            log.warning("alert %s held in memory: %s", alert.id, exc)
+            topic, payload = alert_topic(self.cfg, alert), alert_payload(self.cfg, alert)
+            try:
+                await self._write_held()
+                fresh = await self.store.enqueue_alert(alert, topic, payload)
+            except StoreError as exc:
+                fresh = all(a.id != alert.id for a, _ in self.held)
+                if fresh:
+                    self.held.append((alert, OutboxItem(alert.id, topic, payload)))
+                log.warning("alert %s held in memory: %s", alert.id, exc)
+        finally:
+            # Counted however it ended: the routine's saves wait for this, never for ever.
+            self.queued += 1
         if fresh and self.cfg.alerts.console:
             log.warning("ALERT %s [%s] %s", alert.type, alert.severity, alert.summary)
-        self.queued += 1
         self.outbox_ready.set()
 
     async def run(self) -> None:
