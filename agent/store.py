@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -324,21 +324,15 @@ class Store:
             await self.db.commit()
 
 
-async def events_after(store: Store, rowid: int) -> tuple[list[SensorEvent], int]:
-    """The events stored after row ``rowid``, in the order they came, and the last row."""
+async def events_after(store: Store, rowid: int) -> list[SensorEvent]:
+    """The events stored after row ``rowid``, in the order they came."""
     with _sqlite("read events"):
         async with store.db.execute(
-            "SELECT rowid, at, sensor, reading, value, clock_trusted FROM events"
+            "SELECT at, sensor, reading, value, clock_trusted FROM events"
             " WHERE rowid > ? ORDER BY rowid",
             (rowid,),
         ) as cur:
-            rows = list(await cur.fetchall())
-    out = [
-        SensorEvent(datetime.fromtimestamp(at, UTC), sensor, reading, value, bool(trusted))
-        for _, at, sensor, reading, value, trusted in rows
-        if reading in READINGS
-    ]
-    return out, (int(rows[-1][0]) if rows else rowid)
+            return _events(await cur.fetchall())
 
 
 async def remembered_after(store: Store, rowid: int) -> list[tuple[str, dict[str, Any]]]:
@@ -365,16 +359,17 @@ async def events_since(store: Store, since: datetime | None = None) -> list[Sens
             " ORDER BY at, rowid",
             (t0,),
         ) as cur:
-            rows = await cur.fetchall()
-        out = []
-        for at, sensor, reading, value, trusted in rows:
-            if reading in READINGS:
-                out.append(
-                    SensorEvent(
-                        datetime.fromtimestamp(at, UTC), sensor, reading, value, bool(trusted)
-                    )
-                )
-        return out
+            return _events(await cur.fetchall())
+
+
+def _events(rows: Iterable[Any]) -> list[SensorEvent]:
+    """Rows of (at, sensor, reading, value, clock_trusted) as events; a reading this release
+    does not know is left out."""
+    return [
+        SensorEvent(datetime.fromtimestamp(at, UTC), sensor, reading, value, bool(trusted))
+        for at, sensor, reading, value, trusted in rows
+        if reading in READINGS
+    ]
 
 
 async def purge(store: Store, before: datetime, batch: int) -> int:

@@ -129,7 +129,7 @@ def await_state(path: Path) -> dict[str, Any]:
             state = await store.load_state(keeping.STATE_KEY)
             assert state is not None
             p = Pipeline(DEMO, state)
-            events, _ = await events_after(store, state["events_upto"])
+            events = await events_after(store, state["events_upto"])
             for e in events:
                 p.observe(e)
             return p.to_state()
@@ -150,7 +150,7 @@ def test_events_waiting_to_be_written_are_saved_with_the_state_that_saw_them(
             waiting = store.pending_events
             state = await store.load_state(keeping.STATE_KEY)
             assert state is not None
-            after, _ = await events_after(store, state["events_upto"])
+            after = await events_after(store, state["events_upto"])
             return waiting, state["events_upto"], len(after)
 
     waiting, upto, after = asyncio.run(run())

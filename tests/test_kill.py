@@ -144,7 +144,7 @@ def uninterrupted(db: Path, cfg_path: Path, learned: dict[str, Any]) -> dict[str
 
     async def events() -> list[SensorEvent]:
         async with await Store.open(db) as store:
-            return (await events_after(store, 0))[0]
+            return await events_after(store, 0)
 
     p = Pipeline(load_config(cfg_path), learned)
     keeping.replay_after_save(p, asyncio.run(events()))

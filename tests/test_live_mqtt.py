@@ -117,8 +117,13 @@ def local(hh: int, mm: int) -> datetime:
 
 
 async def with_agent(
-    cfg: HearthConfig, clock: ManualClock, body: Callable[[Agent], Awaitable[None]]
+    cfg: HearthConfig,
+    clock: ManualClock,
+    body: Callable[[Agent], Awaitable[None]],
+    upstream: bool = True,
 ) -> Agent:
+    """The agent running through ``body``, once connected (``upstream``: to the care team's
+    broker too), then stopped."""
     async with await Store.open(cfg.store.path) as store:
         agent = Agent(cfg, store, clock, watch_every_s=0.02)
         task = asyncio.create_task(agent.run())
@@ -127,7 +132,8 @@ async def with_agent(
                 await until(agent.connected_local.is_set, "connected to the home broker")
             if agent.bridge is not None:
                 await until(agent.bridge.connected.is_set, "serial bridge open")
-            await until(agent.connected_upstream.is_set, "connected upstream")
+            if upstream:
+                await until(agent.connected_upstream.is_set, "connected upstream")
             await body(agent)
         finally:
             agent.stopping.set()

@@ -5,12 +5,10 @@ team once it is back, in the order they were raised. The agent's clock is a manu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from agent.clock import ManualClock
-from agent.config.schema import HearthConfig
 from agent.runtime import Agent
 from agent.store import Store
 from tests.conftest import Mosquitto
@@ -60,21 +58,6 @@ async def a_day_that_stops_at_noon(
     )
 
 
-async def agent_running(
-    cfg: HearthConfig, clock: ManualClock, body: Callable[[Agent], Awaitable[None]]
-) -> None:
-    """``with_agent``, without waiting for the care team's broker."""
-    async with await Store.open(cfg.store.path) as store:
-        agent = Agent(cfg, store, clock, watch_every_s=0.02)
-        task = asyncio.create_task(agent.run())
-        try:
-            await until(agent.connected_local.is_set, "connected to the home broker")
-            await body(agent)
-        finally:
-            agent.stopping.set()
-            await asyncio.wait_for(task, timeout=30)
-
-
 def test_a_week_without_the_care_teams_broker_and_a_restart_lose_no_alert(
     broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
 ) -> None:
@@ -120,7 +103,7 @@ def test_a_week_without_the_care_teams_broker_and_a_restart_lose_no_alert(
         assert len([i for i in waiting if i.topic.endswith("/inactivity")]) == DAYS // 2
         # Restarted mid-week (an update, a power cut) with the backlog in the outbox.
         clock.advance(timedelta(minutes=30))
-        await agent_running(cfg, clock, second_half)
+        await with_agent(cfg, clock, second_half, upstream=False)
         return await queued_ids()
 
     queued = asyncio.run(scenario())

@@ -66,7 +66,8 @@ async def restore(cfg: HearthConfig, store: Store) -> Restored:
             events_upto, outbox_upto = state.get("events_upto", -1), state.get("outbox_upto", -1)
             if not (isinstance(events_upto, int) and isinstance(outbox_upto, int)):
                 events_upto, outbox_upto = -1, -1
-    done = Restored(pipeline, saved)
+    done = Restored(pipeline)
+    sure = [saved]
     if outbox_upto >= 0:
         for alert_id, memory in await remembered_after(store, outbox_upto):
             try:
@@ -76,18 +77,15 @@ async def restore(cfg: HearthConfig, store: Store) -> Restored:
                 continue
             done.remembered += 1
     if events_upto >= 0:
-        events, _ = await events_after(store, events_upto)
+        events = await events_after(store, events_upto)
         done.replayed = len(events)
         # With no save to start from, learned again only: an alert now about last month's
         # episodes would be news to nobody.
         done.alerts = replay_after_save(pipeline, events, tick=saved is not None)
-        trusted = [e.at for e in events if clock_trusted(e.at)]
-        if trusted and (done.sure_at is None or max(trusted) > done.sure_at):
-            done.sure_at = max(trusted)
+        sure += [e.at for e in events if clock_trusted(e.at)]
     watching = await store.load_state(WATCHING_KEY)
-    at = _time(watching.get("at")) if watching else None
-    if at is not None and (done.sure_at is None or at > done.sure_at):
-        done.sure_at = at
+    sure.append(_time(watching.get("at")) if watching else None)
+    done.sure_at = max((t for t in sure if t is not None), default=None)
     r = pipeline.monitor.routine
     log.info(
         "restored routine: %d days learned%s; %d events since the save replayed, %d alerts"
