@@ -38,6 +38,7 @@ def test_commands_are_read_from_durations_json_and_local_times() -> None:
     [
         ("pause", b"", "needs an end"),
         ("pause", b"8d", "at most 7 days"),
+        ("away", b"61d", "at most 60 days"),
         ("away", b"90", "write a number and a unit"),
         ("away", b'{"until": "2020-01-01T00:00"}', "already past"),
         ("away", b"{nope", "not valid JSON"),

@@ -237,6 +237,45 @@ def test_random_kills_lose_no_alert_and_nothing_learned(
     kill_run(tmp_path, broker, upstream_broker, int(os.environ.get("HEARTH_KILLS", CI_KILLS)))
 
 
+def test_a_killed_hub_is_offline_to_the_care_team_at_once(
+    tmp_path: Path, broker: Mosquitto, upstream_broker: Mosquitto
+) -> None:
+    """A hub killed says nothing itself: the care team's broker publishes its last will, the
+    retained status ``offline``, as soon as the connection drops."""
+    db = tmp_path / "home.sqlite"
+    cfg_path = tmp_path / "home.yaml"
+    cfg_path.write_text(yaml.safe_dump(live_doc(broker, upstream_broker, db)))
+    prelearn(db, cfg_path)
+    statuses: list[bytes] = []
+    care = paho.Client(CallbackAPIVersion.VERSION2, client_id="care-status")
+    care.on_connect = lambda c, *_: c.subscribe("hearth/live-home/status", qos=1)
+    care.on_message = lambda c, u, m: statuses.append(bytes(m.payload))
+    care.connect(upstream_broker.host, upstream_broker.port)
+    care.loop_start()
+    log = tmp_path / "agent.log"
+    agent = start(cfg_path, log)
+    try:
+        deadline = time.monotonic() + 60
+        while b"online" not in statuses:
+            assert agent.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"not online in 60 s: {statuses}"
+            time.sleep(0.05)
+        agent.send_signal(signal.SIGKILL)
+        agent.wait()
+        killed = time.monotonic()
+        while statuses[-1] != b"offline":
+            assert time.monotonic() < killed + 30, f"no last will in 30 s: {statuses}"
+            time.sleep(0.05)
+        # At once: the broker sees the connection close; no keepalive is waited for (45 s).
+        assert time.monotonic() - killed < 15
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+        care.loop_stop()
+        care.disconnect()
+    assert agent.returncode == -signal.SIGKILL  # it said nothing: the broker did
+
+
 @pytest.mark.long
 def test_a_thousand_kills(tmp_path: Path, broker: Mosquitto, upstream_broker: Mosquitto) -> None:
     kill_run(tmp_path, broker, upstream_broker, 1000)

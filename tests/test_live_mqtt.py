@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -81,9 +83,11 @@ class Upstream:
         return [json.loads(p) for t, p, _ in self.messages if t.startswith(topic_prefix)]
 
 
-async def listen(broker: Mosquitto, into: Upstream, ready: asyncio.Event) -> None:
+async def listen(
+    broker: Mosquitto, into: Upstream, ready: asyncio.Event, topics: str = "hearth/#"
+) -> None:
     async with aiomqtt.Client(broker.host, broker.port, identifier="care-team") as client:
-        await client.subscribe("hearth/#", qos=1)
+        await client.subscribe(topics, qos=1)
         ready.set()
         async for m in client.messages:
             payload = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
@@ -287,6 +291,76 @@ def test_still_afternoon_reaches_the_care_team(
         "SELECT count(*) FROM events WHERE sensor='kettle' AND reading='appliance'"
     ).fetchone() == (2,)
     assert agent.pipeline.counters.alerts == 1
+
+
+def listening_sockets() -> list[str]:
+    """This process's TCP sockets listening, and UDP sockets bound, as /proc/net lists them."""
+    mine = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            mine.add(target[8:-1])
+    found = []
+    for table, state in (("tcp", "0A"), ("tcp6", "0A"), ("udp", "07"), ("udp6", "07")):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == state and fields[9] in mine:
+                found.append(f"{table} {fields[1]}")
+    return found
+
+
+def test_only_alerts_and_status_leave_the_home(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    """Everything the care team's broker receives, on any topic, is the status or an alert:
+    no reading, no sensor message; and the agent opens no port anyone could connect to."""
+    cfg = live_config(broker, upstream_broker, tmp_path / "home.sqlite")
+    clock = ManualClock(local(7, 30))
+    received = Upstream()
+    before = set(listening_sockets())  # an earlier test's, not the agent's
+    ports: set[str] = set()
+
+    async def body(agent: Agent) -> None:
+        await ordinary_morning_then_still(broker, agent, clock)
+        ports.update(listening_sockets())
+        await let_the_afternoon_pass(agent, clock)
+        await until(lambda: bool(received.on("hearth/live-home/alerts/")), "an alert upstream", 30)
+        ports.update(listening_sockets())
+
+    async def scenario() -> None:
+        await prelearn(cfg)
+        ready = asyncio.Event()
+        listener = asyncio.create_task(listen(upstream_broker, received, ready, topics="#"))
+        await until(ready.is_set, "care team listening")
+        await with_agent(cfg, clock, body)
+        await asyncio.sleep(0.3)
+        listener.cancel()
+
+    asyncio.run(scenario())
+    assert ports - before == set()
+    with socket.create_server(("127.0.0.1", 0)):
+        assert len(set(listening_sockets()) - before) == 1, "the check sees a port that is open"
+    topics = {t for t, _, _ in received.messages}
+    assert topics == {"hearth/live-home/status", "hearth/live-home/alerts/inactivity"}
+    raw = [b"occupancy", b"linkquality", b"2150", b"zigbee2mqtt", b"battery"]
+    for topic, payload, _ in received.messages:
+        assert not [r for r in raw if r in payload], (topic, payload)
+    (alert,) = received.on("hearth/live-home/alerts/")
+    assert set(alert) == {
+        "schema_version",
+        "id",
+        "household",
+        "type",
+        "severity",
+        "summary",
+        "detected_at",
+        "started_at",
+        "evidence",
+        "recipients",
+    }
 
 
 def test_alert_waits_in_the_outbox_while_upstream_is_down(

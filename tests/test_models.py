@@ -403,6 +403,25 @@ def test_days_of_silence_raise_one_missed_morning_not_one_each_morning() -> None
     ]
 
 
+def test_a_missed_morning_raised_is_held_out_so_the_next_is_raised_as_soon() -> None:
+    # Three Thursdays a week apart she is not up until late. Each raised morning is held out
+    # of the mornings the next is weighed against, so none widens the usual spread.
+    bad = tuple(BadDay(day, "missed_morning") for day in (24, 31, 38))
+    alerts = replay(DEMO, persona_events(42, bad=bad)).alerts
+    mornings = [a for a in alerts if a.type == "missed_morning"]
+    assert [a.detected_at.astimezone(LONDON).date() for a in mornings] == [
+        date(2025, 1, 30),
+        date(2025, 2, 6),
+        date(2025, 2, 13),
+    ]
+    # Four more weekdays each week, not five: the raised one is not among them...
+    assert [a.evidence["days_compared"] for a in mornings] == [17, 21, 25]
+    # ...so it is not one of the later mornings the next is weighed against either.
+    assert [a.evidence["days_later_or_unused"] for a in mornings] == [0, 0, 0]
+    first, *repeats = [a.detected_at.astimezone(LONDON) for a in mornings]
+    assert all(r.time() <= (first + timedelta(minutes=15)).time() for r in repeats)
+
+
 def test_a_missed_morning_and_the_stillness_that_goes_on_are_one_alert() -> None:
     # Day 24: nothing from bedtime the night before until 16:00. The missed morning is raised;
     # inactivity, seeing the same silence hours later, is not. Once she is seen again, the
