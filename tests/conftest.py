@@ -14,10 +14,16 @@ from typing import Any
 import pytest
 
 from agent.config.schema import HearthConfig
+from tests import hazard_log
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = ROOT.parent / "shared" / "datasets"
 CONFIG = ROOT / "config"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Each run records what it collected and how each test ended, for the hazard log's check.
+    config.pluginmanager.register(hazard_log, "hazard-log")
 
 
 def dataset(*parts: str) -> Path:
