@@ -127,14 +127,62 @@ def test_check_config_command_exits_non_zero_with_line_numbers(tmp_path: Path) -
     )
     assert run.returncode == 1
     assert f"{bad}:12: sensors[1].colour: unknown key 'colour'" in run.stderr
-    good = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "check-config", str(CONFIG / "zigbee2mqtt-home.yaml")],
+
+
+def check_config(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agent.cli", "check-config", str(path)],
         capture_output=True,
         text=True,
         cwd=ROOT,
         check=False,
     )
-    assert good.returncode == 0, good.stderr
+
+
+def test_check_config_warns_of_a_file_that_runs_but_leaves_her_less_safe(tmp_path: Path) -> None:
+    risky = tmp_path / "risky.yaml"
+    text = GOOD.replace("Europe/London", "GMT").replace(
+        "    role: front_door\n",
+        "    role: front_door\n    mqtt: {topic: zigbee2mqtt/front_door}\n",
+    )
+    text += "local_broker: {host: localhost}\n"
+    text += "upstream: {host: care.example.org, username: h1, password: secret}\n"
+    risky.write_text(text)
+    run = check_config(risky)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        f"warning: {risky}:15: upstream.host: the password and the alerts go to care.example.org"
+        " unencrypted: add tls: (a ca_file)",
+        f"warning: {risky}: alerts.recipients: nobody receives technical alerts (a flat battery,"
+        " a silent sensor, Hearth's own faults): add a recipient with severities: [technical]",
+        f"warning: {risky}:10: sensors[1]: kettle has no source (mqtt: or serial:): hearth run"
+        " never hears from it",
+        f"warning: {risky}:3: household.timezone: 'GMT' has no summer time: a home in the UK is"
+        " 'Europe/London'",
+        f"{risky}: OK: household h1 (GMT), 2 sensors (1 over MQTT); 4 warnings",
+    ]
+    assert "secret" not in run.stdout + run.stderr
+
+
+def test_check_config_refuses_a_file_naming_a_certificate_it_cannot_read(tmp_path: Path) -> None:
+    shipped = (CONFIG / "zigbee2mqtt-home.yaml").read_text()
+    ca = tmp_path / "care-ca.pem"
+    missing = tmp_path / "missing.yaml"
+    missing.write_text(shipped.replace("/etc/hearth/care-ca.pem", str(ca)))
+    run = check_config(missing)
+    assert run.returncode == 1
+    line = shipped[: shipped.index("ca_file:")].count("\n") + 1
+    assert (
+        f"{missing}:{line}: upstream.tls.ca_file: cannot read {ca} (No such file or directory)"
+        in (run.stderr)
+    )
+    # With the file there, the shipped example is clean: nothing to warn of.
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    run = check_config(missing)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        f"{missing}: OK: household mrs-b-flat-12 (Europe/London), 7 sensors (7 over MQTT)"
+    ]
 
 
 def test_shipped_examples_pass_the_json_schema_editors_use() -> None:

@@ -7,7 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from agent.config import ConfigError, json_schema, load_config
+from agent.config import ConfigError, json_schema
+from agent.config.advice import advice
+from agent.config.loading import load_with_lines, read_config_text
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,19 +22,29 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def check_config(args: argparse.Namespace) -> int:
+    """Errors (exit 1) for a file Hearth would refuse or stop on; warnings (still exit 0) for
+    one that runs but leaves the resident less safe than meant."""
     status = 0
     for path in args.files:
         try:
-            cfg = load_config(path)
+            cfg, lines = load_with_lines(read_config_text(path), path)
         except ConfigError as exc:
             print(exc, file=sys.stderr)
             status = 1
             continue
-        mqtt = sum(1 for s in cfg.sensors if s.mqtt)
-        print(
-            f"{path}: OK: household {cfg.household.id} ({cfg.household.timezone}), "
-            f"{len(cfg.sensors)} sensors ({mqtt} over MQTT)"
-        )
+        found = advice(cfg, path, lines)
+        if found.errors:
+            print(ConfigError(path, found.errors), file=sys.stderr)
+            status = 1
+        for w in found.warnings:
+            print(f"warning: {w}")
+        if not found.errors:
+            mqtt = sum(1 for s in cfg.sensors if s.mqtt)
+            warned = f"; {len(found.warnings)} warnings" if found.warnings else ""
+            print(
+                f"{path}: OK: household {cfg.household.id} ({cfg.household.timezone}), "
+                f"{len(cfg.sensors)} sensors ({mqtt} over MQTT){warned}"
+            )
     return status
 
 

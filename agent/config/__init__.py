@@ -1,6 +1,7 @@
 """A household's YAML file: its shape (``schema``, with the detectors' sections generated from
 the registry by ``sections``), loading it with errors a technician can act on (``loading``),
-durations with units (``durations``), and what the models are built from it (``settings``)."""
+durations with units (``durations``), what the models are built from it (``settings``), and
+what ``check-config`` adds for a file that loads but is risky (``advice``)."""
 
 from agent.config.loading import json_schema, load_config, load_config_text
 from agent.config.schema import HearthConfig

@@ -35,7 +35,7 @@ from models.detectors import registered
 Path_ = tuple[str | int, ...]
 
 
-def _dotted(path: Path_) -> str:
+def dotted(path: Path_) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
@@ -106,7 +106,7 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
                 ConfigProblem(
                     file,
                     node.start_mark.line + 1,
-                    _dotted(path),
+                    dotted(path),
                     f"tag {node.tag!r} is not allowed; write plain values",
                 )
             )
@@ -119,7 +119,7 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
                         ConfigProblem(
                             file,
                             key_node.start_mark.line + 1,
-                            _dotted(path),
+                            dotted(path),
                             "a key must be plain text",
                         )
                     )
@@ -130,7 +130,7 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
                         ConfigProblem(
                             file,
                             key_node.start_mark.line + 1,
-                            _dotted((*path, key)),
+                            dotted((*path, key)),
                             f"key given twice (first on line {lines[(*path, key)]})",
                         )
                     )
@@ -147,7 +147,7 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
                 ConfigProblem(
                     file,
                     node.start_mark.line + 1,
-                    _dotted(path),
+                    dotted(path),
                     f"tag {node.tag!r} is not allowed; write plain values ({exc.problem})",
                 )
             )
@@ -159,7 +159,7 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
     return data, lines
 
 
-def _line_for(lines: dict[Path_, int], loc: Path_) -> int | None:
+def line_for(lines: dict[Path_, int], loc: Path_) -> int | None:
     for n in range(len(loc), -1, -1):
         if loc[:n] in lines:
             return lines[loc[:n]]
@@ -229,7 +229,7 @@ def _pydantic_problems(
             msg = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
         else:
             msg = f"{err['msg']} (found {found!r})"
-        out.append(ConfigProblem(file, _line_for(lines, loc), _dotted(loc), msg))
+        out.append(ConfigProblem(file, line_for(lines, loc), dotted(loc), msg))
     return out
 
 
@@ -240,7 +240,7 @@ def _household_problems(
     out = []
 
     def add(loc: Path_, msg: str) -> None:
-        out.append(ConfigProblem(file, _line_for(lines, loc), _dotted(loc), msg))
+        out.append(ConfigProblem(file, line_for(lines, loc), dotted(loc), msg))
 
     first_with: dict[tuple[str, str], int] = {}
 
@@ -287,6 +287,11 @@ def _household_problems(
 
 
 def load_config_text(text: str, file: str = "<config>") -> HearthConfig:
+    return load_with_lines(text, file)[0]
+
+
+def load_with_lines(text: str, file: str = "<config>") -> tuple[HearthConfig, dict[Path_, int]]:
+    """The configuration, and the line each key path of the file stands on."""
     data, lines = _compose(text, file)
     if not isinstance(data, dict):
         raise ConfigError(
@@ -304,10 +309,15 @@ def load_config_text(text: str, file: str = "<config>") -> HearthConfig:
     problems = _household_problems(file, cfg, lines)
     if problems:
         raise ConfigError(file, problems)
-    return cfg
+    return cfg, lines
 
 
 def load_config(path: str | Path) -> HearthConfig:
+    return load_with_lines(read_config_text(path), str(path))[0]
+
+
+def read_config_text(path: str | Path) -> str:
+    """The file's text, refused with one line if it cannot be a household's file."""
     p = Path(path)
     try:
         with p.open("rb") as f:
@@ -327,7 +337,7 @@ def load_config(path: str | Path) -> HearthConfig:
         raise _one_problem(
             str(p), line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8"
         ) from None
-    return load_config_text(text, str(p))
+    return text
 
 
 class _TechnicianSchema(GenerateJsonSchema):

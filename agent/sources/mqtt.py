@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import aiomqtt
 from aiomqtt.exceptions import MqttConnectError
 
+from agent.config.advice import unreadable_tls_files
 from agent.config.schema import BrokerConfig
 from agent.errors import BrokerRefused, BrokerUnavailable
 
@@ -29,19 +29,8 @@ def check_files(broker: BrokerConfig, section: str) -> None:
     Traceback (most recent call last):
     agent.errors.BrokerRefused: upstream.tls.ca_file: cannot read /no/ca.pem (No such file...)
     """
-    if broker.tls is None:
-        return
-    for key in ("ca_file", "cert_file", "key_file"):
-        name = getattr(broker.tls, key)
-        if name is None:
-            continue
-        try:
-            with Path(name).open("rb"):
-                pass
-        except OSError as exc:
-            raise BrokerRefused(
-                f"{section}.tls.{key}: cannot read {name} ({exc.strerror})"
-            ) from None
+    for key, name, why in unreadable_tls_files(broker)[:1]:
+        raise BrokerRefused(f"{section}.tls.{key}: cannot read {name} ({why})")
 
 
 def client_for(

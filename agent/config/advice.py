@@ -1,0 +1,101 @@
+"""What ``hearth check-config`` tells a technician about a household file that loads.
+
+Errors: files the file names that cannot be read, so that Hearth would stop at start (a TLS
+CA, certificate or key). Warnings: settings that work but leave the resident less safe than the
+technician meant: alerts that reach nobody, nobody told of a flat battery, a sensor nothing
+reads, alerts sent unencrypted off the hub, a time zone with no summer time.
+
+>>> from agent.config import load_config_text
+>>> text = "household: {id: h1, timezone: GMT}\\nsensors: [{id: k, kind: power, room: kitchen,"
+>>> text += " role: kettle}]\\n"
+>>> found = advice(load_config_text(text, "home.yaml"), "home.yaml", {})
+>>> [w.path for w in found.warnings]
+['upstream', 'alerts.recipients', 'sensors', 'household.timezone']
+>>> print(found.warnings[-1])
+home.yaml: household.timezone: 'GMT' has no summer time: a home in the UK is 'Europe/London'
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.config.loading import Path_, dotted, line_for
+from agent.config.schema import BrokerConfig, HearthConfig
+from agent.errors import ConfigProblem
+
+# Names of UTC itself: a home set to one of these never changes its clocks.
+FIXED_ZONES = frozenset({"GMT", "UTC", "UCT", "Zulu", "Universal", "Greenwich", "GMT0"})
+
+
+@dataclass
+class Advice:
+    errors: list[ConfigProblem] = field(default_factory=list)
+    warnings: list[ConfigProblem] = field(default_factory=list)
+
+
+def unreadable_tls_files(broker: BrokerConfig) -> list[tuple[str, str, str]]:
+    """Each TLS file the broker's settings name that cannot be read: (key, file, why)."""
+    out = []
+    for key in ("ca_file", "cert_file", "key_file"):
+        name = None if broker.tls is None else getattr(broker.tls, key)
+        if name is None:
+            continue
+        try:
+            with Path(name).open("rb"):
+                pass
+        except OSError as exc:
+            out.append((key, name, exc.strerror or str(exc)))
+    return out
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def advice(cfg: HearthConfig, file: str, lines: dict[Path_, int]) -> Advice:
+    out = Advice()
+
+    def at(loc: Path_, message: str) -> ConfigProblem:
+        # A key the file leaves out has no line of its own; its section's would mislead.
+        line = line_for(lines, loc) if loc[:1] in lines else None
+        return ConfigProblem(file, line, dotted(loc), message)
+
+    for section, broker in (("local_broker", cfg.local_broker), ("upstream", cfg.upstream)):
+        for key, name, why in [] if broker is None else unreadable_tls_files(broker):
+            out.errors.append(at((section, "tls", key), f"cannot read {name} ({why})"))
+    warn = out.warnings.append
+    up = cfg.upstream
+    if up is None:
+        warn(at(("upstream",), "none: alerts reach only this hub's log (add upstream:, the care"
+                " team's broker)"))  # fmt: skip
+    elif up.tls is None and not is_loopback(up.host):
+        said = "the password and the alerts" if up.password else "the alerts"
+        warn(at(("upstream", "host"), f"{said} go to {up.host} unencrypted: add tls: (a ca_file)"))
+    if not any("technical" in r.severities for r in cfg.alerts.recipients):
+        warn(at(("alerts", "recipients"), "nobody receives technical alerts (a flat battery, a"
+                " silent sensor, Hearth's own faults): add a recipient with severities:"
+                " [technical]"))  # fmt: skip
+    unread = [i for i, s in enumerate(cfg.sensors) if s.mqtt is None and s.serial is None]
+    if len(unread) == len(cfg.sensors):
+        warn(at(("sensors",), "no sensor has a source (mqtt: or serial:): fine for replays, but"
+                " hearth run would hear nothing"))  # fmt: skip
+    else:
+        for i in unread:
+            warn(at(("sensors", i), f"{cfg.sensors[i].id} has no source (mqtt: or serial:):"
+                    " hearth run never hears from it"))  # fmt: skip
+    zone = cfg.household.timezone
+    if zone in FIXED_ZONES or zone.startswith("Etc/"):
+        warn(at(("household", "timezone"), f"{zone!r} has no summer time: a home in the UK is"
+                " 'Europe/London'"))  # fmt: skip
+    bridge = cfg.serial_bridge
+    if bridge is not None and not Path(bridge.port).exists():
+        warn(at(("serial_bridge", "port"), f"{bridge.port} does not exist now (is the bridge"
+                " plugged in? Hearth waits for it)"))  # fmt: skip
+    return out
