@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 
 from agent.cli import config_files, demo, evaluate, live, replay
+from agent.cli.arguments import add_common
 from agent.errors import ConfigError, HearthError
 from agent.logs import setup_logging
 
@@ -16,7 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hearth", description="Hearth: a home's routine, learned; only deviations reported."
     )
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("--version", action="version", version=f"hearth {version('hearth')}")
+    add_common(p, on_command=False)
     sub = p.add_subparsers(dest="command", required=True)
     demo.add_parser(sub)
     live.add_parsers(sub)
@@ -24,12 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
     config_files.add_parsers(sub)
     evaluate.add_parser(sub)
     live.add_household_parsers(sub)
+    for command in sub.choices.values():
+        add_common(command, on_command=True)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
+    setup_logging(args.verbose, args.log_format)
     try:
         code: int = args.func(args)
     except ConfigError as exc:
@@ -37,6 +42,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except HearthError as exc:
         print(f"hearth {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        # A file named on the command line that cannot be read or written (a missing folder).
+        print(f"hearth {args.command}: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -7,6 +7,7 @@ from datetime import date
 from importlib import resources
 from zoneinfo import ZoneInfo
 
+from agent.cli.arguments import whole
 from agent.config import load_config_text
 from agent.delivery.rendering import alert_payload, console_line
 from agent.pipeline import Pipeline
@@ -19,7 +20,9 @@ START = date(2026, 3, 2)
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     d = sub.add_parser("demo", help="run the built-in simulated household and print its alerts")
-    d.add_argument("--weeks", type=int, default=6, help="simulated weeks (default 6)")
+    d.add_argument(
+        "--weeks", type=whole(1, 520), default=6, help="simulated weeks, 1 to 520 (default 6)"
+    )
     d.add_argument("--seed", type=int, default=7, help="random seed of the persona")
     d.add_argument("--alerts-out", help="also write the alerts as JSON lines here")
     d.set_defaults(func=run)

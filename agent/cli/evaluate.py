@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from agent.cli.arguments import whole
 from agent.config import load_config
 
 DAYS_PER_KIND = 12
@@ -132,10 +133,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default="../shared/datasets/tihm-dev/Labels.csv",
         help="TIHM Labels.csv: score daily deviation against its Agitation days ('' for none)",
     )
-    ev.add_argument("--homes", type=int, help="only the first N homes")
+    ev.add_argument("--homes", type=whole(1, 10_000), help="only the first N homes")
     ev.add_argument(
         "--days-per-kind",
-        type=int,
+        type=whole(1, 100),
         default=DAYS_PER_KIND,
         help="injected days per anomaly and home",
     )
@@ -148,6 +149,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         " one replay per home with the anomalies recurring, and the frontier of operating points",
     )
     ev.add_argument(
-        "--jobs", type=int, default=1, help="homes evaluated at once, one a core (default 1)"
+        "--jobs",
+        type=whole(1, 256),
+        default=1,
+        help="homes evaluated at once, one a core (default 1)",
     )
     ev.set_defaults(func=run)

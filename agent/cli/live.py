@@ -9,7 +9,10 @@ import json
 import sys
 from pathlib import Path
 
+from agent.cli.arguments import chance, seconds, whole
 from agent.config import load_config
+
+MANY = 10**9
 
 HOUSEHOLD_COMMANDS = (
     ("away", "away mode: the house is empty on purpose (alerts about the resident stop)"),
@@ -28,11 +31,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     b = sub.add_parser("bridge-sim", help="simulate a serial bridge on a pseudo-terminal")
     b.add_argument("--config", required=True, help="the household's YAML file (its serial sensors)")
     b.add_argument("--link", help="path of the link to the pty (default: serial_bridge.port)")
-    b.add_argument("--every", type=float, default=5.0, help="seconds between readings")
-    b.add_argument("--noise", type=float, default=0.0, help="chance of line noise before a frame")
-    b.add_argument("--drop", type=float, default=0.0, help="chance a frame is lost")
-    b.add_argument("--reset-every", type=int, default=0, help="restart the bridge every N readings")
-    b.add_argument("--count", type=int, help="stop after N readings")
+    b.add_argument("--every", type=seconds, default=5.0, help="seconds between readings")
+    b.add_argument("--noise", type=chance, default=0.0, help="chance of line noise before a frame")
+    b.add_argument("--drop", type=chance, default=0.0, help="chance a frame is lost")
+    b.add_argument(
+        "--reset-every", type=whole(0, MANY), default=0, help="restart the bridge every N readings"
+    )
+    b.add_argument("--count", type=whole(1, MANY), help="stop after N readings")
     b.set_defaults(func=bridge_sim)
 
 

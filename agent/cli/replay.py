@@ -13,6 +13,7 @@ from agent.config import load_config
 from agent.delivery.rendering import alert_payload, console_line
 from agent.pipeline import Pipeline
 from agent.replay import replay
+from agent.sources.recordings import FORMATS
 from models.alert_policy import Alert
 from models.local_time import clock_text
 from models.routine.daily_record import DayRecord
@@ -23,7 +24,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "replay", help="run recorded events through the pipeline on their own clock"
     )
     rp.add_argument("--config", required=True, help="the household's YAML file")
-    rp.add_argument("--input", required=True, help="FORMAT:PATH, FORMAT one of csv, tihm")
+    rp.add_argument(
+        "--input", required=True, help=f"FORMAT:PATH, FORMAT one of {', '.join(FORMATS)}"
+    )
     rp.add_argument("--alerts-out", required=True, help="write one JSON alert per line here")
     rp.add_argument(
         "--until", help="keep the clock running to this time (ISO 8601) after the last event"
@@ -92,6 +95,11 @@ def run(args: argparse.Namespace) -> int:
         + (f"; {days} days to {args.daily_out}" if args.daily_out else ""),
         file=sys.stderr,
     )
+    if report.events == 0:
+        # Nothing was watched: a wrong --config (its sensor ids) or an empty file, never a pass.
+        hint = " (is --config the household it was recorded in?)" if report.rows else ""
+        print(f"hearth replay: no event replayed from {args.input}{hint}", file=sys.stderr)
+        return 1
     return 0
 
 
