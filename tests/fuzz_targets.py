@@ -23,6 +23,7 @@ import atheris
 
 with atheris.instrument_imports():
     from agent.config import load_config
+    from agent.config.schema import SensorConfig
     from agent.decode import Decoder
     from agent.errors import ConfigError, ControlError, DecodeError, UnknownTopic
     from agent.sources.bridge_protocol import FrameReader, parse_reading
@@ -33,7 +34,19 @@ CONFIG = ROOT / "config"
 NOW = datetime(2026, 3, 1, 9, tzinfo=UTC)
 LONDON = ZoneInfo("Europe/London")
 _cfg = load_config(CONFIG / "zigbee2mqtt-home.yaml")
-_decoder = Decoder(_cfg.sensors)
+# The example's Zigbee2MQTT and plain sensors, and a plug of each other style.
+_plugs = [
+    SensorConfig.model_validate(
+        {"id": f"plug_{style}", "kind": kind, "room": "kitchen", "role": role,
+         "mqtt": {"topic": topic, "style": style}}
+    )
+    for style, kind, role, topic in (
+        ("tasmota", "power", "microwave", "tele/microwave/SENSOR"),
+        ("shelly", "power", "fridge", "shelly-fridge/status/switch:0"),
+        ("esphome", "contact", "back_door", "back/binary_sensor/door/state"),
+    )
+]  # fmt: skip
+_decoder = Decoder([*_cfg.sensors, *_plugs])
 _topics = sorted(t for t in _decoder.topics() if "+" not in t and "#" not in t)
 _folder = Path(tempfile.mkdtemp(prefix="hearth-fuzz-"))
 

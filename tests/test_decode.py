@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
 from agent.config.schema import SensorConfig
 from agent.decode import DecodeError, Decoder, UnknownTopic
 from agent.decode.appliance import PowerHysteresis
+from tests.conftest import ROOT
 
 AT = datetime(2024, 5, 1, 8, tzinfo=UTC)
 
@@ -185,3 +188,70 @@ def test_hysteresis_alternates_on_and_off(watts: list[float]) -> None:
     h = PowerHysteresis(1000, 50)
     switches = [s for w in watts if (s := h.update(w)) is not None]
     assert switches == [1.0, 0.0] * (len(switches) // 2) + [1.0] * (len(switches) % 2)
+
+
+SAMPLES = yaml.safe_load((ROOT / "tests/fixtures/payloads/samples.yaml").read_text())
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: f"{s['style']}:{s['topic']}")
+def test_real_payloads_of_tasmota_shelly_and_esphome_give_their_readings(
+    sample: dict[str, Any],
+) -> None:
+    role = {"power": "kettle", "contact": "front_door", "motion": "hallway"}[sample["kind"]]
+    configured = sample.get("sensor_topic", sample["topic"])
+    d = Decoder([sensor("s", sample["kind"], role, configured, sample["style"])])
+    got = readings(d, sample["topic"], sample["payload"].encode())
+    # A kettle's power is also its use: the appliance reading follows from it, tested above.
+    assert [(r, v) for _, r, v in got if r != "appliance"] == [tuple(x) for x in sample["readings"]]
+
+
+@pytest.mark.parametrize(
+    ("style", "payload", "says"),
+    [
+        ("tasmota", b'{"ENERGY": {"Voltage": 231}}', "ENERGY should be an object with Power"),
+        ("tasmota", b'{"ENERGY": {"Power": "9 W"}}', "power should be a number from 0 to 100000"),
+        ("tasmota", b'{"ENERGY": {"Power": []}}', "ENERGY.Power is an empty list"),
+        ("shelly", b'{"apower": -5}', "power should be a number from 0 to 100000"),
+        ("shelly", b'{"output": "on"}', "output should be true or false"),
+        ("shelly", b"[0]", "expected a JSON object"),
+    ],
+)
+def test_a_plug_that_says_something_wrong_is_told_apart(
+    style: str, payload: bytes, says: str
+) -> None:
+    d = Decoder([sensor("k", "power", "kettle", "plug/status/switch:0", style)])
+    with pytest.raises(DecodeError, match=says):
+        d.decode("plug/status/switch:0", payload, AT)
+
+
+def test_each_style_listens_for_its_own_availability_and_a_topic_set_in_the_yaml() -> None:
+    plugs = [
+        sensor("t", "power", "kettle", "tele/kettle_plug/SENSOR", "tasmota"),
+        sensor("s", "power", "microwave", "shelly-1/status/switch:0", "shelly"),
+        sensor("e", "motion", "hallway", "hall/binary_sensor/motion/state", "esphome"),
+        sensor("z", "contact", "front_door", "z2m/door"),
+    ]
+    assert Decoder(plugs).topics() == sorted(
+        [
+            "tele/kettle_plug/SENSOR",
+            "tele/kettle_plug/LWT",
+            "shelly-1/status/switch:0",
+            "shelly-1/online",
+            "hall/binary_sensor/motion/state",
+            "hall/status",
+            "z2m/door",
+            "z2m/door/availability",
+        ]
+    )
+    own = SensorConfig.model_validate(
+        {
+            "id": "t",
+            "kind": "power",
+            "room": "kitchen",
+            "role": "kettle",
+            "mqtt": {"topic": "home/kettle/SENSOR", "style": "tasmota",
+                     "availability_topic": "home/kettle/LWT"},
+        }
+    )  # fmt: skip
+    d = Decoder([own])
+    assert readings(d, "home/kettle/LWT", b"Online") == [("t", "availability", 1.0)]

@@ -19,7 +19,7 @@ from agent.config.durations import Duration
 from models.household import Role, SensorKind
 
 Severity = Literal["urgent", "warning", "info", "technical"]
-PayloadStyle = Literal["zigbee2mqtt", "plain"]
+PayloadStyle = Literal["zigbee2mqtt", "plain", "tasmota", "shelly", "esphome"]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
 
@@ -66,8 +66,39 @@ class MqttBinding(Strict):
     style: PayloadStyle = Field(
         "zigbee2mqtt",
         title="Payload style",
-        description="zigbee2mqtt: JSON device state; plain: ON/OFF, open/closed, 1/0 or watts.",
+        description="zigbee2mqtt: JSON device state; plain: ON/OFF, open/closed, 1/0 or watts;"
+        " tasmota: tele/<device>/SENSOR's ENERGY.Power; shelly: Gen2 <prefix>/status/switch:0's"
+        " apower; esphome: <node>/<component>/<name>/state (ON/OFF or a number).",
     )
+    availability_topic: str | None = Field(
+        None,
+        title="Availability topic",
+        description="Where the device says online or offline. Default by style:"
+        " <topic>/availability (zigbee2mqtt, plain), tele/<device>/LWT (tasmota),"
+        " <prefix>/online (shelly), <node>/status (esphome).",
+        min_length=1,
+    )
+
+    def availability(self) -> str:
+        """The availability topic: as set, else the style's own.
+
+        >>> MqttBinding(topic="tele/kettle_plug/SENSOR", style="tasmota").availability()
+        'tele/kettle_plug/LWT'
+        >>> MqttBinding(topic="shellyplugsg3-a1/status/switch:0", style="shelly").availability()
+        'shellyplugsg3-a1/online'
+        >>> MqttBinding(topic="hall/binary_sensor/motion/state", style="esphome").availability()
+        'hall/status'
+        """
+        if self.availability_topic is not None:
+            return self.availability_topic
+        parts = self.topic.split("/")
+        if self.style == "tasmota" and len(parts) >= 3:
+            return f"tele/{parts[1]}/LWT"
+        if self.style == "shelly" and "/status/" in self.topic:
+            return self.topic.split("/status/")[0] + "/online"
+        if self.style == "esphome" and len(parts) >= 2:
+            return f"{parts[0]}/status"
+        return f"{self.topic}/availability"
 
 
 class PowerThresholds(Strict):

@@ -1,7 +1,7 @@
 """Raw payloads to :class:`SensorEvent` (pure: no I/O). One module per payload style.
 
 >>> from datetime import datetime, timezone
->>> from agent.config.schema import SensorConfig
+>>> from agent.config.schema import PayloadStyle, SensorConfig
 >>> door = SensorConfig.model_validate({"id": "front_door", "kind": "contact", "room": "hall",
 ...     "role": "front_door", "mqtt": {"topic": "zigbee2mqtt/front_door"}})
 >>> d = Decoder([door])
@@ -13,19 +13,31 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from agent.config.schema import SensorConfig
+from agent.config.schema import PayloadStyle, SensorConfig
 from agent.decode.appliance import ApplianceUse
 from agent.decode.plain import decode_plain, decode_plain_availability
-from agent.decode.zigbee2mqtt import decode_z2m, decode_z2m_availability, shown
+from agent.decode.shelly import decode_shelly
+from agent.decode.tasmota import decode_tasmota
+from agent.decode.zigbee2mqtt import Readings, decode_z2m, decode_z2m_availability, shown
 from agent.errors import DecodeError, UnknownTopic
 from models.events import SensorEvent
+from models.household import SensorKind
 
 __all__ = ["DecodeError", "Decoder", "UnknownTopic"]
 
 log = logging.getLogger("hearth.decode")
+
+# Each style's reader of a device's state; ESPHome publishes one plain value a topic.
+STATE: dict[PayloadStyle, Callable[[SensorKind, bytes], Readings]] = {
+    "zigbee2mqtt": decode_z2m,
+    "plain": decode_plain,
+    "tasmota": decode_tasmota,
+    "shelly": decode_shelly,
+    "esphome": decode_plain,
+}
 
 
 class Decoder:
@@ -40,7 +52,7 @@ class Decoder:
             if s.mqtt is None:
                 continue
             self._by_topic[s.mqtt.topic] = s
-            self._availability[f"{s.mqtt.topic}/availability"] = s
+            self._availability[s.mqtt.availability()] = s
 
     def topics(self) -> list[str]:
         return sorted([*self._by_topic, *self._availability])
@@ -76,10 +88,7 @@ class Decoder:
     ) -> list[SensorEvent]:
         sensor = self._by_topic.get(topic)
         if sensor is not None and sensor.mqtt is not None:
-            if sensor.mqtt.style == "zigbee2mqtt":
-                readings = decode_z2m(sensor.kind, payload)
-            else:
-                readings = decode_plain(sensor.kind, payload)
+            readings = STATE[sensor.mqtt.style](sensor.kind, payload)
         elif (sensor := self._availability.get(topic)) is not None and sensor.mqtt is not None:
             if sensor.mqtt.style == "zigbee2mqtt":
                 readings = decode_z2m_availability(payload)

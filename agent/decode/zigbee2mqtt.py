@@ -44,11 +44,11 @@ def _bool(payload: dict[str, Any], key: str) -> bool:
     return v
 
 
-def _number(payload: dict[str, Any], key: str) -> float:
+def number(payload: dict[str, Any], key: str) -> float:
     """A number within its range (``RANGES``); an integer too large for a float is not one.
 
     >>> try:
-    ...     _number({"battery": 10**400}, "battery")
+    ...     number({"battery": 10**400}, "battery")
     ... except DecodeError as exc:
     ...     print(str(exc)[:44])
     battery should be a number from 0 to 100, fo
@@ -65,13 +65,18 @@ def _number(payload: dict[str, Any], key: str) -> float:
     return x
 
 
-def decode_z2m(kind: SensorKind, payload: bytes) -> Readings:
+def json_object(payload: bytes) -> dict[str, Any]:
     try:
         obj = json.loads(payload)
     except (ValueError, RecursionError) as exc:
         raise DecodeError(f"not JSON: {exc}") from None
     if not isinstance(obj, dict):
         raise DecodeError(f"expected a JSON object, found {type(obj).__name__}")
+    return obj
+
+
+def decode_z2m(kind: SensorKind, payload: bytes) -> Readings:
+    obj = json_object(payload)
     out: Readings = []
     if kind == "contact" and "contact" in obj:
         out.append(("contact", 0.0 if _bool(obj, "contact") else 1.0))
@@ -79,16 +84,16 @@ def decode_z2m(kind: SensorKind, payload: bytes) -> Readings:
         out.append(("motion", 1.0 if _bool(obj, "occupancy") else 0.0))
     if kind == "power":
         if "power" in obj:
-            out.append(("power", _number(obj, "power")))
+            out.append(("power", number(obj, "power")))
         elif obj.get("state") == "OFF":
             # A plug switched off draws nothing, even when it does not say so.
             out.append(("power", 0.0))
     if "battery" in obj and obj["battery"] is not None:
-        out.append(("battery", _number(obj, "battery")))
+        out.append(("battery", number(obj, "battery")))
     if "battery_low" in obj and obj["battery_low"] is not None:
         out.append(("battery_low", 1.0 if _bool(obj, "battery_low") else 0.0))
     if "linkquality" in obj and obj["linkquality"] is not None:
-        out.append(("link_quality", _number(obj, "linkquality")))
+        out.append(("link_quality", number(obj, "linkquality")))
     return out
 
 
