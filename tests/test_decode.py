@@ -255,3 +255,14 @@ def test_each_style_listens_for_its_own_availability_and_a_topic_set_in_the_yaml
     )  # fmt: skip
     d = Decoder([own])
     assert readings(d, "home/kettle/LWT", b"Online") == [("t", "availability", 1.0)]
+    # One node's status speaks for each of its sensors.
+    node = Decoder(
+        [
+            sensor("pir", "motion", "hallway", "hall/binary_sensor/motion/state", "esphome"),
+            sensor("door", "contact", "front_door", "hall/binary_sensor/door/state", "esphome"),
+        ]
+    )
+    assert readings(node, "hall/status", b"offline") == [
+        ("pir", "availability", 0.0),
+        ("door", "availability", 0.0),
+    ]

@@ -45,14 +45,15 @@ class Decoder:
 
     def __init__(self, sensors: Sequence[SensorConfig]) -> None:
         self._by_topic: dict[str, SensorConfig] = {}
-        self._availability: dict[str, SensorConfig] = {}
+        # One device's availability may speak for several sensors (an ESPHome node's status).
+        self._availability: dict[str, list[SensorConfig]] = {}
         self._use = ApplianceUse(sensors)
         self._unforeseen: set[str] = set()
         for s in sensors:
             if s.mqtt is None:
                 continue
             self._by_topic[s.mqtt.topic] = s
-            self._availability[s.mqtt.availability()] = s
+            self._availability.setdefault(s.mqtt.availability(), []).append(s)
 
     def topics(self) -> list[str]:
         return sorted([*self._by_topic, *self._availability])
@@ -89,11 +90,13 @@ class Decoder:
         sensor = self._by_topic.get(topic)
         if sensor is not None and sensor.mqtt is not None:
             readings = STATE[sensor.mqtt.style](sensor.kind, payload)
-        elif (sensor := self._availability.get(topic)) is not None and sensor.mqtt is not None:
-            if sensor.mqtt.style == "zigbee2mqtt":
-                readings = decode_z2m_availability(payload)
-            else:
-                readings = decode_plain_availability(payload)
-        else:
+            return self._use.events(sensor.id, at, readings, clock_trusted)
+        device = self._availability.get(topic)
+        if not device:
             raise UnknownTopic(topic)
-        return self._use.events(sensor.id, at, readings, clock_trusted)
+        style = device[0].mqtt.style if device[0].mqtt is not None else "plain"
+        if style == "zigbee2mqtt":
+            readings = decode_z2m_availability(payload)
+        else:
+            readings = decode_plain_availability(payload)
+        return [e for s in device for e in self._use.events(s.id, at, readings, clock_trusted)]
