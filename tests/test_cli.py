@@ -152,3 +152,22 @@ def test_the_live_agent_logs_one_json_object_a_line(
     assert all(set(line) >= {"time", "level", "logger", "message"} for line in lines)
     assert any("connected to local broker" in line["message"] for line in lines)
     assert {line["level"] for line in lines} <= {"debug", "info", "warning", "error", "critical"}
+    # What check-config warns of is said again at start, where the running hub's log is read.
+    warned = [line["message"] for line in lines if line["level"] == "warning"]
+    assert any("nobody receives technical alerts" in m for m in warned), warned
+
+
+def test_a_simulated_bridge_it_cannot_link_is_one_line_saying_what_to_do(tmp_path: Path) -> None:
+    run = hearth(
+        "bridge-sim", "--config", str(CONFIG / "serial-home.yaml"), "--count", "1",
+        "--link", str(tmp_path / "no-such-folder" / "bridge"),
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert run.stderr.count("\n") == 1
+    assert "cannot make the link" in run.stderr
+    assert "--link /tmp/hearth-bridge" in run.stderr
+    link = tmp_path / "bridge"
+    run = hearth("bridge-sim", "--config", str(CONFIG / "serial-home.yaml"), "--count", "1",
+                 "--every", "0.1", "--link", str(link))  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert f"simulated bridge on {link}" in run.stdout

@@ -28,6 +28,7 @@ from contextlib import suppress
 from datetime import datetime
 
 from agent.clock import Clock, JumpWatch, SystemClock, clock_trusted
+from agent.config.advice import advice
 from agent.config.schema import HearthConfig
 from agent.decode import Decoder
 from agent.delivery.status import Health
@@ -278,6 +279,9 @@ async def carry_on(agent: Agent) -> None:
         len(agent.cfg.sensors),
         ", ".join(agent.pipeline.monitor.detectors) or "none",
     )
+    # What check-config would warn of, said again where the technician reads the running hub.
+    for warning in advice(agent.cfg, "the configuration", {}).warnings:
+        log.warning("%s", warning)
 
 
 async def wind_down(agent: Agent, workers: list[Task[None]], delivery: Task[None]) -> None:

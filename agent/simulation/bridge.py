@@ -14,6 +14,7 @@ import tty
 from collections.abc import Sequence
 from pathlib import Path
 
+from agent.errors import HearthError
 from agent.sources.bridge_protocol import encode_frame
 
 FIRMWARE = "sim-0.1.0"
@@ -40,9 +41,16 @@ class SimulatedBridge:
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
         tmp = self.link.with_name(self.link.name + ".new")
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(os.ttyname(self.slave))
-        tmp.replace(self.link)
+        try:
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(os.ttyname(self.slave))
+            tmp.replace(self.link)
+        except OSError as exc:
+            self.close()
+            raise HearthError(
+                f"cannot make the link {self.link} to the pseudo-terminal ({exc.strerror}):"
+                " give --link a path in a folder you can write, e.g. --link /tmp/hearth-bridge"
+            ) from None
         self.boot = time.monotonic()
         self.seq = 0
         self.hello()
