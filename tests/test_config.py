@@ -269,3 +269,37 @@ def test_a_file_not_in_utf8_or_too_big_is_named_with_its_line(tmp_path: Path) ->
         f.write(b"# " + b"x" * 50_000_000 + b"\n")
     with pytest.raises(ConfigError, match="more than 1,000,000 bytes"):
         load_config(big)
+
+
+def test_an_availability_topic_hearth_cannot_tell_or_that_is_taken_is_an_error() -> None:
+    text = GOOD.replace(
+        "    role: front_door\n",
+        "    role: front_door\n    mqtt: {topic: kettle/power, style: tasmota}\n",
+    ).replace(
+        "    role: kettle\n",
+        "    role: kettle\n    mqtt: {topic: z2m/k, availability_topic: kettle/power}\n",
+    )
+    text += "local_broker: {host: localhost}\n"
+    assert errors(text) == [
+        "home.yaml:9: sensors[0].mqtt.topic: 'kettle/power' is not a tasmota device's topic as"
+        " Hearth knows them: set availability_topic (where it says online or offline)",
+        "home.yaml:14: sensors[1].mqtt.availability_topic: 'kettle/power' is the topic of"
+        " sensors[0]",
+    ]
+    wild = GOOD.replace(
+        "    role: kettle\n",
+        "    role: kettle\n    mqtt: {topic: z2m/k, availability_topic: +/LWT}\n",
+    )
+    assert errors(wild + "local_broker: {host: localhost}\n") == [
+        "home.yaml:13: sensors[1].mqtt.availability_topic: a sensor's topic names one device:"
+        " no + or # wildcards"
+    ]
+
+
+def test_a_password_is_never_shown_in_an_error() -> None:
+    text = GOOD + "upstream: {host: care.example.org, password: 12345678}\n"
+    (e,) = errors(text)
+    assert "12345678" not in e
+    assert e == (
+        "home.yaml:13: upstream.password: Input should be a valid string (the value is not shown)"
+    )

@@ -44,10 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hearth {args.command}: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        if exc.filename is None:
+        # A file named on the command line that cannot be read or written (a missing folder);
+        # the live agent reports its own, and anything else keeps its traceback.
+        if exc.filename is None or args.command == "run":
             raise
-        # A file named on the command line that cannot be read or written (a missing folder).
-        print(f"hearth {args.command}: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        names = f"{exc.filename} -> {exc.filename2}" if exc.filename2 else exc.filename
+        print(f"hearth {args.command}: {names}: {exc.strerror}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -229,6 +229,9 @@ def _pydantic_problems(
             msg = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
         else:
             msg = f"{err['msg']} (found {found!r})"
+        if "password" in loc:
+            # Never a secret in an error, whatever was written there.
+            msg = f"{err['msg']} (the value is not shown)"
         out.append(ConfigProblem(file, line_for(lines, loc), dotted(loc), msg))
     return out
 
@@ -250,14 +253,28 @@ def _household_problems(
         if j != i:
             add(loc, f"{what} {value!r} is already used by sensors[{j}]")
 
+    states = {s.mqtt.topic: i for i, s in enumerate(cfg.sensors) if s.mqtt is not None}
     for i, s in enumerate(cfg.sensors):
         unique("sensor id", s.id, i, ("sensors", i, "id"))
         if s.mqtt is not None:
             unique("topic", s.mqtt.topic, i, ("sensors", i, "mqtt", "topic"))
-            if any(c in s.mqtt.topic for c in "+#"):
+            available = s.mqtt.availability()
+            for key, topic in (("topic", s.mqtt.topic), ("availability_topic", available or "")):
+                if any(c in topic for c in "+#"):
+                    add(
+                        ("sensors", i, "mqtt", key),
+                        "a sensor's topic names one device: no + or # wildcards",
+                    )
+            if available is None:
                 add(
                     ("sensors", i, "mqtt", "topic"),
-                    "a sensor's topic names one device: no + or # wildcards",
+                    f"{s.mqtt.topic!r} is not a {s.mqtt.style} device's topic as Hearth knows"
+                    " them: set availability_topic (where it says online or offline)",
+                )
+            elif available in states:
+                add(
+                    ("sensors", i, "mqtt", "availability_topic"),
+                    f"{available!r} is the topic of sensors[{states[available]}]",
                 )
         if s.mqtt is not None and s.serial is not None:
             add(("sensors", i, "serial"), "a sensor is read over mqtt or serial, not both")

@@ -79,25 +79,38 @@ class MqttBinding(Strict):
         min_length=1,
     )
 
-    def availability(self) -> str:
-        """The availability topic: as set, else the style's own.
+    def availability(self) -> str | None:
+        """The availability topic: as set, else the style's own; None when the topic does not
+        have the style's shape (the YAML must then set ``availability_topic``).
 
         >>> MqttBinding(topic="tele/kettle_plug/SENSOR", style="tasmota").availability()
         'tele/kettle_plug/LWT'
+        >>> MqttBinding(topic="kettle_plug/tele/SENSOR", style="tasmota").availability()
+        'kettle_plug/tele/LWT'
         >>> MqttBinding(topic="shellyplugsg3-a1/status/switch:0", style="shelly").availability()
         'shellyplugsg3-a1/online'
-        >>> MqttBinding(topic="hall/binary_sensor/motion/state", style="esphome").availability()
-        'hall/status'
+        >>> MqttBinding(topic="esphome/hall/sensor/pir/state", style="esphome").availability()
+        'esphome/hall/status'
+        >>> MqttBinding(topic="kettle/power", style="tasmota").availability() is None
+        True
         """
         if self.availability_topic is not None:
             return self.availability_topic
         parts = self.topic.split("/")
-        if self.style == "tasmota" and len(parts) >= 3:
-            return f"tele/{parts[1]}/LWT"
-        if self.style == "shelly" and "/status/" in self.topic:
-            return self.topic.split("/status/")[0] + "/online"
-        if self.style == "esphome" and len(parts) >= 2:
-            return f"{parts[0]}/status"
+        if self.style == "tasmota":
+            # %prefix%/%topic%/ or %topic%/%prefix%/: the last will is tele's, named LWT.
+            prefixes = [i for i, p in enumerate(parts[:-1]) if p in ("tele", "stat")]
+            if not prefixes:
+                return None
+            parts[prefixes[-1]], parts[-1] = "tele", "LWT"
+            return "/".join(parts)
+        if self.style == "shelly":
+            prefix, status, _ = self.topic.rpartition("/status/")
+            return f"{prefix}/online" if status and prefix else None
+        if self.style == "esphome":
+            # <topic_prefix>/<component>/<name>/state; the prefix may have slashes of its own.
+            ok = len(parts) >= 4 and parts[-1] == "state"
+            return "/".join(parts[:-3]) + "/status" if ok else None
         return f"{self.topic}/availability"
 
 

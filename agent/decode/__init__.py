@@ -53,7 +53,9 @@ class Decoder:
             if s.mqtt is None:
                 continue
             self._by_topic[s.mqtt.topic] = s
-            self._availability.setdefault(s.mqtt.availability(), []).append(s)
+            available = s.mqtt.availability()
+            if available is not None:
+                self._availability.setdefault(available, []).append(s)
 
     def topics(self) -> list[str]:
         return sorted([*self._by_topic, *self._availability])

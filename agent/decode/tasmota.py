@@ -31,4 +31,5 @@ def decode_tasmota(kind: SensorKind, payload: bytes) -> Readings:
     channels = power if isinstance(power, list) else [power]
     if not channels:
         raise DecodeError("ENERGY.Power is an empty list")
-    return [("power", sum(number({"power": c}, "power") for c in channels))]
+    total = sum(number({"power": c}, "power") for c in channels)
+    return [("power", number({"power": total}, "power"))]
