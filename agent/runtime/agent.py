@@ -217,7 +217,9 @@ class Agent:
     async def keep(self) -> None:
         """Every second, or sooner when messages wait on their events to be written."""
         settled = lambda: self.pipeline.policy.decided == self.upstream.queued  # noqa: E731
-        keeper = keeping.Keeper(self.store, self.cfg.store.keep_events, time.monotonic, settled)
+        keeper = keeping.Keeper(
+            self.store, self.cfg.store.keep_events, time.monotonic, settled, self.health.status
+        )
         while True:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self.store.flush_wanted.wait(), FLUSH_EVERY_S)

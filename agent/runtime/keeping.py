@@ -157,10 +157,13 @@ class Keeper:
         keep_events: timedelta,
         mono: Callable[[], float],
         settled: Callable[[], bool] = lambda: True,
+        status: Callable[[], str] = lambda: "online",
     ) -> None:
         """``settled``: every alert decided is in the outbox (else a save now would remember
-        as raised an alert a crash then loses)."""
+        as raised an alert a crash then loses). ``status``: the agent's own, noted with the
+        watching for ``hearth status`` to read."""
         self.store, self.keep_events, self.mono, self.settled = store, keep_events, mono, settled
+        self.status = status
         self.last_save = self.last_note = mono()
         self.held = 0
         self.owed = False
@@ -181,10 +184,10 @@ class Keeper:
             # Not saved while an alert decided is not yet in the outbox: owed, for next time.
             self.owed = not await save(pipeline, self.store, now, self.settled)
             if not self.owed:
-                self.last_save = self.last_note = self.mono()
+                self.last_save = self.mono()
                 self.held = held
-        elif watched_at is not None and self.mono() - self.last_note >= NOTE_EVERY_S:
-            await note_watching(self.store, watched_at)
+        if watched_at is not None and self.mono() - self.last_note >= NOTE_EVERY_S:
+            await note_watching(self.store, watched_at, self.status())
             self.last_note = self.mono()
         due = self.mono() - self.last_purge >= PURGE_EVERY_S
         if self.purging is None and due and clock_trusted(now):
@@ -215,6 +218,7 @@ async def save(
     return await store.save_snapshot(STATE_KEY, take, now)
 
 
-async def note_watching(store: Store, at: datetime) -> None:
-    """The detectors last looked at ``at``: a restart after it is measured from then."""
-    await store.save_state(WATCHING_KEY, {"at": at.isoformat()}, at)
+async def note_watching(store: Store, at: datetime, status: str = "online") -> None:
+    """The detectors last looked at ``at``: a restart after it is measured from then. With
+    the agent's status then, which ``hearth status`` shows."""
+    await store.save_state(WATCHING_KEY, {"at": at.isoformat(), "status": status}, at)

@@ -1,0 +1,154 @@
+"""``hearth status``: is this hub watching? Read from its store, which the running agent keeps
+(SQLite lets a reader in while it writes): when the detectors last looked and the agent's own
+status then, what it has learned, the alerts waiting to leave, the disk, and each sensor, when
+last heard, how often today, its battery and link."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from agent.config import HearthConfig, load_config
+from agent.errors import HearthError
+from models.detectors.wording import duration_text
+
+# The agent notes its watching every 30 s (agent.runtime.keeping): older than this, it is not.
+STALE_S = 120.0
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    st = sub.add_parser("status", help="is the hub watching: its store, read while it runs")
+    st.add_argument("--config", required=True, help="the household's YAML file")
+    st.add_argument("--json", action="store_true", help="one JSON object, for a care record")
+    st.set_defaults(func=run)
+
+
+@dataclass
+class SensorStatus:
+    id: str
+    kind: str
+    room: str
+    last_heard: str | None = None
+    events_today: int = 0
+    battery: float | None = None
+    link_quality: float | None = None
+
+
+@dataclass
+class HubStatus:
+    household: str
+    checked_at: str
+    watching: bool
+    last_looked: str | None
+    agent_status: str | None
+    days_learned: int
+    learning_days: int
+    alerts_waiting: int
+    oldest_waiting: str | None
+    store_bytes: int
+    disk_free_bytes: int
+    sensors: list[SensorStatus] = field(default_factory=list)
+
+
+def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
+    from agent.pipeline import Pipeline
+    from agent.runtime.keeping import STATE_KEY, WATCHING_KEY
+
+    path = Path(cfg.store.path)
+    if not path.exists():
+        raise HearthError(f"no store at {path}: has Hearth run with this configuration?")
+    tz = ZoneInfo(cfg.household.timezone)
+    midnight = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
+        state = dict(db.execute("SELECT key, json FROM state").fetchall())
+        waiting, oldest = db.execute(
+            "SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL"
+        ).fetchone()
+        heard = db.execute(
+            "SELECT sensor, max(at), sum(at >= ?) FROM events GROUP BY sensor",
+            (midnight.timestamp(),),
+        ).fetchall()
+        # SQLite gives the value of the row with the max(at): each sensor's latest reading.
+        levels = db.execute(
+            "SELECT sensor, reading, value, max(at) FROM events"
+            " WHERE reading IN ('battery', 'link_quality') GROUP BY sensor, reading"
+        ).fetchall()
+    watching = json.loads(state[WATCHING_KEY]) if WATCHING_KEY in state else {}
+    looked = datetime.fromisoformat(watching["at"]) if "at" in watching else None
+    days = 0
+    if STATE_KEY in state:
+        days = Pipeline(cfg, json.loads(state[STATE_KEY])).monitor.routine.days_learned
+    sensors = {s.id: SensorStatus(s.id, s.kind, s.room) for s in cfg.sensors}
+    for sensor, at, today in heard:
+        if sensor in sensors:
+            sensors[sensor].last_heard = _iso(at)
+            sensors[sensor].events_today = int(today or 0)
+    for sensor, reading, value, _ in levels:
+        if sensor in sensors:
+            setattr(sensors[sensor], reading, float(value))
+    return HubStatus(
+        household=cfg.household.id,
+        checked_at=now.isoformat(),
+        watching=looked is not None and (now - looked).total_seconds() <= STALE_S,
+        last_looked=None if looked is None else looked.isoformat(),
+        agent_status=watching.get("status"),
+        days_learned=days,
+        learning_days=cfg.learning.days,
+        alerts_waiting=int(waiting),
+        oldest_waiting=None if oldest is None else _iso(oldest),
+        store_bytes=sum(p.stat().st_size for p in path.parent.glob(path.name + "*")),
+        disk_free_bytes=shutil.disk_usage(path.parent).free,
+        sensors=list(sensors.values()),
+    )
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def _ago(iso: str | None, now: datetime) -> str:
+    if iso is None:
+        return "never"
+    seconds = max(0.0, (now - datetime.fromisoformat(iso)).total_seconds())
+    return "just now" if seconds < 60 else f"{duration_text(seconds)} ago"
+
+
+def words(s: HubStatus) -> list[str]:
+    now = datetime.fromisoformat(s.checked_at)
+    looked = _ago(s.last_looked, now)
+    learned = "learned" if s.days_learned >= s.learning_days else "learning"
+    out = [
+        f"household {s.household}",
+        f"watching: {'yes' if s.watching else 'NO'} (the detectors last looked {looked})",
+        f"status: {s.agent_status or 'never noted'}",
+        f"routine: {learned}, {s.days_learned} days (learned alerts after {s.learning_days})",
+        f"outbox: {s.alerts_waiting} alerts waiting"
+        + (f", the oldest since {_ago(s.oldest_waiting, now)}" if s.oldest_waiting else ""),
+        f"store: {s.store_bytes / 2**20:.1f} MiB, {s.disk_free_bytes / 2**30:.1f} GiB free",
+        "sensors:",
+    ]
+    for x in s.sensors:
+        extra = [f"{x.events_today} today"]
+        extra += [f"battery {x.battery:.0f}%"] if x.battery is not None else []
+        extra += [f"link {x.link_quality:.0f}"] if x.link_quality is not None else []
+        out.append(
+            f"  {x.id} ({x.kind}, {x.room}): heard {_ago(x.last_heard, now)}; " + ", ".join(extra)
+        )
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    status = read_status(cfg, datetime.now(UTC))
+    if args.json:
+        print(json.dumps(asdict(status), ensure_ascii=False))
+    else:
+        print("\n".join(words(status)))
+    # Non-zero when not watching: a script (or a technician's eye) can tell at once.
+    return 0 if status.watching else 3

@@ -1,0 +1,97 @@
+"""``hearth status`` on a real store: a hub running on real brokers is watching, with what each
+sensor last said; the same store once the agent has stopped says it is not, and exits 3."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.cli.status import HubStatus, read_status, words
+from agent.clock import ManualClock
+from agent.config.schema import HearthConfig
+from agent.runtime import Agent, keeping
+from tests.conftest import ROOT, Mosquitto
+from tests.test_live_mqtt import live_config_file, local, publish, run_and_listen, until
+
+
+def heard(cfg: HearthConfig, sensor: str) -> bool:
+    with sqlite3.connect(cfg.store.path) as db:
+        return db.execute("SELECT 1 FROM events WHERE sensor = ?", (sensor,)).fetchone() is not None
+
+
+def test_a_running_hub_is_watching_and_a_stopped_one_is_not(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(keeping, "NOTE_EVERY_S", 0.05)
+    path, cfg = live_config_file(broker, upstream_broker, tmp_path)
+    clock = ManualClock(local(7, 30))
+    seen: list[HubStatus] = []
+
+    async def body(agent: Agent) -> None:
+        reading = {"occupancy": True, "battery": 87, "linkquality": 96}
+        await publish(broker, agent, clock, local(7, 40), "zigbee2mqtt/bedroom_motion", reading)
+        await publish(broker, agent, clock, local(7, 52), "zigbee2mqtt/kettle", {"power": 2150.0})
+        await until(lambda: heard(cfg, "kettle"), "the events written")
+        await until(lambda: read_status(cfg, clock.wall).watching, "the watching noted")
+        seen.append(read_status(cfg, clock.wall))
+
+    asyncio.run(run_and_listen(cfg, upstream_broker, clock, body))
+    (live,) = seen
+    assert live.watching
+    assert live.agent_status == "online"
+    assert live.days_learned >= live.learning_days == 14
+    sensors = {s.id: s for s in live.sensors}
+    bedroom = sensors["bedroom_motion"]
+    assert (bedroom.battery, bedroom.link_quality, bedroom.events_today) == (87.0, 96.0, 3)
+    assert sensors["kettle"].last_heard is not None
+    assert sensors["front_door"].last_heard is None
+    text = words(live)
+    assert text[1] == "watching: yes (the detectors last looked just now)"
+    assert "  front_door (contact, hall): heard never; 0 today" in text
+    assert any(line.startswith("  bedroom_motion (motion, bedroom): heard ") for line in text)
+    assert "battery 87%, link 96" in "\n".join(text)
+
+    # Stopped (and the hub's real clock a year past the agent's): not watching, exit 3.
+    run = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "status", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert run.returncode == 3, run.stderr
+    assert "watching: NO (the detectors last looked " in run.stdout
+    assert "outbox: 0 alerts waiting" in run.stdout
+    as_json = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "status", "--config", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    doc = json.loads(as_json.stdout)
+    assert doc["watching"] is False
+    assert doc["household"] == "live-home"
+    assert {s["id"] for s in doc["sensors"]} == set(sensors)
+
+
+def test_status_of_a_hub_that_never_ran_says_so(tmp_path: Path) -> None:
+    cfg = tmp_path / "home.yaml"
+    cfg.write_text((ROOT / "config/demo-home.yaml").read_text() + "store: {path: nowhere.sqlite}\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "status", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert run.stderr == (
+        "hearth status: no store at nowhere.sqlite: has Hearth run with this configuration?\n"
+    )
