@@ -8,6 +8,8 @@ import json
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,8 +23,16 @@ from tests.test_live_mqtt import live_config_file, local, publish, run_and_liste
 
 
 def heard(cfg: HearthConfig, sensor: str) -> bool:
-    with sqlite3.connect(cfg.store.path) as db:
+    with closing(sqlite3.connect(cfg.store.path)) as db:
         return db.execute("SELECT 1 FROM events WHERE sensor = ?", (sensor,)).fetchone() is not None
+
+
+def noted(cfg: HearthConfig, now: datetime) -> bool:
+    """The agent has noted its watching since ``now`` on its clock, and its status with it."""
+    with closing(sqlite3.connect(cfg.store.path)) as db:
+        row = db.execute("SELECT json FROM state WHERE key = 'watching'").fetchone()
+    note = json.loads(row[0]) if row else {}
+    return "status" in note and datetime.fromisoformat(note["at"]) >= now
 
 
 def test_a_running_hub_is_watching_and_a_stopped_one_is_not(
@@ -38,13 +48,15 @@ def test_a_running_hub_is_watching_and_a_stopped_one_is_not(
         await publish(broker, agent, clock, local(7, 40), "zigbee2mqtt/bedroom_motion", reading)
         await publish(broker, agent, clock, local(7, 52), "zigbee2mqtt/kettle", {"power": 2150.0})
         await until(lambda: heard(cfg, "kettle"), "the events written")
-        await until(lambda: read_status(cfg, clock.wall).watching, "the watching noted")
+        kettle_at = clock.wall
+        await until(lambda: noted(cfg, kettle_at), "the watching noted")
         seen.append(read_status(cfg, clock.wall))
 
     asyncio.run(run_and_listen(cfg, upstream_broker, clock, body))
     (live,) = seen
     assert live.watching
     assert live.agent_status == "online"
+    assert live.days_learned is not None
     assert live.days_learned >= live.learning_days == 14
     sensors = {s.id: s for s in live.sensors}
     bedroom = sensors["bedroom_motion"]
@@ -57,7 +69,13 @@ def test_a_running_hub_is_watching_and_a_stopped_one_is_not(
     assert any(line.startswith("  bedroom_motion (motion, bedroom): heard ") for line in text)
     assert "battery 87%, link 96" in "\n".join(text)
 
-    # Stopped (and the hub's real clock a year past the agent's): not watching, exit 3.
+    # Stopped: three minutes on, nothing has been noted since, and it is not watching.
+    looked = datetime.fromisoformat(live.last_looked or "")
+    assert read_status(cfg, looked + timedelta(seconds=119)).watching
+    stopped = read_status(cfg, looked + timedelta(minutes=3))
+    assert not stopped.watching
+    assert words(stopped)[1].startswith("watching: NO or not noted (the detectors last noted")
+    # The command, on the hub's real clock (a year past the agent's): not watching, exit 3.
     run = subprocess.run(
         [sys.executable, "-m", "agent.cli", "status", "--config", str(path)],
         capture_output=True,
@@ -66,7 +84,7 @@ def test_a_running_hub_is_watching_and_a_stopped_one_is_not(
         check=False,
     )
     assert run.returncode == 3, run.stderr
-    assert "watching: NO (the detectors last looked " in run.stdout
+    assert "watching: NO or not noted" in run.stdout
     assert "outbox: 0 alerts waiting" in run.stdout
     as_json = subprocess.run(
         [sys.executable, "-m", "agent.cli", "status", "--config", str(path), "--json"],
@@ -81,17 +99,29 @@ def test_a_running_hub_is_watching_and_a_stopped_one_is_not(
     assert {s["id"] for s in doc["sensors"]} == set(sensors)
 
 
-def test_status_of_a_hub_that_never_ran_says_so(tmp_path: Path) -> None:
+def test_status_of_a_hub_that_never_ran_or_whose_store_is_not_one_says_so(tmp_path: Path) -> None:
     cfg = tmp_path / "home.yaml"
-    cfg.write_text((ROOT / "config/demo-home.yaml").read_text() + "store: {path: nowhere.sqlite}\n")
-    run = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "status", "--config", str(cfg)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        check=False,
+    store = tmp_path / "hub" / "hearth.sqlite"
+    text = (ROOT / "config/demo-home.yaml").read_text() + f"store: {{path: {store}}}\n"
+    cfg.write_text(text)
+
+    def status() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "agent.cli", "status", "--config", str(cfg)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        )
+
+    run = status()
+    assert (run.returncode, run.stderr) == (
+        1,
+        f"hearth status: no store at {store}: has Hearth run with this configuration?\n",
     )
+    store.parent.mkdir()
+    store.write_bytes(b"not a database" * 100)
+    run = status()
     assert run.returncode == 1
-    assert run.stderr == (
-        "hearth status: no store at nowhere.sqlite: has Hearth run with this configuration?\n"
-    )
+    assert run.stderr.startswith(f"hearth status: cannot read the store {store}: ")
+    assert "Traceback" not in run.stderr

@@ -9,13 +9,14 @@ import argparse
 import json
 import shutil
 import sqlite3
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from agent.config import HearthConfig, load_config
-from agent.errors import HearthError
+from agent.errors import HearthError, StateError
 from models.detectors.wording import duration_text
 
 # The agent notes its watching every 30 s (agent.runtime.keeping): older than this, it is not.
@@ -43,11 +44,12 @@ class SensorStatus:
 @dataclass
 class HubStatus:
     household: str
+    store: str
     checked_at: str
     watching: bool
     last_looked: str | None
     agent_status: str | None
-    days_learned: int
+    days_learned: int | None
     learning_days: int
     alerts_waiting: int
     oldest_waiting: str | None
@@ -57,7 +59,6 @@ class HubStatus:
 
 
 def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
-    from agent.pipeline import Pipeline
     from agent.runtime.keeping import STATE_KEY, WATCHING_KEY
 
     path = Path(cfg.store.path)
@@ -65,25 +66,24 @@ def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
         raise HearthError(f"no store at {path}: has Hearth run with this configuration?")
     tz = ZoneInfo(cfg.household.timezone)
     midnight = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
-        state = dict(db.execute("SELECT key, json FROM state").fetchall())
-        waiting, oldest = db.execute(
-            "SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL"
-        ).fetchone()
-        heard = db.execute(
-            "SELECT sensor, max(at), sum(at >= ?) FROM events GROUP BY sensor",
-            (midnight.timestamp(),),
-        ).fetchall()
-        # SQLite gives the value of the row with the max(at): each sensor's latest reading.
-        levels = db.execute(
-            "SELECT sensor, reading, value, max(at) FROM events"
-            " WHERE reading IN ('battery', 'link_quality') GROUP BY sensor, reading"
-        ).fetchall()
-    watching = json.loads(state[WATCHING_KEY]) if WATCHING_KEY in state else {}
-    looked = datetime.fromisoformat(watching["at"]) if "at" in watching else None
-    days = 0
-    if STATE_KEY in state:
-        days = Pipeline(cfg, json.loads(state[STATE_KEY])).monitor.routine.days_learned
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+            state = dict(db.execute("SELECT key, json FROM state").fetchall())
+            waiting, oldest = db.execute(
+                "SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL"
+            ).fetchone()
+            heard = db.execute(
+                "SELECT sensor, max(at), sum(at >= ?) FROM events GROUP BY sensor",
+                (midnight.timestamp(),),
+            ).fetchall()
+            # SQLite gives the value of the row with the max(at): each sensor's latest reading.
+            levels = db.execute(
+                "SELECT sensor, reading, value, max(at) FROM events"
+                " WHERE reading IN ('battery', 'link_quality') GROUP BY sensor, reading"
+            ).fetchall()
+    except sqlite3.Error as exc:
+        raise HearthError(f"cannot read the store {path}: {exc}") from None
+    looked, noted = _watching(state.get(WATCHING_KEY))
     sensors = {s.id: SensorStatus(s.id, s.kind, s.room) for s in cfg.sensors}
     for sensor, at, today in heard:
         if sensor in sensors:
@@ -92,20 +92,42 @@ def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
     for sensor, reading, value, _ in levels:
         if sensor in sensors:
             setattr(sensors[sensor], reading, float(value))
+    files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
     return HubStatus(
         household=cfg.household.id,
+        store=str(path.resolve()),
         checked_at=now.isoformat(),
-        watching=looked is not None and (now - looked).total_seconds() <= STALE_S,
+        watching=looked is not None and 0 <= (now - looked).total_seconds() <= STALE_S,
         last_looked=None if looked is None else looked.isoformat(),
-        agent_status=watching.get("status"),
-        days_learned=days,
+        agent_status=noted,
+        days_learned=_days_learned(cfg, state.get(STATE_KEY)),
         learning_days=cfg.learning.days,
         alerts_waiting=int(waiting),
         oldest_waiting=None if oldest is None else _iso(oldest),
-        store_bytes=sum(p.stat().st_size for p in path.parent.glob(path.name + "*")),
+        store_bytes=sum(f.stat().st_size for f in files if f.exists()),
         disk_free_bytes=shutil.disk_usage(path.parent).free,
         sensors=list(sensors.values()),
     )
+
+
+def _watching(text: str | None) -> tuple[datetime | None, str | None]:
+    try:
+        note = json.loads(text) if text else {}
+        return datetime.fromisoformat(note["at"]), note.get("status")
+    except (ValueError, KeyError, TypeError):
+        return None, None
+
+
+def _days_learned(cfg: HearthConfig, text: str | None) -> int | None:
+    """None when there is no saved routine it can read (the agent would start afresh)."""
+    from agent.pipeline import Pipeline
+
+    if text is None:
+        return None
+    try:
+        return Pipeline(cfg, json.loads(text)).monitor.routine.days_learned
+    except (ValueError, StateError):
+        return None
 
 
 def _iso(epoch: float) -> str:
@@ -122,15 +144,30 @@ def _ago(iso: str | None, now: datetime) -> str:
 def words(s: HubStatus) -> list[str]:
     now = datetime.fromisoformat(s.checked_at)
     looked = _ago(s.last_looked, now)
-    learned = "learned" if s.days_learned >= s.learning_days else "learning"
+    if s.watching:
+        watching = f"watching: yes (the detectors last looked {looked})"
+    else:
+        # A full disk stops the note, not the watching: the upstream status tells them apart.
+        watching = (
+            f"watching: NO or not noted (the detectors last noted looking {looked}): stopped,"
+            " hung, or its store cannot be written (a full disk); its status upstream says which"
+        )
+    if s.days_learned is None:
+        routine = "routine: none saved that can be read (the agent learns afresh)"
+    else:
+        learned = "learned" if s.days_learned >= s.learning_days else "learning"
+        routine = (
+            f"routine: {learned}, {s.days_learned} days (learned alerts after {s.learning_days})"
+        )
     out = [
         f"household {s.household}",
-        f"watching: {'yes' if s.watching else 'NO'} (the detectors last looked {looked})",
-        f"status: {s.agent_status or 'never noted'}",
-        f"routine: {learned}, {s.days_learned} days (learned alerts after {s.learning_days})",
+        watching,
+        f"status when last noted: {s.agent_status or 'never noted'}",
+        routine,
         f"outbox: {s.alerts_waiting} alerts waiting"
         + (f", the oldest since {_ago(s.oldest_waiting, now)}" if s.oldest_waiting else ""),
-        f"store: {s.store_bytes / 2**20:.1f} MiB, {s.disk_free_bytes / 2**30:.1f} GiB free",
+        f"store: {s.store}, {s.store_bytes / 2**20:.1f} MiB, {s.disk_free_bytes / 2**30:.1f} GiB"
+        " free",
         "sensors:",
     ]
     for x in s.sensors:
