@@ -6,6 +6,7 @@ import getpass
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,18 @@ CONFIG = ROOT / "config"
 def pytest_configure(config: pytest.Config) -> None:
     # Each run records what it collected and how each test ended, for the hazard log's check.
     config.pluginmanager.register(hazard_log, "hazard-log")
+
+
+def hearth(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """The ``hearth`` command, run as a technician would, in its own process."""
+    return subprocess.run(
+        [sys.executable, "-m", "agent.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        timeout=120,
+    )
 
 
 def dataset(*parts: str) -> Path:

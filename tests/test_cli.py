@@ -18,19 +18,8 @@ import yaml
 
 from agent.cli import build_parser, main
 from agent.sources.recordings import FORMATS
-from tests.conftest import CONFIG, ROOT, Mosquitto, dataset
+from tests.conftest import CONFIG, ROOT, Mosquitto, dataset, hearth
 from tests.test_live_mqtt import live_doc
-
-
-def hearth(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agent.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-        timeout=120,
-    )
 
 
 def commands(p: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

@@ -11,7 +11,7 @@ import pytest
 
 from agent.cli import main
 from agent.config import ConfigError, json_schema, load_config, load_config_text
-from tests.conftest import CONFIG, ROOT
+from tests.conftest import CONFIG, ROOT, hearth
 
 GOOD = """\
 household:
@@ -130,13 +130,7 @@ def test_check_config_command_exits_non_zero_with_line_numbers(tmp_path: Path) -
 
 
 def check_config(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agent.cli", "check-config", str(path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    return hearth("check-config", str(path))
 
 
 def test_check_config_warns_of_a_file_that_runs_but_leaves_her_less_safe(tmp_path: Path) -> None:

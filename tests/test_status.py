@@ -7,7 +7,6 @@ import asyncio
 import json
 import sqlite3
 import subprocess
-import sys
 from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,7 @@ from agent.cli.status import HubStatus, read_status, words
 from agent.clock import ManualClock
 from agent.config.schema import HearthConfig
 from agent.runtime import Agent, keeping
-from tests.conftest import ROOT, Mosquitto
+from tests.conftest import ROOT, Mosquitto, hearth
 from tests.test_live_mqtt import live_config_file, local, publish, run_and_listen, until
 
 
@@ -76,23 +75,11 @@ def test_a_running_hub_is_watching_and_a_stopped_one_is_not(
     assert not stopped.watching
     assert words(stopped)[1].startswith("watching: NO or not noted (the detectors last noted")
     # The command, on the hub's real clock (a year past the agent's): not watching, exit 3.
-    run = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "status", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    run = hearth("status", "--config", str(path))
     assert run.returncode == 3, run.stderr
     assert "watching: NO or not noted" in run.stdout
     assert "outbox: 0 alerts waiting" in run.stdout
-    as_json = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "status", "--config", str(path), "--json"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    as_json = hearth("status", "--config", str(path), "--json")
     doc = json.loads(as_json.stdout)
     assert doc["watching"] is False
     assert doc["household"] == "live-home"
@@ -106,13 +93,7 @@ def test_status_of_a_hub_that_never_ran_or_whose_store_is_not_one_says_so(tmp_pa
     cfg.write_text(text)
 
     def status() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "agent.cli", "status", "--config", str(cfg)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            check=False,
-        )
+        return hearth("status", "--config", str(cfg))
 
     run = status()
     assert (run.returncode, run.stderr) == (

@@ -18,6 +18,7 @@ home.yaml: household.timezone: 'GMT' has no summer time: a home in the UK is 'Eu
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,18 +60,29 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def advice(cfg: HearthConfig, file: str, lines: dict[Path_, int]) -> Advice:
-    out = Advice()
-
+def _where(file: str, lines: dict[Path_, int]) -> Callable[[Path_, str], ConfigProblem]:
     def at(loc: Path_, message: str) -> ConfigProblem:
         # A key the file leaves out has no line of its own; its section's would mislead.
         line = line_for(lines, loc) if loc[:1] in lines else None
         return ConfigProblem(file, line, dotted(loc), message)
 
+    return at
+
+
+def advice(cfg: HearthConfig, file: str, lines: dict[Path_, int]) -> Advice:
+    at = _where(file, lines)
+    out = Advice(warnings=warnings_of(cfg, file, lines))
     for section, broker in (("local_broker", cfg.local_broker), ("upstream", cfg.upstream)):
         for key, name, why in [] if broker is None else unreadable_tls_files(broker):
             out.errors.append(at((section, "tls", key), f"cannot read {name} ({why})"))
-    warn = out.warnings.append
+    return out
+
+
+def warnings_of(cfg: HearthConfig, file: str, lines: dict[Path_, int]) -> list[ConfigProblem]:
+    """The warnings alone: what ``hearth run`` logs at start (its TLS files it reads itself)."""
+    at = _where(file, lines)
+    out: list[ConfigProblem] = []
+    warn = out.append
     up = cfg.upstream
     if up is None:
         warn(at(("upstream",), "none: alerts reach only this hub's log (add upstream:, the care"

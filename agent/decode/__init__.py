@@ -1,7 +1,7 @@
 """Raw payloads to :class:`SensorEvent` (pure: no I/O). One module per payload style.
 
 >>> from datetime import datetime, timezone
->>> from agent.config.schema import PayloadStyle, SensorConfig
+>>> from agent.config.schema import SensorConfig
 >>> door = SensorConfig.model_validate({"id": "front_door", "kind": "contact", "room": "hall",
 ...     "role": "front_door", "mqtt": {"topic": "zigbee2mqtt/front_door"}})
 >>> d = Decoder([door])

@@ -28,7 +28,7 @@ from contextlib import suppress
 from datetime import datetime
 
 from agent.clock import Clock, JumpWatch, SystemClock, clock_trusted
-from agent.config.advice import advice
+from agent.config.advice import warnings_of
 from agent.config.schema import HearthConfig
 from agent.decode import Decoder
 from agent.delivery.status import Health
@@ -282,7 +282,7 @@ async def carry_on(agent: Agent) -> None:
         ", ".join(agent.pipeline.monitor.detectors) or "none",
     )
     # What check-config would warn of, said again where the technician reads the running hub.
-    for warning in advice(agent.cfg, "the configuration", {}).warnings:
+    for warning in warnings_of(agent.cfg, "the configuration", {}):
         log.warning("%s", warning)
 
 
