@@ -62,8 +62,16 @@ def test_a_running_hub_is_watching_and_a_stopped_one_is_not(
     assert (bedroom.battery, bedroom.link_quality, bedroom.events_today) == (87.0, 96.0, 3)
     assert sensors["kettle"].last_heard is not None
     assert sensors["front_door"].last_heard is None
+    assert live.links == {"upstream broker": True, "home broker": True}
+    assert live.clock_problem is None
     text = words(live)
     assert text[1] == "watching: yes (the detectors last looked just now)"
+    assert text[3:5] == [
+        "links: upstream broker connected, home broker connected",
+        "clock: trusted",
+    ]
+    assert [x.learned for x in live.learning] == [True] * 6
+    assert "  night exit: learned, 21 days" in text
     assert "  front_door (contact, hall): heard never; 0 today" in text
     assert any(line.startswith("  bedroom_motion (motion, bedroom): heard ") for line in text)
     assert "battery 87%, link 96" in "\n".join(text)

@@ -1,7 +1,8 @@
 """``hearth status``: is this hub watching? Read from its store, which the running agent keeps
 (SQLite lets a reader in while it writes): when the detectors last looked and the agent's own
-status then, what it has learned, the alerts waiting to leave, the disk, and each sensor, when
-last heard, how often today, its battery and link."""
+status then (its links to the brokers and the bridge, whether its clock is trusted), what each
+detector has learned, the alerts waiting to leave, the disk, and each sensor, when last heard,
+how often today, its battery and link."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from agent.config import HearthConfig, load_config
 from agent.errors import HearthError, StateError
 from models.detectors.wording import duration_text
+from models.learning import Learning, learning
 
 # The agent notes its watching every 30 s (agent.runtime.keeping): older than this, it is not.
 STALE_S = 120.0
@@ -49,6 +52,10 @@ class HubStatus:
     watching: bool
     last_looked: str | None
     agent_status: str | None
+    # Each link (home broker, upstream broker, serial bridge): connected when last noted.
+    links: dict[str, bool] | None
+    # Why the clock is not trusted, when it is not (None: trusted, or not noted).
+    clock_problem: str | None
     days_learned: int | None
     learning_days: int
     alerts_waiting: int
@@ -56,6 +63,7 @@ class HubStatus:
     store_bytes: int
     disk_free_bytes: int
     sensors: list[SensorStatus] = field(default_factory=list)
+    learning: list[Learning] = field(default_factory=list)
 
 
 def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
@@ -83,7 +91,8 @@ def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
             ).fetchall()
     except sqlite3.Error as exc:
         raise HearthError(f"cannot read the store {path}: {exc}") from None
-    looked, noted = _watching(state.get(WATCHING_KEY))
+    looked, note = _watching(state.get(WATCHING_KEY))
+    days, learnt = _learning(cfg, state.get(STATE_KEY))
     sensors = {s.id: SensorStatus(s.id, s.kind, s.room) for s in cfg.sensors}
     for sensor, at, today in heard:
         if sensor in sensors:
@@ -99,35 +108,40 @@ def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
         checked_at=now.isoformat(),
         watching=looked is not None and 0 <= (now - looked).total_seconds() <= STALE_S,
         last_looked=None if looked is None else looked.isoformat(),
-        agent_status=noted,
-        days_learned=_days_learned(cfg, state.get(STATE_KEY)),
+        agent_status=note.get("status"),
+        links=note.get("links"),
+        clock_problem=(note.get("problems") or {}).get("clock"),
+        days_learned=days,
         learning_days=cfg.learning.days,
         alerts_waiting=int(waiting),
         oldest_waiting=None if oldest is None else _iso(oldest),
         store_bytes=sum(f.stat().st_size for f in files if f.exists()),
         disk_free_bytes=shutil.disk_usage(path.parent).free,
         sensors=list(sensors.values()),
+        learning=learnt,
     )
 
 
-def _watching(text: str | None) -> tuple[datetime | None, str | None]:
+def _watching(text: str | None) -> tuple[datetime | None, dict[str, Any]]:
     try:
         note = json.loads(text) if text else {}
-        return datetime.fromisoformat(note["at"]), note.get("status")
+        return datetime.fromisoformat(note["at"]), note
     except (ValueError, KeyError, TypeError):
-        return None, None
+        return None, {}
 
 
-def _days_learned(cfg: HearthConfig, text: str | None) -> int | None:
-    """None when there is no saved routine it can read (the agent would start afresh)."""
+def _learning(cfg: HearthConfig, text: str | None) -> tuple[int | None, list[Learning]]:
+    """The days learned and each detector's learning; None and none when there is no saved
+    routine it can read (the agent would start afresh)."""
     from agent.pipeline import Pipeline
 
     if text is None:
-        return None
+        return None, []
     try:
-        return Pipeline(cfg, json.loads(text)).monitor.routine.days_learned
+        monitor = Pipeline(cfg, json.loads(text)).monitor
     except (ValueError, StateError):
-        return None
+        return None, []
+    return monitor.routine.days_learned, learning(monitor)
 
 
 def _iso(epoch: float) -> str:
@@ -159,11 +173,26 @@ def words(s: HubStatus) -> list[str]:
         routine = (
             f"routine: {learned}, {s.days_learned} days (learned alerts after {s.learning_days})"
         )
+    if s.links is None:
+        links = "links: not noted"
+    else:
+        links = "links: " + ", ".join(
+            f"{name} {'connected' if up else 'NOT connected'}" for name, up in s.links.items()
+        )
+    if s.links is None:
+        clock = "clock: not noted"
+    elif s.clock_problem is None:
+        clock = "clock: trusted"
+    else:
+        clock = f"clock: NOT trusted ({s.clock_problem})"
     out = [
         f"household {s.household}",
         watching,
         f"status when last noted: {s.agent_status or 'never noted'}",
+        links,
+        clock,
         routine,
+        *(f"  {x.words()}" for x in s.learning),
         f"outbox: {s.alerts_waiting} alerts waiting"
         + (f", the oldest since {_ago(s.oldest_waiting, now)}" if s.oldest_waiting else ""),
         f"store: {s.store}, {s.store_bytes / 2**20:.1f} MiB, {s.disk_free_bytes / 2**30:.1f} GiB"
@@ -184,7 +213,11 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     status = read_status(cfg, datetime.now(UTC))
     if args.json:
-        print(json.dumps(asdict(status), ensure_ascii=False))
+        doc = asdict(status)
+        doc["learning"] = [
+            asdict(x) | {"learned": x.learned, "words": x.words()} for x in status.learning
+        ]
+        print(json.dumps(doc, ensure_ascii=False))
     else:
         print("\n".join(words(status)))
     # Non-zero when not watching: a script (or a technician's eye) can tell at once.

@@ -80,8 +80,7 @@ class Agent:
         self.dropped = Drops(log, "dropped message", *DROPPED)
         self.health = Health(now=self.clock.now)
         self.exit_code = 0
-        # How long a restarted task must run to count as working again, and the first wait
-        # before a restart (tests shorten both).
+        # How long a restart must run to count as working, and the first wait (tests shorten).
         self.stable_s = STABLE_S
         self.clock_guard = ClockGuard(self.health)
         self._event_failed_at = 0.0
@@ -217,8 +216,9 @@ class Agent:
     async def keep(self) -> None:
         """Every second, or sooner when messages wait on their events to be written."""
         settled = lambda: self.pipeline.policy.decided == self.upstream.queued  # noqa: E731
+        note = lambda: watching_note(self)  # noqa: E731
         keeper = keeping.Keeper(
-            self.store, self.cfg.store.keep_events, time.monotonic, settled, self.health.status
+            self.store, self.cfg.store.keep_events, time.monotonic, settled, note
         )
         while True:
             with suppress(TimeoutError):
@@ -348,3 +348,18 @@ async def run_agent(cfg: HearthConfig) -> Agent:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
     return agent
+
+
+def watching_note(agent: Agent) -> dict[str, object]:
+    """Noted with the watching, for ``hearth status``: the agent's status, each link's state,
+    and each part not working (the clock among them) with why."""
+    links = {"upstream broker": agent.connected_upstream.is_set()}
+    if agent.home is not None:
+        links["home broker"] = agent.connected_local.is_set()
+    if agent.bridge is not None:
+        links["serial bridge"] = agent.bridge.connected.is_set()
+    return {
+        "status": agent.health.status(),
+        "links": links,
+        "problems": dict(agent.health.problems),
+    }

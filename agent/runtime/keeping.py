@@ -4,7 +4,7 @@ saved now and then and at a clean stop, and read back at start."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -157,11 +157,11 @@ class Keeper:
         keep_events: timedelta,
         mono: Callable[[], float],
         settled: Callable[[], bool] = lambda: True,
-        status: Callable[[], str] = lambda: "online",
+        status: Callable[[], Mapping[str, object]] = lambda: {"status": "online"},
     ) -> None:
         """``settled``: every alert decided is in the outbox (else a save now would remember
-        as raised an alert a crash then loses). ``status``: the agent's own, noted with the
-        watching for ``hearth status`` to read."""
+        as raised an alert a crash then loses). ``status``: the agent's own (its status, its
+        links), noted with the watching for ``hearth status`` to read."""
         self.store, self.keep_events, self.mono, self.settled = store, keep_events, mono, settled
         self.status = status
         self.last_save = self.last_note = mono()
@@ -218,7 +218,11 @@ async def save(
     return await store.save_snapshot(STATE_KEY, take, now)
 
 
-async def note_watching(store: Store, at: datetime, status: str = "online") -> None:
+async def note_watching(
+    store: Store, at: datetime, status: Mapping[str, object] | None = None
+) -> None:
     """The detectors last looked at ``at``: a restart after it is measured from then. With
-    the agent's status then, which ``hearth status`` shows."""
-    await store.save_state(WATCHING_KEY, {"at": at.isoformat(), "status": status}, at)
+    the agent's status then (``status``, ``links``, ``problems``), which ``hearth status``
+    shows."""
+    note = {"status": "online", **(status or {}), "at": at.isoformat()}
+    await store.save_state(WATCHING_KEY, note, at)

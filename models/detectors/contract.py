@@ -21,6 +21,9 @@ A detector:
 - ``to_state()`` and ``from_state(state, settings)``: what it keeps between checks, as plain
   JSON-compatible data.
 
+A spec's ``progress`` says what the detector has learned of what it needs beyond the days
+learned (nights of sleep, whole days of records), for ``hearth status`` and ``hearth explain``.
+
 It never reads a clock: the time is ``now``.
 
 >>> import models.detectors
@@ -98,6 +101,11 @@ class DetectorSpec:
     routine: Callable[[Any], dict[str, Any]] | None = None
     # Where it comes in the checks at each tick (lower first), and so in the alerts sent.
     order: int = 100
+    # What it has learned of what it needs of its own, beside the routine's days learned:
+    # (how much, the least it needs, of what: "nights"). None: the days learned are all.
+    progress: Callable[[HouseholdRoutine, Any], tuple[float, int, str]] | None = None
+    # It raises a safety net (a fixed limit) while still learning.
+    safety_net: bool = False
 
 
 REGISTRY: dict[str, DetectorSpec] = {}

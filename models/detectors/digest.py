@@ -157,5 +157,11 @@ SPEC = register(
         build=lambda settings, state: (
             Digest.from_state(state, settings) if state else Digest(settings)
         ),
+        # A baseline and most of a recent week, as ``changes`` asks.
+        progress=lambda routine, settings: (
+            sum(1 for r in routine.daily.history if r.whole),
+            settings.min_baseline_days + settings.recent_days - 2,
+            "whole days",
+        ),
     )
 )

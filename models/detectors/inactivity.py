@@ -232,5 +232,6 @@ SPEC = register(
         order=10,
         settings=InactivitySettings,
         build=lambda settings, _state: InactivityDetector(settings),
+        safety_net=True,
     )
 )

@@ -24,7 +24,7 @@ from models.local_time import (
     minutes_since_midnight,
 )
 from models.routine import HouseholdRoutine
-from models.routine.first_use import FirstUse, UsualStart
+from models.routine.first_use import OWN_DAYS, FirstUse, UsualStart
 from models.routine.mornings import MORNING_FROM_MIN
 
 
@@ -223,5 +223,10 @@ SPEC = register(
         settings=MissedMorningSettings,
         build=lambda settings, _state: MissedMorningDetector(settings),
         routine=_routine_settings,
+        progress=lambda routine, _settings: (
+            routine.mornings.day_begun.days_seen(),
+            OWN_DAYS,
+            "mornings",
+        ),
     )
 )

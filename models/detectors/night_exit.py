@@ -17,7 +17,7 @@ from models.detectors.contract import DetectorSpec, Settings, Stateless, registe
 from models.detectors.wording import door_name, duration_text, rarity_text
 from models.finding import Finding
 from models.local_time import clock_text, minutes_since_midnight
-from models.routine import HouseholdRoutine
+from models.routine import HouseholdRoutine, sleep
 from models.routine.sleep import SleepCore, clock_of
 
 
@@ -126,5 +126,10 @@ SPEC = register(
         order=30,
         settings=NightExitSettings,
         build=lambda settings, _state: NightExitDetector(settings),
+        progress=lambda routine, _settings: (
+            len(routine.sleep.history),
+            sleep.MIN_NIGHTS,
+            "nights",
+        ),
     )
 )

@@ -13,7 +13,7 @@ from models.detectors.contract import DetectorSpec, Settings, Stateless, registe
 from models.detectors.wording import duration_text
 from models.finding import Finding
 from models.local_time import clock_text, minutes_since_midnight
-from models.routine import HouseholdRoutine
+from models.routine import HouseholdRoutine, night_activity
 from models.routine.night_activity import JOIN_GAP
 from models.routine.sleep import clock_of
 
@@ -92,5 +92,10 @@ SPEC = register(
         order=50,
         settings=NightRestlessnessSettings,
         build=lambda settings, _state: NightRestlessnessDetector(settings),
+        progress=lambda routine, _settings: (
+            len(routine.night_activity.history),
+            night_activity.MIN_NIGHTS,
+            "nights",
+        ),
     )
 )

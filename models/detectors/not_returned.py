@@ -16,6 +16,7 @@ datetime.timedelta(days=1)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -139,5 +140,12 @@ SPEC = register(
         order=40,
         settings=NotReturnedSettings,
         build=lambda settings, _state: NotReturnedDetector(settings),
+        safety_net=True,
+        # Before these, its safety ceiling alone.
+        progress=lambda routine, settings: (
+            routine.outings.days_observed(),
+            math.ceil(settings.min_outing_days),
+            "days of outings",
+        ),
     )
 )

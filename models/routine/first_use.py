@@ -106,6 +106,10 @@ class FirstUse:
         other: DayType = "weekend" if kind == "weekday" else "weekday"
         return own + list(self.history[other]), "days"
 
+    def days_seen(self) -> int:
+        """Days in the window, of either type, with a use."""
+        return sum(t is not None for days in self.history.values() for t in days)
+
     def usual(self, kind: DayType) -> UsualStart | None:
         if kind not in self._usual:
             self._usual[kind] = self._work_out_usual(kind)

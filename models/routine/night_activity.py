@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo
 from models.routine.sleep import SleepCore
 
 JOIN_GAP = timedelta(minutes=10)
+# Nights before the usual longest stretch is known: two weeks, weekends among them.
+MIN_NIGHTS = 14
 
 
 def night_of(at: datetime, tz: ZoneInfo) -> str:
@@ -79,8 +81,8 @@ class NightActivity:
         return (self.run_last - self.run_start).total_seconds()
 
     def usual_longest(self, q: float = 0.95) -> float | None:
-        """The ``q`` quantile of recent nights' longest stretch, or None with under 14 nights."""
-        if len(self.history) < 14:
+        """The ``q`` quantile of recent nights' longest stretch, or None before ``MIN_NIGHTS``."""
+        if len(self.history) < MIN_NIGHTS:
             return None
         ordered = sorted(self.history)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
