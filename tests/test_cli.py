@@ -160,3 +160,18 @@ def test_a_simulated_bridge_it_cannot_link_is_one_line_saying_what_to_do(tmp_pat
                  "--every", "0.1", "--link", str(link))  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert f"simulated bridge on {link}" in run.stdout
+
+
+def test_a_long_replay_shows_its_progress_on_a_terminal_or_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = sorted(dataset("tihm-dev", "activity").glob("*.csv"))[0]
+    args = ["replay", "--config", str(CONFIG / "tihm-home.yaml"), "--input", f"tihm:{home}"]
+    args += ["--alerts-out", str(tmp_path / "a.jsonl"), "-q"]
+    # Standard error here is not a terminal: no bar, by default, in a log or a script.
+    assert main(args) == 0
+    assert "replaying" not in capsys.readouterr().err
+    assert main([*args, "--progress", "yes"]) == 0
+    err = capsys.readouterr().err
+    assert "replaying: 100%" in err
+    assert "1.04k/1.04k" in err

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from agent.cli import progress
 from agent.cli.arguments import whole
 from agent.config import HearthConfig, load_config
 from agent.errors import HearthError, StateError
@@ -31,6 +32,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help=f"FORMAT:PATH, a recording to learn from instead of the store ({', '.join(FORMATS)})",
     )
     ex.add_argument("--png", help="also draw the actogram here (needs the 'picture' extra)")
+    progress.add_option(ex)
     ex.add_argument("--days", type=whole(1, 3660), help="draw only the last N days (default: all)")
     ex.set_defaults(func=run)
 
@@ -38,7 +40,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 Activity = list[tuple[datetime, str]]
 
 
-def from_recording(cfg: HearthConfig, spec: str) -> tuple[Monitor, Activity, Activity]:
+def from_recording(
+    cfg: HearthConfig, spec: str, bar: str = "no"
+) -> tuple[Monitor, Activity, Activity]:
     """The monitor after replaying ``spec``, its signs of life (when, room) and its urgent
     alerts (when raised, type)."""
     from agent.pipeline import Pipeline
@@ -50,7 +54,7 @@ def from_recording(cfg: HearthConfig, spec: str) -> tuple[Monitor, Activity, Act
     except ValueError as exc:
         raise HearthError(str(exc)) from None
     pipeline = Pipeline(cfg)
-    alerts = replay(cfg, events, pipeline=pipeline).alerts
+    alerts = replay(cfg, progress.with_bar(events, bar), pipeline=pipeline).alerts
     rooms = {s.id: s.room for s in cfg.sensors}
     activity = [(e.at, rooms[e.sensor]) for e in events if e.is_activity and e.sensor in rooms]
     urgent = [(a.detected_at, a.type) for a in alerts if a.severity == "urgent"]
@@ -100,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
     from models.explanation import routine_in_words
 
     cfg = load_config(args.config)
-    monitor, activity, urgent = from_recording(cfg, args.input) if args.input else from_store(cfg)
+    monitor, activity, urgent = (
+        from_recording(cfg, args.input, args.progress) if args.input else from_store(cfg)
+    )
     print("\n".join(routine_in_words(monitor)))
     if args.png:
         rooms = list(dict.fromkeys(s.room for s in cfg.sensors))

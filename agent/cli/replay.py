@@ -9,6 +9,7 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from agent.cli import progress
 from agent.config import load_config
 from agent.delivery.rendering import alert_payload, console_line
 from agent.pipeline import Pipeline
@@ -36,6 +37,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="also write, per local day, its deviation score and main contributors (JSON lines)",
     )
     rp.add_argument("-q", "--quiet", action="store_true", help="do not print each alert")
+    progress.add_option(rp)
     rp.set_defaults(func=run)
 
 
@@ -83,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
             assert daily is not None
             daily.write(json.dumps(day_json(cfg.household.id, day), ensure_ascii=False) + "\n")
 
-        result = replay(cfg, events, write, until, pipeline, write_day if daily else None)
+        bar = progress.with_bar(events, args.progress)
+        result = replay(cfg, bar, write, until, pipeline, write_day if daily else None)
     dropped = ", ".join(f"{n} {why}" for why, n in report.dropped.items()) or "none"
     span = ""
     if result.first_event and result.last_event:
