@@ -9,6 +9,7 @@ from typing import Literal, get_args
 Reading = Literal[
     "contact",  # 1.0 = open, 0.0 = closed
     "motion",  # 1.0 = movement seen, 0.0 = cleared
+    "presence",  # 1.0 = someone there (an mmWave sensor: still, too), 0.0 = no one
     "power",  # watts drawn by an appliance
     "appliance",  # 1.0 = switched on / in use, 0.0 = off (derived from power)
     "battery",  # percent
@@ -19,7 +20,7 @@ Reading = Literal[
 READINGS: tuple[str, ...] = get_args(Reading)
 
 # Readings that say a person did something; the others describe the sensor itself.
-ACTIVITY_READINGS = frozenset({"contact", "motion", "appliance"})
+ACTIVITY_READINGS = frozenset({"contact", "motion", "presence", "appliance"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,5 +48,7 @@ class SensorEvent:
         if self.reading not in ACTIVITY_READINGS:
             return False
         # A contact closing is still a person acting; motion clearing or an appliance
-        # switching off is the sensor timing out, not a new action.
+        # switching off is the sensor timing out, not a new action. Presence is a sign of life
+        # when it begins (someone came in): held, it is a person there, maybe still, maybe on
+        # the floor, and never taken as movement (see agent.decode.appliance: changes only).
         return self.reading == "contact" or self.value > 0.5

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-SensorKind = Literal["contact", "motion", "power"]
+# presence: an mmWave radar, which sees a still person who is there, not only movement.
+SensorKind = Literal["contact", "motion", "presence", "power"]
 
 # Roles tell the detectors what a sensor means in the resident's day.
 Role = Literal[
@@ -52,7 +53,7 @@ class Household:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {s.id: s for s in self.sensors})
-        motion = frozenset(s.id for s in self.sensors if s.kind == "motion")
+        motion = frozenset(s.id for s in self.sensors if s.kind in ("motion", "presence"))
         presence = motion or frozenset(s.id for s in self.sensors) - self.outside_doors()
         object.__setattr__(self, "_presence", presence)
 
@@ -63,8 +64,8 @@ class Household:
         return frozenset(s.id for s in self.sensors if s.role in OUTSIDE_DOOR_ROLES)
 
     def presence_sensors(self) -> frozenset[str]:
-        """The sensors that show someone moving about indoors: the motion sensors, or, in a
-        home without any, every sensor but the outside doors."""
+        """The sensors that show someone moving about indoors: the motion and presence
+        sensors, or, in a home without any, every sensor but the outside doors."""
         return self._presence
 
     def with_roles(self, roles: frozenset[str]) -> frozenset[str]:

@@ -197,7 +197,8 @@ SAMPLES = yaml.safe_load((ROOT / "tests/fixtures/payloads/samples.yaml").read_te
 def test_real_payloads_of_tasmota_shelly_and_esphome_give_their_readings(
     sample: dict[str, Any],
 ) -> None:
-    role = {"power": "kettle", "contact": "front_door", "motion": "hallway"}[sample["kind"]]
+    roles = {"power": "kettle", "contact": "front_door", "motion": "hallway", "presence": "lounge"}
+    role = roles[sample["kind"]]
     configured = sample.get("sensor_topic", sample["topic"])
     d = Decoder([sensor("s", sample["kind"], role, configured, sample["style"])])
     got = readings(d, sample["topic"], sample["payload"].encode())
@@ -266,3 +267,22 @@ def test_each_style_listens_for_its_own_availability_and_a_topic_set_in_the_yaml
         ("pir", "availability", 0.0),
         ("door", "availability", 0.0),
     ]
+
+
+@pytest.mark.parametrize(
+    ("style", "topic", "present", "absent"),
+    [
+        ("zigbee2mqtt", "zigbee2mqtt/lounge_radar", b'{"presence": true}', b'{"presence": false}'),
+        ("esphome", "radar/binary_sensor/presence/state", b"ON", b"OFF"),
+    ],
+)
+def test_a_radar_saying_present_again_and_again_is_one_arrival_not_movement(
+    style: str, topic: str, present: bytes, absent: bytes
+) -> None:
+    """An mmWave sensor repeats "present" while she is there, still or not (lying on the
+    floor, too): only a change is an event, so her stillness is still seen as stillness."""
+    d = Decoder([sensor("radar", "presence", "lounge", topic, style)])
+    said = [present, present, present, absent, absent, present]
+    events = [e for p in said for e in d.decode(topic, p, AT) if e.reading == "presence"]
+    assert [e.value for e in events] == [1.0, 0.0, 1.0]
+    assert [e.is_activity for e in events] == [True, False, True]

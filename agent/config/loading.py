@@ -280,6 +280,12 @@ def _household_problems(
             add(("sensors", i, "serial"), "a sensor is read over mqtt or serial, not both")
         if s.serial is not None:
             unique("bridge id", s.serial.id, i, ("sensors", i, "serial", "id"))
+            if s.kind == "presence":
+                add(
+                    ("sensors", i, "kind"),
+                    "the serial bridge reads contact, motion and power sensors; a presence"
+                    " sensor is read over mqtt",
+                )
         if s.power.off_watts >= s.power.on_watts:
             add(
                 ("sensors", i, "power"),

@@ -136,7 +136,8 @@ class SerialBinding(Strict):
 class SensorConfig(Strict):
     id: Identifier = Field(title="Sensor id", description="Name used in alerts and logs.")
     kind: SensorKind = Field(
-        title="Kind", description="contact (door), motion (PIR) or power (plug)."
+        title="Kind",
+        description="contact (door), motion (PIR), presence (mmWave radar) or power (plug).",
     )
     room: str = Field(
         title="Room", description="Where it is: kitchen, hall, bathroom...", min_length=1

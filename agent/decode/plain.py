@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from agent.decode.zigbee2mqtt import RANGES, Readings
 from agent.errors import DecodeError
+from models.events import Reading
 from models.household import SensorKind
 
 _TRUE = {"on", "open", "true", "1", "detected", "active"}
@@ -45,7 +46,10 @@ def decode_plain(kind: SensorKind, payload: bytes) -> Readings:
         value = 0.0
     else:
         raise DecodeError(f"expected ON/OFF, open/closed, true/false or 1/0, found {text[:40]!r}")
-    return [("contact" if kind == "contact" else "motion", value)]
+    reading: Reading = (
+        "contact" if kind == "contact" else "presence" if kind == "presence" else "motion"
+    )
+    return [(reading, value)]
 
 
 def decode_plain_availability(payload: bytes) -> Readings:

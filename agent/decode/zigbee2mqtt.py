@@ -82,6 +82,11 @@ def decode_z2m(kind: SensorKind, payload: bytes) -> Readings:
         out.append(("contact", 0.0 if _bool(obj, "contact") else 1.0))
     if kind == "motion" and "occupancy" in obj:
         out.append(("motion", 1.0 if _bool(obj, "occupancy") else 0.0))
+    if kind == "presence":
+        # mmWave sensors say presence (Aqara FP1, Tuya radars); a few, occupancy.
+        key = "presence" if "presence" in obj else "occupancy" if "occupancy" in obj else None
+        if key is not None:
+            out.append(("presence", 1.0 if _bool(obj, key) else 0.0))
     if kind == "power":
         if "power" in obj:
             out.append(("power", number(obj, "power")))

@@ -110,7 +110,12 @@ def read_tihm(path: Path, cfg: HearthConfig, report: ReadReport) -> Iterator[Sen
                 report.drop("unreadable time", where)
                 continue
             report.events += 1
-            yield SensorEvent(at, sensor, "contact" if kind == "contact" else "motion", 1.0)
+            yield SensorEvent(
+                at,
+                sensor,
+                "presence" if kind == "presence" else "contact" if kind == "contact" else "motion",
+                1.0,
+            )
 
 
 def _interval_events(
@@ -124,7 +129,13 @@ def _interval_events(
         return []
     report.events += 2
     reading: Reading = (
-        "contact" if kind == "contact" else "appliance" if kind == "power" else "motion"
+        "contact"
+        if kind == "contact"
+        else "appliance"
+        if kind == "power"
+        else "presence"
+        if kind == "presence"
+        else "motion"
     )
     return [SensorEvent(start, sensor, reading, 1.0), SensorEvent(end, sensor, reading, 0.0)]
 

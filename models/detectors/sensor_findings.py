@@ -118,7 +118,12 @@ def sensor_name(health: SensorHealth, sensor: str) -> str:
     info = health.household.sensor(sensor)
     if info is None:
         return f"sensor {sensor}"
-    what = {"motion": "motion sensor", "contact": "door sensor", "power": "power plug"}[info.kind]
+    what = {
+        "motion": "motion sensor",
+        "presence": "presence sensor",
+        "contact": "door sensor",
+        "power": "power plug",
+    }[info.kind]
     return f"{info.room} {what} ({sensor})"
 
 
