@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from agent.cli import progress
 from agent.cli.arguments import whole
 from agent.config import HearthConfig, load_config
-from agent.errors import HearthError, StateError
+from agent.errors import HearthError
 from agent.sources.recordings import FORMATS
 
 if TYPE_CHECKING:
@@ -62,35 +59,28 @@ def from_recording(
 
 
 def from_store(cfg: HearthConfig) -> tuple[Monitor, Activity, Activity]:
-    from agent.pipeline import Pipeline
+    from agent.cli.status import read_only, saved_monitor
     from agent.runtime.keeping import STATE_KEY
     from models.events import SensorEvent
 
-    path = Path(cfg.store.path)
-    if not path.exists():
-        raise HearthError(f"no store at {path}: has Hearth run with this configuration?")
     rooms = {s.id: s.room for s in cfg.sensors}
-    try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
-            row = db.execute("SELECT json FROM state WHERE key = ?", (STATE_KEY,)).fetchone()
-            rows = db.execute("SELECT at, sensor, reading, value FROM events ORDER BY at")
-            activity = [
-                (datetime.fromtimestamp(at, UTC), rooms[sensor])
-                for at, sensor, reading, value in rows
-                if sensor in rooms
-                and SensorEvent(
-                    datetime.fromtimestamp(at, UTC), sensor, cast("Reading", reading), value
-                ).is_activity
-            ]
-            sent = db.execute("SELECT payload FROM outbox").fetchall()
-    except sqlite3.Error as exc:
-        raise HearthError(f"cannot read the store {path}: {exc}") from None
+    with read_only(cfg) as db:
+        row = db.execute("SELECT json FROM state WHERE key = ?", (STATE_KEY,)).fetchone()
+        rows = db.execute("SELECT at, sensor, reading, value FROM events ORDER BY at")
+        activity = [
+            (datetime.fromtimestamp(at, UTC), rooms[sensor])
+            for at, sensor, reading, value in rows
+            if sensor in rooms
+            and SensorEvent(
+                datetime.fromtimestamp(at, UTC), sensor, cast("Reading", reading), value
+            ).is_activity
+        ]
+        sent = db.execute("SELECT payload FROM outbox").fetchall()
     if row is None:
-        raise HearthError(f"no routine saved in {path} yet: Hearth saves it every few minutes")
-    try:
-        monitor = Pipeline(cfg, json.loads(row[0])).monitor
-    except (ValueError, StateError) as exc:
-        raise HearthError(f"the routine saved in {path} cannot be read: {exc}") from None
+        raise HearthError(
+            f"no routine saved in {cfg.store.path} yet: Hearth saves it every few minutes"
+        )
+    monitor = saved_monitor(cfg, row[0])
     urgent = []
     for (payload,) in sent:
         doc = json.loads(payload)

@@ -20,7 +20,7 @@ def add_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def with_bar(items: Sequence[T], choice: str, what: str = "events") -> Iterable[T]:
+def with_bar(items: Sequence[T], choice: str) -> Iterable[T]:
     from tqdm import tqdm
 
     disable = None if choice == "auto" else choice == "no"
@@ -28,7 +28,7 @@ def with_bar(items: Sequence[T], choice: str, what: str = "events") -> Iterable[
         items,
         total=len(items),
         desc="replaying",
-        unit=f" {what}",
+        unit=" events",
         unit_scale=True,
         file=sys.stderr,
         disable=disable,

@@ -10,17 +10,21 @@ import argparse
 import json
 import shutil
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from agent.config import HearthConfig, load_config
 from agent.errors import HearthError, StateError
 from models.detectors.wording import duration_text
 from models.learning import Learning, learning
+
+if TYPE_CHECKING:
+    from models.monitor import Monitor
 
 # The agent notes its watching every 30 s (agent.runtime.keeping): older than this, it is not.
 STALE_S = 120.0
@@ -66,31 +70,51 @@ class HubStatus:
     learning: list[Learning] = field(default_factory=list)
 
 
+@contextmanager
+def read_only(cfg: HearthConfig) -> Iterator[sqlite3.Connection]:
+    """The hub's store, read while the agent writes it; a store missing or that cannot be read
+    is one line (a ``HearthError``) naming it."""
+    path = Path(cfg.store.path)
+    if not path.exists():
+        raise HearthError(f"no store at {path}: has Hearth run with this configuration?")
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+            yield db
+    except sqlite3.Error as exc:
+        raise HearthError(f"cannot read the store {path}: {exc}") from None
+
+
+def saved_monitor(cfg: HearthConfig, text: str) -> Monitor:
+    """The monitor of the routine saved as ``text``; one that cannot be read is a
+    ``HearthError`` saying why."""
+    from agent.pipeline import Pipeline
+
+    try:
+        return Pipeline(cfg, json.loads(text)).monitor
+    except (ValueError, StateError) as exc:
+        raise HearthError(f"the routine saved in {cfg.store.path} cannot be read: {exc}") from None
+
+
 def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
     from agent.runtime.keeping import STATE_KEY, WATCHING_KEY
 
     path = Path(cfg.store.path)
-    if not path.exists():
-        raise HearthError(f"no store at {path}: has Hearth run with this configuration?")
     tz = ZoneInfo(cfg.household.timezone)
     midnight = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
-            state = dict(db.execute("SELECT key, json FROM state").fetchall())
-            waiting, oldest = db.execute(
-                "SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL"
-            ).fetchone()
-            heard = db.execute(
-                "SELECT sensor, max(at), sum(at >= ?) FROM events GROUP BY sensor",
-                (midnight.timestamp(),),
-            ).fetchall()
-            # SQLite gives the value of the row with the max(at): each sensor's latest reading.
-            levels = db.execute(
-                "SELECT sensor, reading, value, max(at) FROM events"
-                " WHERE reading IN ('battery', 'link_quality') GROUP BY sensor, reading"
-            ).fetchall()
-    except sqlite3.Error as exc:
-        raise HearthError(f"cannot read the store {path}: {exc}") from None
+    with read_only(cfg) as db:
+        state = dict(db.execute("SELECT key, json FROM state").fetchall())
+        waiting, oldest = db.execute(
+            "SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL"
+        ).fetchone()
+        heard = db.execute(
+            "SELECT sensor, max(at), sum(at >= ?) FROM events GROUP BY sensor",
+            (midnight.timestamp(),),
+        ).fetchall()
+        # SQLite gives the value of the row with the max(at): each sensor's latest reading.
+        levels = db.execute(
+            "SELECT sensor, reading, value, max(at) FROM events"
+            " WHERE reading IN ('battery', 'link_quality') GROUP BY sensor, reading"
+        ).fetchall()
     looked, note = _watching(state.get(WATCHING_KEY))
     days, learnt = _learning(cfg, state.get(STATE_KEY))
     sensors = {s.id: SensorStatus(s.id, s.kind, s.room) for s in cfg.sensors}
@@ -133,13 +157,11 @@ def _watching(text: str | None) -> tuple[datetime | None, dict[str, Any]]:
 def _learning(cfg: HearthConfig, text: str | None) -> tuple[int | None, list[Learning]]:
     """The days learned and each detector's learning; None and none when there is no saved
     routine it can read (the agent would start afresh)."""
-    from agent.pipeline import Pipeline
-
     if text is None:
         return None, []
     try:
-        monitor = Pipeline(cfg, json.loads(text)).monitor
-    except (ValueError, StateError):
+        monitor = saved_monitor(cfg, text)
+    except HearthError:
         return None, []
     return monitor.routine.days_learned, learning(monitor)
 
@@ -174,17 +196,13 @@ def words(s: HubStatus) -> list[str]:
             f"routine: {learned}, {s.days_learned} days (learned alerts after {s.learning_days})"
         )
     if s.links is None:
-        links = "links: not noted"
+        links, clock = "links: not noted", "clock: not noted"
     else:
         links = "links: " + ", ".join(
             f"{name} {'connected' if up else 'NOT connected'}" for name, up in s.links.items()
         )
-    if s.links is None:
-        clock = "clock: not noted"
-    elif s.clock_problem is None:
-        clock = "clock: trusted"
-    else:
-        clock = f"clock: NOT trusted ({s.clock_problem})"
+        trusted = s.clock_problem is None
+        clock = "clock: trusted" if trusted else f"clock: NOT trusted ({s.clock_problem})"
     out = [
         f"household {s.household}",
         watching,

@@ -68,8 +68,8 @@ def _reads(style: PayloadStyle, kind: SensorKind, payload: bytes) -> bool:
         readings = STATE[style](kind, payload)
     except DecodeError:
         return False
-    wanted = {"contact": "contact", "motion": "motion", "presence": "presence", "power": "power"}
-    return any(r == wanted[kind] for r, _ in readings)
+    # The reading each kind gives is named as the kind is.
+    return any(r == kind for r, _ in readings)
 
 
 def _exposed(features: Any) -> set[str]:

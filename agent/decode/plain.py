@@ -29,6 +29,14 @@ def _text(payload: bytes) -> str:
         raise DecodeError("payload is not text") from None
 
 
+# What an on/off sensor's state is a reading of, by its kind.
+STATE_READING: dict[str, Reading] = {
+    "contact": "contact",
+    "presence": "presence",
+    "motion": "motion",
+}
+
+
 def decode_plain(kind: SensorKind, payload: bytes) -> Readings:
     text = _text(payload)
     if kind == "power":
@@ -46,10 +54,7 @@ def decode_plain(kind: SensorKind, payload: bytes) -> Readings:
         value = 0.0
     else:
         raise DecodeError(f"expected ON/OFF, open/closed, true/false or 1/0, found {text[:40]!r}")
-    reading: Reading = (
-        "contact" if kind == "contact" else "presence" if kind == "presence" else "motion"
-    )
-    return [(reading, value)]
+    return [(STATE_READING.get(kind, "motion"), value)]
 
 
 def decode_plain_availability(payload: bytes) -> Readings:

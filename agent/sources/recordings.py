@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from agent.config.schema import HearthConfig
 from agent.decode.appliance import ApplianceUse
-from agent.decode.plain import decode_plain
+from agent.decode.plain import STATE_READING, decode_plain
 from agent.errors import DecodeError
 from models.events import Reading, SensorEvent
 
@@ -110,12 +110,7 @@ def read_tihm(path: Path, cfg: HearthConfig, report: ReadReport) -> Iterator[Sen
                 report.drop("unreadable time", where)
                 continue
             report.events += 1
-            yield SensorEvent(
-                at,
-                sensor,
-                "presence" if kind == "presence" else "contact" if kind == "contact" else "motion",
-                1.0,
-            )
+            yield SensorEvent(at, sensor, STATE_READING.get(kind, "motion"), 1.0)
 
 
 def _interval_events(
@@ -128,15 +123,7 @@ def _interval_events(
         report.drop("ends before it starts", where)
         return []
     report.events += 2
-    reading: Reading = (
-        "contact"
-        if kind == "contact"
-        else "appliance"
-        if kind == "power"
-        else "presence"
-        if kind == "presence"
-        else "motion"
-    )
+    reading: Reading = "appliance" if kind == "power" else STATE_READING.get(kind, "motion")
     return [SensorEvent(start, sensor, reading, 1.0), SensorEvent(end, sensor, reading, 0.0)]
 
 
