@@ -73,7 +73,7 @@ def still_when_alerted(
         clock.advance(timedelta(minutes=5))
         if jump is not None:
             clock.jump(jump)
-            await until(lambda: agent.clock_jumps == 1, "the jump noticed")
+            await until(lambda: agent.jumps.jumps == 1, "the jump noticed")
         while agent.pipeline.counters.alerts == 0 and clock.mono - last < 16 * 3600:
             clock.advance(timedelta(minutes=5))
             await asyncio.sleep(0.04)

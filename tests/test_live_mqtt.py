@@ -558,7 +558,7 @@ def test_clock_jump_is_not_inactivity(
     async def body(agent: Agent) -> None:
         await up_with_the_kettle(broker, agent, clock, local(8, 0))
         clock.jump(timedelta(hours=6))  # NTP corrects a clock that was six hours slow
-        await until(lambda: agent.clock_jumps == 1, "jump noticed")
+        await until(lambda: agent.jumps.jumps == 1, "jump noticed")
         for _ in range(5):
             clock.advance(timedelta(minutes=5))
             await asyncio.sleep(0.05)

@@ -19,15 +19,13 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from agent.config import HearthConfig, load_config
+from agent.delivery.status import STALE_S
 from agent.errors import HearthError, StateError
 from models.detectors.wording import duration_text
 from models.learning import Learning, learning
 
 if TYPE_CHECKING:
     from models.monitor import Monitor
-
-# The agent notes its watching every 30 s (agent.runtime.keeping): older than this, it is not.
-STALE_S = 120.0
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

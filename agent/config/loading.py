@@ -293,6 +293,8 @@ def _household_problems(
             )
     if any(s.mqtt is not None for s in cfg.sensors) and cfg.local_broker is None:
         add(("local_broker",), "sensors read over MQTT need a local_broker")
+    if cfg.home_assistant is not None and cfg.local_broker is None:
+        add(("home_assistant",), "Home Assistant reads Hearth on the home broker: set local_broker")
     if any(s.serial is not None for s in cfg.sensors) and cfg.serial_bridge is None:
         add(("serial_bridge",), "sensors read over serial need a serial_bridge (its port)")
     for spec in registered():

@@ -20,6 +20,8 @@ from models.household import Role, SensorKind
 
 Severity = Literal["urgent", "warning", "info", "technical"]
 PayloadStyle = Literal["zigbee2mqtt", "plain", "tasmota", "shelly", "esphome"]
+# What Hearth can show in the home's Home Assistant (``agent.delivery.home_assistant``).
+HomeAssistantShare = Literal["watching", "last_alert", "learning"]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
 
@@ -204,6 +206,28 @@ class UpstreamConfig(BrokerConfig):
     )
 
 
+def _every_share() -> list[HomeAssistantShare]:
+    return ["watching", "last_alert", "learning"]
+
+
+class HomeAssistantConfig(Strict):
+    discovery_prefix: str = Field(
+        "homeassistant",
+        title="Discovery prefix",
+        description="As Home Assistant's MQTT integration is set (its default: homeassistant).",
+        pattern=r"^[^#+]+$",
+    )
+    share: list[HomeAssistantShare] = Field(
+        default_factory=_every_share,
+        title="What Home Assistant shows",
+        description=(
+            "As the resident agrees: watching (is Hearth watching, and its status), last_alert"
+            " (the last alert's words), learning (days learned, each detector's progress). One"
+            " left out is removed from Home Assistant."
+        ),
+    )
+
+
 class Recipient(Strict):
     name: str = Field(title="Name", description="Who, as the care team knows them.", min_length=1)
     severities: list[Severity] = Field(
@@ -317,6 +341,14 @@ class HearthConfig(Strict):
     )
     upstream: UpstreamConfig | None = Field(
         None, title="Upstream broker", description="Where alerts go (the care team's broker)."
+    )
+    home_assistant: HomeAssistantConfig | None = Field(
+        None,
+        title="Home Assistant",
+        description=(
+            "Only if the resident wants it: Hearth's status, last alert and learning appear in"
+            " the home's Home Assistant (MQTT discovery on the local broker). No sensor event."
+        ),
     )
     alerts: AlertsConfig = Field(default_factory=AlertsConfig, title="Alerts")
     learning: LearningConfig = Field(default_factory=LearningConfig, title="Learning")

@@ -19,6 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+# The detectors last looked longer ago than this (seconds): the hub is not watching, or it has
+# not said so (``hearth status``, Home Assistant's ``Watching``). The agent notes its watching
+# every 30 s (``agent.runtime.keeping``).
+STALE_S = 120.0
+
 
 @dataclass
 class Health:

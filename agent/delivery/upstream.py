@@ -58,6 +58,7 @@ class Upstream:
         # this is every alert its policy has decided.
         self.queued = 0
         self.sent_unrecorded: set[str] = set()
+        self.last: Alert | None = None  # the last new alert of this run (for Home Assistant)
         self._holding = asyncio.Lock()
 
     async def _write_held(self) -> None:
@@ -108,6 +109,7 @@ class Upstream:
         finally:
             # Counted however it ended: the routine's saves wait for this, never for ever.
             self.queued += 1
+        self.last = alert if fresh else self.last
         if fresh and self.cfg.alerts.console:
             log.warning("ALERT %s [%s] %s", alert.type, alert.severity, alert.summary)
         self.outbox_ready.set()

@@ -31,6 +31,7 @@ from agent.clock import Clock, JumpWatch, SystemClock, clock_trusted
 from agent.config.advice import warnings_of
 from agent.config.schema import HearthConfig
 from agent.decode import Decoder
+from agent.delivery.home_assistant import HomeAssistant, HubView
 from agent.delivery.status import Health
 from agent.delivery.upstream import Upstream
 from agent.drops import Drops
@@ -50,6 +51,7 @@ from agent.store import Store
 from models.detectors.link_findings import agent_fault, storage_full
 from models.events import SensorEvent
 from models.finding import Finding
+from models.learning import learning
 
 log = logging.getLogger("hearth.runtime")
 
@@ -115,14 +117,11 @@ class Agent:
         )
         self.upstream = Upstream(cfg, store, self.clock.now, self.health)
         self.jumps = JumpWatch(self.clock)
+        self.home_assistant = home_assistant_for(self)
 
     @property
     def commands(self) -> int:
         return self.home.commands if self.home else 0
-
-    @property
-    def clock_jumps(self) -> int:
-        return self.jumps.jumps
 
     @property
     def connected_local(self) -> asyncio.Event:
@@ -256,6 +255,8 @@ class Agent:
             workers.append(self._supervised("home", "reading the home broker", lambda: home.run(n)))
         if self.bridge is not None:
             workers.append(self._supervised("bridge", "reading the serial bridge", self.bridge.run))
+        if (shown := self.home_assistant) is not None:  # retries on its own; never stops us
+            workers.append(asyncio.create_task(shown.run(), name="home_assistant"))
         delivery = self._supervised("deliver", "delivering alerts upstream", self.upstream.run)
         self.systemd.send("READY=1")
         await self.stopping.wait()
@@ -325,7 +326,7 @@ async def wind_down(agent: Agent, workers: list[Task[None]], delivery: Task[None
         **agent.pipeline.counts(),
         **(agent.bridge.counters() if agent.bridge else {}),
         **agent.dropped,
-        "clock_jumps": agent.clock_jumps,
+        "clock_jumps": agent.jumps.jumps,
     }
     log.info("stopped; counters %s", json.dumps(counters))
 
@@ -350,6 +351,20 @@ async def run_agent(cfg: HearthConfig) -> Agent:
     return agent
 
 
+def home_assistant_for(agent: Agent) -> HomeAssistant | None:
+    """Hearth shown in the home's Home Assistant, if the resident wants it."""
+    cfg = agent.cfg
+    if cfg.home_assistant is None or cfg.local_broker is None:
+        return None
+    return HomeAssistant(cfg, lambda: hub_view(agent))
+
+
+def hub_view(agent: Agent) -> HubView:
+    pipeline = agent.pipeline
+    now, status = agent.clock.now(), agent.health.status()
+    return HubView(now, agent.watched_at, status, agent.upstream.last, learning(pipeline.monitor))
+
+
 def watching_note(agent: Agent) -> dict[str, object]:
     """Noted with the watching, for ``hearth status``: the agent's status, each link's state,
     and each part not working (the clock among them) with why."""
@@ -358,6 +373,8 @@ def watching_note(agent: Agent) -> dict[str, object]:
         links["home broker"] = agent.connected_local.is_set()
     if agent.bridge is not None:
         links["serial bridge"] = agent.bridge.connected.is_set()
+    if agent.home_assistant is not None:
+        links["Home Assistant (home broker)"] = agent.home_assistant.connected.is_set()
     return {
         "status": agent.health.status(),
         "links": links,
