@@ -50,9 +50,17 @@ def test_a_running_hub_is_watching_and_a_stopped_one_is_not(
         kettle_at = clock.wall
         await until(lambda: noted(cfg, kettle_at), "the watching noted")
         seen.append(read_status(cfg, clock.wall))
+        # The kettle's plug says it is offline, and stays so past the grace: noted as such.
+        await publish(
+            broker, agent, clock, local(7, 53), "zigbee2mqtt/kettle/availability", b"offline"
+        )
+        clock.advance(timedelta(minutes=15))
+        offline_at = clock.wall
+        await until(lambda: noted(cfg, offline_at), "the watching noted again")
+        seen.append(read_status(cfg, clock.wall))
 
     asyncio.run(run_and_listen(cfg, upstream_broker, clock, body))
-    (live,) = seen
+    live, unplugged = seen
     assert live.watching
     assert live.agent_status == "online"
     assert live.days_learned is not None
@@ -72,12 +80,21 @@ def test_a_running_hub_is_watching_and_a_stopped_one_is_not(
     ]
     assert [x.learned for x in live.learning] == [True] * 6
     assert "  night exit: learned, 21 days" in text
-    assert "  front_door (contact, hall): heard never; 0 today" in text
     assert any(line.startswith("  bedroom_motion (motion, bedroom): heard ") for line in text)
-    assert "battery 87%, link 96" in "\n".join(text)
+    assert "battery 87%, link 96, healthy" in "\n".join(text)
+    assert (
+        "  front_door (contact, hall): heard never; 0 today, never heard: paired, in range?" in text
+    )
+    assert {s.id: s.problems for s in live.sensors}["kettle"] == []
+    # Offline past the grace: the sensor line says so, and since when; the others are healthy.
+    kettle = {s.id: s for s in unplugged.sensors}["kettle"]
+    assert kettle.problems == [f"offline since {local(7, 53).isoformat()}"]
+    line = next(x for x in words(unplugged) if x.startswith("  kettle "))
+    assert line.endswith("OFFLINE since 15 min ago"), line
+    assert {s.id: s.problems for s in unplugged.sensors}["bedroom_motion"] == []
 
     # Stopped: three minutes on, nothing has been noted since, and it is not watching.
-    looked = datetime.fromisoformat(live.last_looked or "")
+    looked = datetime.fromisoformat(read_status(cfg, clock.wall).last_looked or "")
     assert read_status(cfg, looked + timedelta(seconds=119)).watching
     stopped = read_status(cfg, looked + timedelta(minutes=3))
     assert not stopped.watching

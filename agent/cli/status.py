@@ -44,6 +44,9 @@ class SensorStatus:
     events_today: int = 0
     battery: float | None = None
     link_quality: float | None = None
+    # Its problems as the agent last noted them (offline, silent, quiet, a low battery): none
+    # is healthy; None when not noted.
+    problems: list[str] | None = None
 
 
 @dataclass
@@ -123,6 +126,9 @@ def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
     for sensor, reading, value, _ in levels:
         if sensor in sensors:
             setattr(sensors[sensor], reading, float(value))
+    unwell = note.get("sensors")
+    for x in sensors.values():
+        x.problems = None if not isinstance(unwell, dict) else list(unwell.get(x.id, []))
     files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
     return HubStatus(
         household=cfg.household.id,
@@ -219,10 +225,24 @@ def words(s: HubStatus) -> list[str]:
         extra = [f"{x.events_today} today"]
         extra += [f"battery {x.battery:.0f}%"] if x.battery is not None else []
         extra += [f"link {x.link_quality:.0f}"] if x.link_quality is not None else []
+        extra.append(_health(x.problems, now) if x.last_heard else "never heard: paired, in range?")
         out.append(
             f"  {x.id} ({x.kind}, {x.room}): heard {_ago(x.last_heard, now)}; " + ", ".join(extra)
         )
     return out
+
+
+def _health(problems: list[str] | None, now: datetime) -> str:
+    """A sensor's problems in words, each since when."""
+    if problems is None:
+        return "health not noted"
+    if not problems:
+        return "healthy"
+    out = []
+    for p in problems:
+        what, _, since = p.partition(" since ")
+        out.append(f"{what.upper()} since {_ago(since, now)}" if since else what.upper())
+    return ", ".join(out)
 
 
 def run(args: argparse.Namespace) -> int:

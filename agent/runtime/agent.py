@@ -367,7 +367,7 @@ def hub_view(agent: Agent) -> HubView:
 
 def watching_note(agent: Agent) -> dict[str, object]:
     """Noted with the watching, for ``hearth status``: the agent's status, each link's state,
-    and each part not working (the clock among them) with why."""
+    each part not working (the clock among them) with why, and each sensor with a problem."""
     links = {"upstream broker": agent.connected_upstream.is_set()}
     if agent.home is not None:
         links["home broker"] = agent.connected_local.is_set()
@@ -375,8 +375,11 @@ def watching_note(agent: Agent) -> dict[str, object]:
         links["serial bridge"] = agent.bridge.connected.is_set()
     if agent.home_assistant is not None:
         links["Home Assistant (home broker)"] = agent.home_assistant.connected.is_set()
+    monitor = agent.pipeline.monitor
+    unwell = monitor.health.unwell(agent.clock.now(), monitor.routine.last_activity_at)
     return {
         "status": agent.health.status(),
         "links": links,
         "problems": dict(agent.health.problems),
+        "sensors": unwell,
     }

@@ -217,6 +217,30 @@ class SensorHealth:
                 out.append(SensorProblem(sensor, "quiet", rec.last_heard))
         return out
 
+    def unwell(self, now: datetime, last_activity: datetime | None) -> dict[str, list[str]]:
+        """Each sensor with a problem at ``now`` (as ``problems`` has them, and a low battery),
+        in words with since when, for the technician.
+
+        >>> from zoneinfo import ZoneInfo
+        >>> from models.household import Household, SensorInfo
+        >>> h = Household("h1", ZoneInfo("UTC"), (SensorInfo("door", "contact", "hall", "front_door"),))
+        >>> health = SensorHealth(h)
+        >>> t = datetime(2024, 1, 1, 9, tzinfo=ZoneInfo("UTC"))
+        >>> health.observe(SensorEvent(t, "door", "battery", 4.0))
+        >>> health.observe(SensorEvent(t, "door", "availability", 0.0))
+        >>> health.unwell(t + timedelta(hours=1), None)
+        {'door': ['offline since 2024-01-01T09:00:00+00:00', \
+'battery low since 2024-01-01T09:00:00+00:00']}
+        """
+        out: dict[str, list[str]] = {}
+        for p in self.problems(now, last_activity):
+            out.setdefault(p.sensor, []).append(f"{p.kind} since {p.since.isoformat()}")
+        for sensor, rec in self.records.items():
+            if rec.battery_low_since is not None:
+                low = f"battery low since {rec.battery_low_since.isoformat()}"
+                out.setdefault(sensor, []).append(low)
+        return out
+
     def to_state(self) -> dict[str, Any]:
         return {
             sensor: {
