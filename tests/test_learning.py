@@ -68,7 +68,12 @@ def test_the_note_says_each_link_and_a_clock_not_trusted(tmp_path: Path) -> None
     store = asyncio.run(Store.open(tmp_path / "home.sqlite"))
     agent = Agent(DEMO, store)
     note = watching_note(agent)
-    assert note == {"status": "online", "links": {"upstream broker": False}, "problems": {}}
+    assert note == {
+        "status": "online",
+        "links": {"upstream broker": False},
+        "problems": {},
+        "sensors": {},
+    }
     agent.upstream.connected.set()
     # A hub booted with no clock: the guard holds the watching and says why.
     booted = datetime(2000, 1, 1, tzinfo=UTC)
