@@ -223,7 +223,8 @@ class SensorHealth:
 
         >>> from zoneinfo import ZoneInfo
         >>> from models.household import Household, SensorInfo
-        >>> h = Household("h1", ZoneInfo("UTC"), (SensorInfo("door", "contact", "hall", "front_door"),))
+        >>> door = SensorInfo("door", "contact", "hall", "front_door")
+        >>> h = Household("h1", ZoneInfo("UTC"), (door,))
         >>> health = SensorHealth(h)
         >>> t = datetime(2024, 1, 1, 9, tzinfo=ZoneInfo("UTC"))
         >>> health.observe(SensorEvent(t, "door", "battery", 4.0))
