@@ -1,6 +1,8 @@
-"""Figures for the README and closing notes: replay speed, store write rate, live-agent memory.
+"""Figures for the README and closing notes: replay speed, store write rate, live-agent memory,
+and how soon an alert due on a sensor message reaches the care team's broker.
 
-Run: python scripts/bench.py   (prints figures; asserts nothing, times nothing in the tests)
+Run: python scripts/bench.py [NAME ...]   (prints figures; asserts nothing, times nothing in
+the tests; NAME: replay_tihm, replay_year, store_rate, store_size, snapshot, memory, latency)
 """
 
 from __future__ import annotations
@@ -135,10 +137,78 @@ def memory() -> None:
     )
 
 
+def latency(tries: int = 40) -> None:
+    """A low battery published on a real home broker, to its alert on a real upstream broker,
+    through the live agent on its real clock: each try a new battery episode on one sensor."""
+    import aiomqtt
+    import yaml
+
+    from agent.config import load_config_text
+    from agent.runtime import Agent
+    from tests.conftest import Mosquitto
+
+    async def go(home: Mosquitto, care: Mosquitto, db: Path) -> list[float]:
+        doc = yaml.safe_load((ROOT / "config" / "demo-home.yaml").read_text())
+        for sensor in doc["sensors"]:
+            sensor["mqtt"] = {"topic": f"zigbee2mqtt/{sensor['id']}", "style": "zigbee2mqtt"}
+        doc["local_broker"] = {"host": home.host, "port": home.port}
+        doc["upstream"] = {"host": care.host, "port": care.port}
+        doc["store"] = {"path": str(db)}
+        doc["alerts"]["console"] = False
+        cfg = load_config_text(yaml.safe_dump(doc))
+        arrived: asyncio.Queue[float] = asyncio.Queue()
+        async with await Store.open(db) as store, aiomqtt.Client(care.host, care.port) as team:
+            await team.subscribe(f"hearth/{cfg.household.id}/alerts/+", qos=1)
+
+            async def hear() -> None:
+                async for _ in team.messages:
+                    arrived.put_nowait(time.perf_counter())
+
+            listening = asyncio.create_task(hear())
+            agent = Agent(cfg, store)
+            running = asyncio.create_task(agent.run())
+            await agent.connected_local.wait()
+            await agent.connected_upstream.wait()
+            waits = []
+            async with aiomqtt.Client(home.host, home.port) as z2m:
+                for _ in range(tries):
+                    await z2m.publish("zigbee2mqtt/kitchen_motion", b'{"battery": 100}', qos=1)
+                    await asyncio.sleep(0.5)
+                    sent = time.perf_counter()
+                    await z2m.publish("zigbee2mqtt/kitchen_motion", b'{"battery": 4}', qos=1)
+                    waits.append(await asyncio.wait_for(arrived.get(), 30) - sent)
+                    await asyncio.sleep(0.2)
+            agent.stopping.set()
+            await running
+            listening.cancel()
+        return waits
+
+    with tempfile.TemporaryDirectory() as d:
+        home, care = Mosquitto(Path(d)), Mosquitto(Path(d))
+        home.start()
+        care.start()
+        try:
+            waits = sorted(asyncio.run(go(home, care, Path(d) / "hub.sqlite")))
+        finally:
+            home.stop()
+            care.stop()
+    p50, p99 = waits[len(waits) // 2], waits[min(len(waits) - 1, int(len(waits) * 0.99))]
+    print(
+        f"latency, a low battery on the home broker to its alert upstream ({len(waits)} tries,"
+        f" real Mosquitto brokers): p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms,"
+        f" max {waits[-1] * 1000:.0f} ms"
+    )
+
+
 if __name__ == "__main__":
-    replay_tihm()
-    replay_year()
-    store_rate()
-    store_size()
-    snapshot()
-    memory()
+    chosen = sys.argv[1:] or [
+        "replay_tihm",
+        "replay_year",
+        "store_rate",
+        "store_size",
+        "snapshot",
+        "memory",
+        "latency",
+    ]
+    for name in chosen:
+        globals()[name]()

@@ -486,7 +486,7 @@ def test_ordinary_sent_with_the_hearth_command_releases_the_alerts_episode_to_le
         assert alert["id"] in held  # the still afternoon is not learned as ordinary...
         code = await asyncio.to_thread(main, ["ordinary", "--config", str(path), alert["id"]])
         assert code == 0
-        await until(lambda: agent.commands == 1, "ordinary heard")
+        await until(lambda: agent.home is not None and agent.home.commands == 1, "ordinary heard")
         assert alert["id"] not in held  # ...until she says it was (a long nap)
         bad = await asyncio.to_thread(main, ["ordinary", "--config", str(path), "not-an-id"])
         assert bad == 0  # sent; the agent refuses it
@@ -506,7 +506,7 @@ def test_the_residents_pause_sent_with_the_hearth_command_holds_back_alerts(
         await ordinary_morning_then_still(broker, agent, clock)
         code = await asyncio.to_thread(main, ["pause", "--config", str(path), "--for", "12h"])
         assert code == 0
-        await until(lambda: agent.commands == 1, "the pause heard")
+        await until(lambda: agent.home is not None and agent.home.commands == 1, "the pause heard")
         await let_the_evening_come(clock)
         await until(lambda: agent.pipeline.policy.suppressed.get("paused", 0) >= 1, "held back")
         bad = await asyncio.to_thread(main, ["pause", "--config", str(path), "--for", "8d"])

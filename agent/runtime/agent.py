@@ -4,8 +4,9 @@ Small tasks on one event loop, each in its own module:
 
 - the home broker (``agent.sources.home_broker``) and the serial bridge
   (``agent.sources.serial_bridge``): readings decoded, stored and handed to the pipeline;
-- ``watch``, here: every few seconds, the clock checked for a jump, the links watched
-  (``agent.runtime.links``) and the detectors ticked; alerts go to the outbox;
+- ``watch``, here: every few seconds, and at once after a sensor event, the clock checked for a
+  jump, the links watched (``agent.runtime.links``) and the detectors ticked; alerts go to the
+  outbox;
 - ``keep``, here: events written in batches, the routine saved now and then
   (``agent.runtime.keeping``);
 - the upstream publisher (``agent.delivery.upstream``): the outbox, published with QoS 1.
@@ -56,6 +57,10 @@ from models.learning import learning
 log = logging.getLogger("hearth.runtime")
 
 WATCH_EVERY_S = 5.0
+# After a sensor event the detectors look at once, so that an alert it makes due (a low battery,
+# a door at night) leaves now and not at the next pass; but not sooner than this after their last
+# look, so that a burst of messages costs one look, not one each.
+SOONEST_LOOK_S = 0.1
 FLUSH_EVERY_S = 1.0
 # Why a message or an event is dropped, each counted.
 DROPPED = ("unknown_topic", "malformed", "no_reading", "bad_command", "not_processed")
@@ -79,6 +84,7 @@ class Agent:
         self.stopping = asyncio.Event()
         self.save_soon = False
         self.watched_at: datetime | None = None  # when the detectors last looked
+        self.heard = asyncio.Event()  # a sensor event since they did
         self.dropped = Drops(log, "dropped message", *DROPPED)
         self.health = Health(now=self.clock.now)
         self.exit_code = 0
@@ -120,10 +126,6 @@ class Agent:
         self.home_assistant = home_assistant_for(self)
 
     @property
-    def commands(self) -> int:
-        return self.home.commands if self.home else 0
-
-    @property
     def connected_local(self) -> asyncio.Event:
         return self.home.connected if self.home else asyncio.Event()
 
@@ -135,6 +137,7 @@ class Agent:
         try:
             self.store.add_event(event)
             self.pipeline.observe(event)
+            self.heard.set()
         except Exception as exc:
             # One event lost, not every one after it; while they fail, the status says so.
             if self.dropped["not_processed"] == 0:
@@ -159,7 +162,7 @@ class Agent:
     async def watch(self) -> None:
         self.jumps = JumpWatch(self.clock)
         while True:
-            await asyncio.sleep(self.watch_every_s)
+            await next_look(self.heard, self.watch_every_s)
             now, jump = self.jumps.look()
             clock = self.clock_guard.check(now, self._resume, self.clock.monotonic())
             if clock == "wait":
@@ -262,6 +265,15 @@ class Agent:
         await self.stopping.wait()
         self.systemd.send("STOPPING=1")
         await wind_down(self, workers, delivery)
+
+
+async def next_look(heard: asyncio.Event, every_s: float) -> None:
+    """Until a sensor event is ``heard`` (at the soonest ``SOONEST_LOOK_S`` from now) or
+    ``every_s`` has passed, whichever is first."""
+    await asyncio.sleep(min(SOONEST_LOOK_S, every_s))
+    with suppress(TimeoutError):
+        await asyncio.wait_for(heard.wait(), max(0.0, every_s - SOONEST_LOOK_S))
+    heard.clear()
 
 
 async def carry_on(agent: Agent) -> None:
