@@ -122,6 +122,13 @@ def test_home_assistant_needs_the_home_broker_and_knows_what_it_can_share() -> N
         match=re.escape("home_assistant.share[1]: 'events' is not allowed; use one of: watching,"),
     ):
         load_config_text(yaml.safe_dump(doc))
+    doc["home_assistant"] = {"discovery_prefix": "homeassistant/"}
+    with pytest.raises(ConfigError, match="is not a topic prefix Home Assistant can use"):
+        load_config_text(yaml.safe_dump(doc))
+    doc["home_assistant"] = {"discovery_prefix": "ha/discovery"}
+    assert config_topic(load_config_text(yaml.safe_dump(doc)), ENTITIES[1]) == (
+        "ha/discovery/sensor/hearth_demo-home/status/config"
+    )
 
 
 @given(

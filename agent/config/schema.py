@@ -9,6 +9,7 @@ it.
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import timedelta
 from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -215,7 +216,7 @@ class HomeAssistantConfig(Strict):
         "homeassistant",
         title="Discovery prefix",
         description="As Home Assistant's MQTT integration is set (its default: homeassistant).",
-        pattern=r"^[^#+]+$",
+        min_length=1,
     )
     share: list[HomeAssistantShare] = Field(
         default_factory=_every_share,
@@ -226,6 +227,16 @@ class HomeAssistantConfig(Strict):
             " left out is removed from Home Assistant."
         ),
     )
+
+    @field_validator("discovery_prefix")
+    @classmethod
+    def _a_topic_prefix(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*", v):
+            raise ValueError(
+                f"{v!r} is not a topic prefix Home Assistant can use: letters, digits, _ and -,"
+                " levels joined by / (no + or #, and no / at either end)"
+            )
+        return v
 
 
 class Recipient(Strict):
