@@ -126,6 +126,47 @@ def test_quiet_spell_state_round_trips_through_json() -> None:
     assert again.rate_per_day(at, 3600) == pytest.approx(m.routine.spells.rate_per_day(at, 3600))
 
 
+Change = tuple[object, ...]
+
+
+@settings(deadline=None)
+@given(
+    changes=st.lists(
+        st.one_of(
+            st.tuples(st.just("day"), st.sampled_from(["weekday", "weekend"])),
+            st.tuples(st.just("spell"), st.integers(0, 7 * 24 * 60 - 1), st.floats(30, 86400)),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    hour=st.integers(0, 7 * 24 - 1),
+    length=st.floats(60, 86400),
+)
+def test_what_quiet_spells_work_out_once_is_what_they_would_work_out_afresh(
+    changes: list[Change], hour: int, length: float
+) -> None:
+    # Lengths, histograms and tails are kept until the counts change: after every change, the
+    # answers are those of the same counts read afresh.
+    m = QuietSpells(LONDON)
+    monday = datetime(2025, 1, 6, tzinfo=LONDON)
+    at = monday + timedelta(hours=hour)
+    for change in changes:
+        match change:
+            case ("day", kind):
+                m.start_day("weekend" if kind == "weekend" else "weekday")
+            case ("spell", int(minute), float(length_s)):
+                m.learn(monday + timedelta(minutes=minute), length_s)
+            case _:
+                raise AssertionError(change)
+        asked = (m.rate_per_day(at, length), m.length_for_rate(at, 0.01), m.limit(at, 30, *SPAN))
+        fresh = QuietSpells.from_state(m.to_state(), LONDON)
+        again = (fresh.rate_per_day(at, length), fresh.length_for_rate(at, 0.01))
+        assert asked == (*again, fresh.limit(at, 30, *SPAN))
+
+
+SPAN = (timedelta(minutes=30), timedelta(hours=12))
+
+
 def test_broken_state_is_refused() -> None:
     with pytest.raises(ValueError, match="wrong shape"):
         QuietSpells.from_state(

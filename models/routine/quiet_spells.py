@@ -45,6 +45,8 @@ from models.routine.tail import (
 )
 
 HOURS = 24
+# A histogram's tail: its starting bin (None: too few spells) and mean excess (``tail_of``).
+Tail = tuple[int | None, float]
 # Neighbouring hours share evidence: a spell starting at 13:55 is much like one at 14:05.
 HOUR_WEIGHTS = ((-1, 0.5), (0, 1.0), (1, 0.5))
 # Pseudo-days of the pooled (all days) estimate mixed into each day type's own.
@@ -60,7 +62,7 @@ class QuietSpells:
     """Histogram of quiet-spell lengths per (day type, local start hour), with forgetting."""
 
     # Worked out again from what is saved.
-    NOT_SAVED: ClassVar[frozenset[str]] = frozenset({"_pooled_cache"})
+    NOT_SAVED: ClassVar[frozenset[str]] = frozenset({"_pooled_cache", "_lengths", "_hists"})
 
     def __init__(self, tz: ZoneInfo, half_life_days: float = 60.0) -> None:
         self.tz = tz
@@ -73,6 +75,10 @@ class QuietSpells:
         self._shape = 0.0  # estimated as each day starts, from the days before it
         # Every spell, at any hour (asked for at each new quiet spell; kept up to date).
         self._pooled_cache: list[float] | None = None
+        # Lengths asked for, by (day type, hour, rate): the same at every tick of a quiet
+        # spell until a spell is learned or a day starts (the replay's hot path, measured).
+        self._lengths: dict[tuple[DayType, int, float], float] = {}
+        self._hists: dict[tuple[DayType, int], tuple[list[float], float, Tail]] = {}
 
     def start_day(self, kind: DayType) -> None:
         """Count a new local day of observation, and let every old day fade a little."""
@@ -84,8 +90,10 @@ class QuietSpells:
                     if c:
                         row[i] = c * decay
         self.days[kind] += 1.0
-        self._shape = self._estimate_shape()
         self._pooled_cache = None
+        self._forget_asked()
+        self._shape = self._estimate_shape()
+        self._lengths.clear()  # worked out with the old shape, if any was asked for meanwhile
 
     def learn(self, started_at: datetime, length_s: float, weight: float = 1.0) -> None:
         """One more spell; ``weight`` below 1 for one learned late (faded as if on time)."""
@@ -93,13 +101,34 @@ class QuietSpells:
         self.counts[day_type(local.date())][local.hour][bin_of(length_s)] += weight
         if self._pooled_cache is not None:
             self._pooled_cache[bin_of(length_s)] += weight
+        self._forget_asked()
 
-    def _histogram(self, started_at: datetime) -> tuple[list[float], float]:
-        """Spells per bin starting around this hour, and the days they were seen over."""
+    def _forget_asked(self) -> None:
+        """What was worked out from the counts, which have just changed."""
+        self._lengths.clear()
+        self._hists.clear()
+
+    def _at(self, started_at: datetime) -> tuple[DayType, int]:
         local = started_at.astimezone(self.tz)
-        return self._histogram_at(day_type(local.date()), local.hour)
+        return day_type(local.date()), local.hour
 
     def _histogram_at(self, own: DayType, hour: int) -> tuple[list[float], float]:
+        """Spells per bin starting around this hour on this day type, and the days they were
+        seen over (the list is shared: not to be changed)."""
+        hist, days, _ = self._counted(own, hour)
+        return hist, days
+
+    def _counted(self, own: DayType, hour: int) -> tuple[list[float], float, Tail]:
+        """The histogram, its days and its tail (``tail_of``), worked out once until the
+        counts change."""
+        found = self._hists.get((own, hour))
+        if found is None:
+            hist, days = self._count_histogram(own, hour)
+            tail = tail_of(hist, days) if days > 0 else (None, 0.0)
+            found = self._hists[(own, hour)] = (hist, days, tail)
+        return found
+
+    def _count_histogram(self, own: DayType, hour: int) -> tuple[list[float], float]:
         other: DayType = "weekend" if own == "weekday" else "weekday"
         d_own, d_other = self.days[own], self.days[other]
         pooled_days = d_own + d_other
@@ -121,10 +150,9 @@ class QuietSpells:
     def rate_per_day(self, started_at: datetime, length_s: float) -> float:
         """Expected number of quiet spells of at least ``length_s`` starting around this hour,
         per day."""
-        hist, days = self._histogram(started_at)
+        hist, days, (u_bin, excess) = self._counted(*self._at(started_at))
         if days <= 0:
             return math.inf
-        u_bin, excess = tail_of(hist, days)
         k = bin_of(length_s)
         if u_bin is None or k <= u_bin:
             # Within the observed body: count spells from the bin holding length_s upwards.
@@ -138,10 +166,16 @@ class QuietSpells:
 
     def length_for_rate(self, started_at: datetime, target_per_day: float) -> float:
         """The spell length that starts around this hour only ``target_per_day`` times a day."""
-        hist, days = self._histogram(started_at)
+        key = (*self._at(started_at), target_per_day)
+        found = self._lengths.get(key)
+        if found is None:
+            found = self._lengths[key] = self._length_for_rate(*key)
+        return found
+
+    def _length_for_rate(self, own: DayType, hour: int, target_per_day: float) -> float:
+        hist, days, (u_bin, excess) = self._counted(own, hour)
         if days <= 0:
             return math.inf
-        u_bin, excess = tail_of(hist, days)
         if u_bin is None:
             # Too few spells to fit a tail: the longest spell seen, doubled; or longer, if
             # the household's spells at any hour say so.
