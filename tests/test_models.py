@@ -158,10 +158,12 @@ def test_what_quiet_spells_work_out_once_is_what_they_would_work_out_afresh(
                 m.learn(monday + timedelta(minutes=minute), length_s)
             case _:
                 raise AssertionError(change)
-        asked = (m.rate_per_day(at, length), m.length_for_rate(at, 0.01), m.limit(at, 30, *SPAN))
         fresh = QuietSpells.from_state(m.to_state(), LONDON)
-        again = (fresh.rate_per_day(at, length), fresh.length_for_rate(at, 0.01))
-        assert asked == (*again, fresh.limit(at, 30, *SPAN))
+        for near in (at + timedelta(hours=h) for h in (-1, 0, 1, 12)):
+            asked = (m.rate_per_day(near, length), m.length_for_rate(near, 0.01))
+            again = (fresh.rate_per_day(near, length), fresh.length_for_rate(near, 0.01))
+            assert asked == again
+            assert m.limit(near, 30, *SPAN) == fresh.limit(near, 30, *SPAN)
 
 
 SPAN = (timedelta(minutes=30), timedelta(hours=12))

@@ -101,7 +101,12 @@ class QuietSpells:
         self.counts[day_type(local.date())][local.hour][bin_of(length_s)] += weight
         if self._pooled_cache is not None:
             self._pooled_cache[bin_of(length_s)] += weight
-        self._forget_asked()
+        # The lengths may lean on every hour's spells (``_pooled``); a histogram only on its
+        # neighbouring hours', of both day types.
+        self._lengths.clear()
+        for offset, _ in HOUR_WEIGHTS:
+            for dt in DAY_TYPES:
+                self._hists.pop((dt, (local.hour - offset) % HOURS), None)
 
     def _forget_asked(self) -> None:
         """What was worked out from the counts, which have just changed."""
@@ -133,15 +138,15 @@ class QuietSpells:
         d_own, d_other = self.days[own], self.days[other]
         pooled_days = d_own + d_other
         hist = [0.0] * N_BINS
-        weight_sum = 0.0
-        for offset, w in HOUR_WEIGHTS:
-            h = (hour + offset) % HOURS
-            weight_sum += w
-            a, b = self.counts[own][h], self.counts[other][h]
-            for i in range(N_BINS):
-                if pooled_days > 0:
-                    pooled_rate = (a[i] + b[i]) / pooled_days
-                    hist[i] += w * (a[i] + POOLING_DAYS * pooled_rate)
+        weight_sum = sum(w for _, w in HOUR_WEIGHTS)
+        if pooled_days > 0:
+            for offset, w in HOUR_WEIGHTS:
+                h = (hour + offset) % HOURS
+                a, b = self.counts[own][h], self.counts[other][h]
+                hist = [
+                    c + w * (x + POOLING_DAYS * ((x + y) / pooled_days))
+                    for c, x, y in zip(hist, a, b, strict=True)
+                ]
         return hist, weight_sum * (d_own + (POOLING_DAYS if pooled_days > 0 else 0.0))
 
     def days_observed(self) -> float:
