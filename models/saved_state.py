@@ -76,7 +76,7 @@ def _from_1(doc: dict[str, Any], household: Household, settings: RoutineSettings
     if "shape" not in spells:
         spells["shape"] = QuietSpells.from_state(
             {**spells, "shape": 0.0}, ZoneInfo("UTC")
-        )._estimate_shape()
+        ).estimated_shape()
     routine.setdefault("outings", QuietSpells(ZoneInfo("UTC"), half_life).to_state())
     routine.setdefault("stillness", StillnessByPlace(half_life).to_state())
     nights = routine.setdefault("night_activity", NightActivity(ZoneInfo("UTC")).to_state())

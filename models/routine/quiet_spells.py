@@ -58,6 +58,27 @@ POOLED_TAIL_SHARE = 0.2
 DAY_TYPES: tuple[DayType, DayType] = ("weekday", "weekend")
 
 
+def count_histogram(
+    counts: dict[DayType, list[list[float]]], days: dict[DayType, float], own: DayType, hour: int
+) -> tuple[list[float], float]:
+    """Spells per bin starting around ``hour`` on ``own`` days (neighbouring hours weighed in,
+    and the other day type's pooled in), and the days they were seen over."""
+    other: DayType = "weekend" if own == "weekday" else "weekday"
+    d_own, d_other = days[own], days[other]
+    pooled_days = d_own + d_other
+    hist = [0.0] * N_BINS
+    weight_sum = sum(w for _, w in HOUR_WEIGHTS)
+    if pooled_days > 0:
+        for offset, w in HOUR_WEIGHTS:
+            h = (hour + offset) % HOURS
+            a, b = counts[own][h], counts[other][h]
+            hist = [
+                c + w * (x + POOLING_DAYS * ((x + y) / pooled_days))
+                for c, x, y in zip(hist, a, b, strict=True)
+            ]
+    return hist, weight_sum * (d_own + (POOLING_DAYS if pooled_days > 0 else 0.0))
+
+
 class QuietSpells:
     """Histogram of quiet-spell lengths per (day type, local start hour), with forgetting."""
 
@@ -91,9 +112,9 @@ class QuietSpells:
                         row[i] = c * decay
         self.days[kind] += 1.0
         self._pooled_cache = None
-        self._forget_asked()
-        self._shape = self._estimate_shape()
-        self._lengths.clear()  # worked out with the old shape, if any was asked for meanwhile
+        self._hists.clear()
+        self._shape = self.estimated_shape()
+        self._lengths.clear()  # worked out with the old counts and shape
 
     def learn(self, started_at: datetime, length_s: float, weight: float = 1.0) -> None:
         """One more spell; ``weight`` below 1 for one learned late (faded as if on time)."""
@@ -107,11 +128,6 @@ class QuietSpells:
         for offset, _ in HOUR_WEIGHTS:
             for dt in DAY_TYPES:
                 self._hists.pop((dt, (local.hour - offset) % HOURS), None)
-
-    def _forget_asked(self) -> None:
-        """What was worked out from the counts, which have just changed."""
-        self._lengths.clear()
-        self._hists.clear()
 
     def _at(self, started_at: datetime) -> tuple[DayType, int]:
         local = started_at.astimezone(self.tz)
@@ -128,26 +144,10 @@ class QuietSpells:
         counts change."""
         found = self._hists.get((own, hour))
         if found is None:
-            hist, days = self._count_histogram(own, hour)
+            hist, days = count_histogram(self.counts, self.days, own, hour)
             tail = tail_of(hist, days) if days > 0 else (None, 0.0)
             found = self._hists[(own, hour)] = (hist, days, tail)
         return found
-
-    def _count_histogram(self, own: DayType, hour: int) -> tuple[list[float], float]:
-        other: DayType = "weekend" if own == "weekday" else "weekday"
-        d_own, d_other = self.days[own], self.days[other]
-        pooled_days = d_own + d_other
-        hist = [0.0] * N_BINS
-        weight_sum = sum(w for _, w in HOUR_WEIGHTS)
-        if pooled_days > 0:
-            for offset, w in HOUR_WEIGHTS:
-                h = (hour + offset) % HOURS
-                a, b = self.counts[own][h], self.counts[other][h]
-                hist = [
-                    c + w * (x + POOLING_DAYS * ((x + y) / pooled_days))
-                    for c, x, y in zip(hist, a, b, strict=True)
-                ]
-        return hist, weight_sum * (d_own + (POOLING_DAYS if pooled_days > 0 else 0.0))
 
     def days_observed(self) -> float:
         return self.days["weekday"] + self.days["weekend"]
@@ -250,23 +250,15 @@ class QuietSpells:
 
     def shape(self) -> float:
         """The tail's shape (generalised Pareto xi) for the household, as estimated at the
-        day's start."""
+        day's start from every hour's tail (``models.routine.tail``): how heavy the tail of
+        stillness is (a nap, or sometimes a whole quiet afternoon) is a trait of the person,
+        so it is pooled over all hours, where each hour alone has too few long spells to say."""
         return self._shape
 
-    def _estimate_shape(self) -> float:
-        """One shape for the household, from every hour's tail (``models.routine.tail``).
-
-        How heavy the tail of stillness is (a nap, or sometimes a whole quiet afternoon) is a
-        trait of the person, so it is pooled over all hours, where each hour alone has too few
-        long spells to say.
-        """
-        return shape_of(
-            (hist, days)
-            for kind in DAY_TYPES
-            for hour in range(HOURS)
-            for hist, days in (self._histogram_at(kind, hour),)
-            if days > 0
-        )
+    def estimated_shape(self) -> float:
+        """The shape the counts give now (``shape`` is the one of the day's start)."""
+        hists = (self._histogram_at(kind, hour) for kind in DAY_TYPES for hour in range(HOURS))
+        return shape_of((hist, days) for hist, days in hists if days > 0)
 
     def to_state(self) -> dict[str, Any]:
         return {
