@@ -103,6 +103,12 @@ def base_topic(cfg: HearthConfig) -> str:
     return f"hearth/{cfg.household.id}/home_assistant"
 
 
+def state_topics(cfg: HearthConfig, object_id: str) -> tuple[str, str]:
+    """Where an entity's state and its attributes are published."""
+    state = f"{base_topic(cfg)}/{object_id}"
+    return state, f"{state}/attributes"
+
+
 def availability_topic(cfg: HearthConfig) -> str:
     return f"{base_topic(cfg)}/availability"
 
@@ -131,12 +137,13 @@ def _hearth_version() -> str:
 
 def discovery(cfg: HearthConfig, entity: Entity) -> dict[str, object]:
     """The entity's discovery config, as Home Assistant's MQTT integration documents it."""
-    node, base, sw = node_id(cfg.household.id), base_topic(cfg), _hearth_version()
+    node, sw = node_id(cfg.household.id), _hearth_version()
+    state, attributes = state_topics(cfg, entity.object_id)
     return {
         "name": entity.name,
         "unique_id": f"{node}_{entity.object_id}",
-        "state_topic": f"{base}/{entity.object_id}",
-        "json_attributes_topic": f"{base}/{entity.object_id}/attributes",
+        "state_topic": state,
+        "json_attributes_topic": attributes,
         "availability_topic": availability_topic(cfg),
         "payload_available": "online",
         "payload_not_available": "offline",
@@ -184,12 +191,12 @@ def _payloads(view: HubView, object_id: str) -> tuple[str, dict[str, object]] | 
 def states(cfg: HearthConfig, view: HubView) -> dict[str, bytes]:
     """Each shared entity's state and attributes topic, with its payload now."""
     out: dict[str, bytes] = {}
-    base = base_topic(cfg)
     for entity in shared(cfg):
         now = _payloads(view, entity.object_id)
         if now is not None:
-            out[f"{base}/{entity.object_id}"] = now[0].encode()
-            out[f"{base}/{entity.object_id}/attributes"] = json.dumps(now[1]).encode()
+            state, attributes = state_topics(cfg, entity.object_id)
+            out[state] = now[0].encode()
+            out[attributes] = json.dumps(now[1]).encode()
     return out
 
 
@@ -244,8 +251,7 @@ class HomeAssistant:
                 await client.publish(topic, payload, qos=1, retain=True)
             else:
                 await client.publish(topic, b"", qos=1, retain=True)
-                state = f"{base_topic(self.cfg)}/{entity.object_id}"
-                for t in (state, f"{state}/attributes"):
+                for t in state_topics(self.cfg, entity.object_id):
                     await client.publish(t, b"", qos=1, retain=True)
         await client.publish(self.availability, b"online", qos=1, retain=True)
         log.info(
@@ -258,7 +264,7 @@ class HomeAssistant:
         back = asyncio.Event()  # Home Assistant has started again: announce again
         link = asyncio.create_task(_hear_home_assistant(client, back))
         said: dict[str, bytes] = {}
-        watching = f"{base_topic(self.cfg)}/watching"
+        watching, _ = state_topics(self.cfg, "watching")
         loop = asyncio.get_running_loop()
         said_watching_at = loop.time()
         try:

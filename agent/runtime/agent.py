@@ -372,9 +372,9 @@ def home_assistant_for(agent: Agent) -> HomeAssistant | None:
 
 
 def hub_view(agent: Agent) -> HubView:
-    pipeline = agent.pipeline
-    now, status = agent.clock.now(), agent.health.status()
-    return HubView(now, agent.watched_at, status, agent.upstream.last, learning(pipeline.monitor))
+    """What Home Assistant is shown of the hub now."""
+    now, status, monitor = agent.clock.now(), agent.health.status(), agent.pipeline.monitor
+    return HubView(now, agent.watched_at, status, agent.upstream.last, learning(monitor))
 
 
 def watching_note(agent: Agent) -> dict[str, object]:
