@@ -45,6 +45,9 @@ class Pipeline:
         self.settings = monitor_settings_of(cfg)
         cooldown = dict(cfg.alerts.cooldown)
         self.counters = Counters()
+        # The types found at the last tick, when every one was raised already and nothing has
+        # been observed since (see Monitor.next_due); None otherwise.
+        self._settled: frozenset[str] | None = None
         if state is None:
             self.monitor = Monitor(self.household, self.settings)
             self.policy = AlertPolicy(cfg.household.id, cooldown)
@@ -57,6 +60,7 @@ class Pipeline:
             raise StateError(f"{type(exc).__name__}: {exc}") from exc
 
     def observe(self, event: SensorEvent) -> None:
+        self._settled = None
         self.counters.events += 1
         if self.household.sensor(event.sensor) is None:
             self.counters.unknown_sensor += 1
@@ -72,13 +76,20 @@ class Pipeline:
         """Alerts due at ``now``: the detectors' findings, and ``also`` (sensor health, say),
         through the one alert policy."""
         alerts = []
-        for finding in [*self.monitor.tick(now), *also]:
+        findings = [*self.monitor.tick(now), *also]
+        for finding in findings:
             alert = self.policy.decide(finding)
             if alert is not None:
                 self.counters.alerts += 1
                 self.monitor.alerted(finding, alert.id)
                 alerts.append(alert)
+        raised = all(self.policy.raised(f.episode) for f in findings)
+        self._settled = frozenset(f.type for f in findings) if raised else None
         return alerts
+
+    def next_due(self, now: datetime) -> datetime:
+        """The earliest time :meth:`tick` could raise anything, if nothing is observed before."""
+        return self.monitor.next_due(now, self._settled or frozenset())
 
     def remember(self, alert_id: str, memory: dict[str, JsonValue]) -> None:
         """An alert raised before a restart (its outbox row's memory): not raised again, and
@@ -92,6 +103,7 @@ class Pipeline:
 
     def command(self, cmd: Command, now: datetime) -> str:
         """Apply a household command; returns what was done, for the log."""
+        self._settled = None
         tz = self.household.tz
         until = "" if cmd.until is None else f" until {cmd.until.astimezone(tz):%a %d %b %H:%M}"
         if cmd.name == "away":
@@ -115,12 +127,14 @@ class Pipeline:
     def resumed(self, stopped: timedelta, now: datetime) -> None:
         """Hearth was stopped for ``stopped`` until ``now``: nobody watched meanwhile. Quiet time
         is carried across the stop, and a morning that began unseen is not called missed."""
+        self._settled = None
         self.monitor.shift(stopped)
         self.monitor.routine.observing_since = now
 
     def clock_jumped(self, jump: timedelta, now: datetime) -> None:
         """The wall clock was set by ``jump`` (it reads ``now``) without time passing: quiet
         time is not lost or gained, and the policy's times move with it."""
+        self._settled = None
         self.monitor.shift(jump, now)
         self.policy.shift(jump)
 

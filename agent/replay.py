@@ -1,14 +1,14 @@
 """Replay recorded events through the live pipeline, as fast as it goes, on the recorded clock.
 
-Timers fire as they would have live: before each event, the detectors are ticked at every
-minute that passed since the previous one.
+Timers fire as they would have live: before each event, the detectors are ticked at the
+minutes that passed since the previous one, each minute or only those something may be due at.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from agent.config.schema import HearthConfig
 from agent.pipeline import TICK, Pipeline
@@ -22,27 +22,57 @@ def _first_tick_after(at: datetime) -> datetime:
     return datetime.fromtimestamp((at.timestamp() // step + 1) * step, UTC)
 
 
+_JUST = timedelta(microseconds=1)
+
+# What a pipeline can promise: the earliest time anything could be due if nothing is observed
+# before it (None: nothing until the next event); the time it is asked at, if anything may be.
+NextLook = Callable[[datetime], datetime | None]
+
+
 def drive(
     events: Iterable[SensorEvent],
     observe: Callable[[SensorEvent], None],
     tick: Callable[[datetime], None],
     start: datetime | None = None,
     until: datetime | None = None,
+    next_look: NextLook | None = None,
 ) -> None:
-    """The replay clock: ``tick`` at every minute from ``start`` (or the first event) on, each
-    event observed once the clock has reached it, and ticks on to ``until`` after the last."""
-    next_tick = None if start is None else _first_tick_after(start - TICK)
+    """The replay clock: each event observed once the clock has reached it, and ``tick`` at the
+    minutes from ``start`` (or the first event) on, and on to ``until`` after the last.
+
+    Without ``next_look``, every minute. With it, after each tick and each event, the clock
+    jumps to the first minute on or after what ``next_look`` says: the minutes at which
+    anything can be found are the same, and the rest are not ticked.
+    """
+    grid = None if start is None else _first_tick_after(start - TICK)
+    now = start
+    planned = next_look is None
+
+    def ticks_to(end: datetime) -> None:
+        nonlocal grid, now, planned
+        while grid is not None and grid <= end:
+            if not planned:
+                assert next_look is not None
+                assert now is not None
+                planned = True
+                due = next_look(now)
+                past = _first_tick_after(end)
+                grid = max(grid, past if due is None else min(past, _first_tick_after(due - _JUST)))
+                continue
+            tick(grid)
+            now = grid
+            grid += TICK
+            planned = next_look is None
+
     for event in events:
-        if next_tick is None:
-            next_tick = _first_tick_after(event.at)
-        while next_tick <= event.at:
-            tick(next_tick)
-            next_tick += TICK
+        if grid is None:
+            grid = _first_tick_after(event.at)
+        ticks_to(event.at)
         observe(event)
-    if next_tick is not None and until is not None:
-        while next_tick <= until:
-            tick(next_tick)
-            next_tick += TICK
+        now = event.at
+        planned = next_look is None
+    if until is not None:
+        ticks_to(until)
 
 
 @dataclass
@@ -60,9 +90,11 @@ def replay(
     until: datetime | None = None,
     pipeline: Pipeline | None = None,
     on_day: Callable[[DayRecord], None] | None = None,
+    every_minute: bool = False,
 ) -> ReplayResult:
     """Run ``events`` (in time order) through a pipeline (a fresh one by default); collect its
-    alerts, and hand each local day, once closed, to ``on_day``."""
+    alerts, and hand each local day, once closed, to ``on_day``. The pipeline is ticked when
+    anything may be due (``Pipeline.next_due``), or, ``every_minute``, at each minute."""
     result = ReplayResult(pipeline or Pipeline(cfg))
     days_seen = 0
 
@@ -84,5 +116,6 @@ def replay(
                 on_day(rec)
             days_seen = daily.closed
 
-    drive(events, observe, tick, until=until)
+    next_look = None if every_minute else result.pipeline.next_due
+    drive(events, observe, tick, until=until, next_look=next_look)
     return result

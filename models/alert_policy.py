@@ -122,6 +122,10 @@ class AlertPolicy:
             memory=memory_of(finding),
         )
 
+    def raised(self, episode: str) -> bool:
+        """An alert was raised on this episode: it is not raised again."""
+        return episode in self._raised
+
     def remember(self, memory: dict[str, JsonValue]) -> None:
         """An alert raised before a restart and kept in the outbox (``Alert.memory``): its
         episode is not raised again, and it counts for the cooldown and the silence it covers.

@@ -66,3 +66,26 @@ def local_instant(d: date, minutes: float, tz: ZoneInfo) -> datetime:
     """
     naive = datetime(d.year, d.month, d.day) + timedelta(minutes=minutes)
     return naive.replace(tzinfo=tz)
+
+
+# Longer than any change of a zone's offset (summer time is an hour; Lord Howe's half of one).
+_OFFSET_CHANGES_BY_AT_MOST = timedelta(hours=2)
+
+
+def not_after(at: datetime, now: datetime, tz: ZoneInfo) -> datetime:
+    """``at`` (an instant worked out from a wall-clock time), or earlier when the zone's offset
+    changes between ``now`` and it: a time no later than the wall clock reaches that time, and
+    never before ``now``. For saying when something may next be due, where early costs a look
+    and late misses it.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> london = ZoneInfo("Europe/London")
+    >>> now = datetime(2025, 3, 29, 12, tzinfo=london)
+    >>> not_after(local_instant(date(2025, 3, 29), 1200, london), now, london).hour
+    20
+    >>> not_after(local_instant(date(2025, 3, 30), 600, london), now, london).hour
+    8
+    """
+    if now.astimezone(tz).utcoffset() != at.astimezone(tz).utcoffset():
+        at -= _OFFSET_CHANGES_BY_AT_MOST
+    return max(at, now)

@@ -25,6 +25,7 @@ from models.detectors.sensor_health import (
     SensorHealth,
     SensorHealthSettings,
     SensorProblem,
+    next_problem_due,
 )
 from models.events import SensorEvent
 from models.finding import Finding, JsonValue
@@ -122,6 +123,30 @@ class Monitor:
         if paused:
             findings.append(self._monitoring_gap(now, paused, broken))
         return findings
+
+    def next_due(self, now: datetime, settled: frozenset[str] = frozenset()) -> datetime:
+        """The earliest time :meth:`tick` could find anything new, if nothing is observed
+        before; ``now`` while anything may be found at any minute. ``settled``: the types of
+        what :meth:`tick` found at ``now``, every one of them raised already; what it found
+        goes on being found, as the same episodes, until something is observed, and so is not
+        looked at again before then. A replay ticks from here (``agent.replay.drive``)."""
+        routine, learned = self.routine, self.learned
+        last = routine.last_activity_at
+        problems = self.health.problems(now, last)
+        if (problems and not settled) or (self._any_battery_low and "battery_low" not in settled):
+            return now
+        present = {p.sensor for p in problems}
+        due = [routine.turn or now, next_problem_due(self.health, now, last, present)]
+        if self.away_until is not None:
+            due.append(self.away_until)
+        else:
+            broken = {p.sensor for p in problems if p.kind in PAUSING}
+            for d in self.detectors.values():
+                if d.type in settled or d.needs(routine) & broken:
+                    continue  # its finding raised, or it is paused, until something is heard
+                next_due = getattr(d, "next_due", None)
+                due.append(now if next_due is None else next_due(routine, now, learned))
+        return max(now, min(at for at in due if at is not None))
 
     def alerted(self, finding: Finding, alert_id: str) -> None:
         """An alert was raised on ``finding``: an urgent one's episode is not learned as

@@ -37,6 +37,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="also write, per local day, its deviation score and main contributors (JSON lines)",
     )
     rp.add_argument("-q", "--quiet", action="store_true", help="do not print each alert")
+    rp.add_argument(
+        "--every-minute",
+        action="store_true",
+        help="tick the detectors at every recorded minute, not only when anything may be due"
+        " (slower; the alerts are the same)",
+    )
     progress.add_option(rp)
     rp.set_defaults(func=run)
 
@@ -86,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
             daily.write(json.dumps(day_json(cfg.household.id, day), ensure_ascii=False) + "\n")
 
         bar = progress.with_bar(events, args.progress)
-        result = replay(cfg, bar, write, until, pipeline, write_day if daily else None)
+        result = replay(
+            cfg, bar, write, until, pipeline, write_day if daily else None, args.every_minute
+        )
     dropped = ", ".join(f"{n} {why}" for why, n in report.dropped.items()) or "none"
     span = ""
     if result.first_event and result.last_event:

@@ -28,6 +28,10 @@ class Contender(Protocol):
 
     def observe(self, event: SensorEvent) -> None: ...
     def tick(self, now: datetime) -> list[Alert]: ...
+    def next_due(self, now: datetime) -> datetime | None:
+        """The earliest time ``tick`` could raise anything (``agent.replay.NextLook``)."""
+        ...
+
     def snapshot(self) -> object: ...
     def restore(self, snapshot: object) -> None: ...
 
@@ -45,6 +49,9 @@ class HearthContender:
 
     def tick(self, now: datetime) -> list[Alert]:
         return self.pipeline.tick(now)
+
+    def next_due(self, now: datetime) -> datetime | None:
+        return self.pipeline.next_due(now)
 
     def snapshot(self) -> object:
         return (
@@ -87,6 +94,9 @@ class RulesContender:
 
     def tick(self, now: datetime) -> list[Alert]:
         return [a for f in self.rules.tick(now) if (a := self.policy.decide(f)) is not None]
+
+    def next_due(self, now: datetime) -> datetime | None:
+        return now  # the rules are looked at every minute
 
     def daily_scores(self) -> dict[date, float] | None:
         return None

@@ -279,7 +279,7 @@ def _replay(contender: Contender, events: list[SensorEvent]) -> list[Alert]:
     def tick(now: datetime) -> None:
         alerts.extend(contender.tick(now))
 
-    drive(events, contender.observe, tick)
+    drive(events, contender.observe, tick, next_look=contender.next_due)
     return alerts
 
 

@@ -24,7 +24,7 @@ from agent.config.schema import HearthConfig
 from models.alert_policy import Alert, AlertPolicy
 from models.events import SensorEvent
 from models.finding import Finding
-from models.local_time import day_type, local_date
+from models.local_time import day_type, local_date, not_after
 
 GROUPS = ("bathroom", "bedroom", "kitchen", "lounge", "hallway", "door", "appliance")
 ROLE_GROUP = {
@@ -82,6 +82,12 @@ class HalfSpaceTreesContender:
         self.last_activity = event.at
         if self.first_at is None:
             self.first_at = event.at
+
+    def next_due(self, now: datetime) -> datetime | None:
+        """Each hour is scored once, as the next begins."""
+        if self.hour is None:
+            return now
+        return not_after(self.hour + timedelta(hours=1), now, self.household.tz)
 
     def tick(self, now: datetime) -> list[Alert]:
         tz = self.household.tz

@@ -102,7 +102,7 @@ def ordinary_run(
             before(event)
         contender.observe(event)
 
-    drive(events, observe, tick)
+    drive(events, observe, tick, next_look=contender.next_due)
     return snaps, false_alerts
 
 
@@ -133,7 +133,7 @@ def injected_run(
     def tick(now: datetime) -> None:
         raised.extend(contender.tick(now))
 
-    drive(events, contender.observe, tick, start=start, until=inj.end)
+    drive(events, contender.observe, tick, start=start, until=inj.end, next_look=contender.next_due)
     return raised
 
 

@@ -19,7 +19,12 @@ A detector:
 - ``check(routine, now, learned)``: a finding at ``now``, or None. Before the routine is
   learned, only a safety net (evidence ``basis: safety_ceiling``) may be raised;
 - ``to_state()`` and ``from_state(state, settings)``: what it keeps between checks, as plain
-  JSON-compatible data.
+  JSON-compatible data;
+- ``next_due(routine, now, learned)``, if it has one: the earliest time ``check`` could find
+  anything, so long as nothing is observed and the routine's day and night do not turn (None:
+  not before then; ``now``: at any moment). A replay ticks only from there, and the alerts
+  are the same as ticking every minute (``tests/test_deadlines.py`` replays both ways). A
+  detector without one is checked every minute.
 
 A spec's ``progress`` says what the detector has learned of what it needs beyond the days
 learned (nights of sleep, whole days of records), for ``hearth status`` and ``hearth explain``.
@@ -38,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from models.finding import Finding
@@ -46,6 +51,31 @@ from models.finding import Finding
 if TYPE_CHECKING:
     from models.household import Household
     from models.routine import HouseholdRoutine
+
+
+# Taken off a deadline worked out in floating seconds, so that rounding never makes it late.
+ROUNDING = timedelta(milliseconds=1)
+
+
+def earliest(start: datetime, holds: Callable[[datetime], bool], within: timedelta) -> datetime:
+    """A time no later than the first at which ``holds`` (false, then true for good, as time
+    goes on) becomes true, from ``start`` and searched to the minute; ``start + within`` if it
+    does not by then.
+
+    >>> t = datetime(2025, 1, 1)
+    >>> earliest(t, lambda at: at >= t + timedelta(minutes=90, seconds=30), timedelta(hours=6))
+    datetime.datetime(2025, 1, 1, 1, 30)
+    """
+    minute = timedelta(minutes=1)
+    if holds(start):
+        return start
+    lo, hi = 0, int(within / minute)  # false at lo minutes after start; true by hi, or never
+    if not holds(start + hi * minute):
+        return start + within
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if holds(start + mid * minute) else (mid, hi)
+    return start + lo * minute
 
 
 def setting(default: Any, title: str, description: str, **bounds: float) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 from models.detectors import slow_changes as sc
 from models.detectors.contract import DetectorSpec, Settings, register, setting
 from models.finding import Finding, JsonValue
-from models.local_time import local_date, local_instant
+from models.local_time import local_date, local_instant, not_after
 from models.routine import HouseholdRoutine
 from models.routine.daily_record import DayRecord
 
@@ -102,6 +102,14 @@ class Digest:
                 },
             )
         return finding
+
+    def next_due(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> datetime | None:
+        """Today's digest hour, until today's is worked out."""
+        tz = routine.household.tz
+        today = local_date(now, tz)
+        if not learned or self.checked == today:
+            return None
+        return not_after(local_instant(today, self.settings.hour * 60, tz), now, tz)
 
     def changes(
         self, history: list[DayRecord], today: date, how: sc.Comparison | None = None

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from models.detectors.contract import DetectorSpec, Settings, Stateless, register, setting
+from models.detectors.contract import (
+    ROUNDING,
+    DetectorSpec,
+    Settings,
+    Stateless,
+    register,
+    setting,
+)
 from models.detectors.wording import duration_text, rarity_text
 from models.finding import Finding
 from models.household import Household
@@ -131,6 +138,23 @@ class InactivityDetector(Stateless):
         if in_bed is None or not in_bed.holds(since, tz):
             return None
         return (in_bed.end - since_noon(since, tz)) * 60
+
+    def next_due(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> datetime | None:
+        """When the stillness going on would cross its limit, if it goes on (see
+        ``models.detectors.contract``)."""
+        since = routine.quiet_since
+        if since is None or routine.maybe_out:
+            return None
+        st = self.settings
+        if not learned:
+            limit_s = st.ceiling.total_seconds()
+        elif now < since + (soonest := min(st.shortest, st.long_lie, st.ceiling)):
+            # Never sooner than this, whatever was learned: most stillness ends before, and
+            # then its limit is never worked out.
+            limit_s = soonest.total_seconds()
+        else:
+            limit_s = self._limit(routine, since)[0]
+        return max(now, since + timedelta(seconds=limit_s) - ROUNDING)
 
     def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
         since = routine.quiet_since

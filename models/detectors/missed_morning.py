@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from models.detectors.contract import DetectorSpec, Settings, Stateless, register, setting
+from models.detectors.contract import (
+    ROUNDING,
+    DetectorSpec,
+    Settings,
+    Stateless,
+    register,
+    setting,
+)
 from models.finding import Finding, JsonValue
 from models.household import Household, Role
 from models.local_time import (
@@ -22,6 +29,7 @@ from models.local_time import (
     local_date,
     local_instant,
     minutes_since_midnight,
+    not_after,
 )
 from models.routine import HouseholdRoutine
 from models.routine.first_use import OWN_DAYS, FirstUse, UsualStart
@@ -80,6 +88,34 @@ class MissedMorningDetector(Stateless):
         return routine.mornings.sensors | routine.household.presence_sensors()
 
     def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
+        awaited = self._awaited(routine, now, learned)
+        if awaited is None:
+            return None
+        today = local_date(now, routine.household.tz)
+        kind = day_type(today)
+        now_min = minutes_since_midnight(now, routine.household.tz)
+        for signal, name in awaited:
+            late = self._late(signal, kind, now_min)
+            if late is not None:
+                return self._finding(routine, now, today, late, name)
+        return None
+
+    def next_due(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> datetime | None:
+        """The soonest deadline of the signs of the day begun still awaited this morning."""
+        awaited = self._awaited(routine, now, learned)
+        tz = routine.household.tz
+        today = local_date(now, tz)
+        deadlines = [self._deadline(signal, day_type(today)) for signal, _ in awaited or ()]
+        due = [d for d in deadlines if d is not None and d < 24 * 60]
+        if not due:
+            return None
+        return not_after(local_instant(today, min(due), tz) - ROUNDING, now, tz)
+
+    def _awaited(
+        self, routine: HouseholdRoutine, now: datetime, learned: bool
+    ) -> list[tuple[FirstUse, str]] | None:
+        """The signs that the day has begun still awaited this morning, in the order they are
+        weighed; None when no morning can be missed today, whatever the time."""
         mornings = routine.mornings
         if not learned or not mornings.sensors or mornings.first_use_today is not None:
             return None  # the kettle has been used: the day has begun
@@ -104,35 +140,32 @@ class MissedMorningDetector(Stateless):
             # Not seen all yesterday either: that stillness has been raised already (as
             # inactivity, and as yesterday's missed morning); a new day is not a new episode.
             return None
-        kind = day_type(today)
-        now_min = minutes_since_midnight(now, tz)
-        late = self._late(mornings.first_use, kind, now_min)
-        if late is not None:
-            return self._finding(routine, now, today, late, "first_use")
         # Some homes make their first tea at noon; whether she is up and about yet is a
-        # second, often tighter, sign that the day has begun.
+        # second, often tighter, sign that the day has begun; and, neither sign yet, the
+        # earlier of the two, which varies less than either alone.
+        awaited = [(mornings.first_use, "first_use")]
         if mornings.up_today is None:
-            late = self._late(mornings.getting_up, kind, now_min)
-            if late is not None:
-                return self._finding(routine, now, today, late, "getting_up")
-            # Neither sign yet: the earlier of the two varies less than either alone.
-            late = self._late(mornings.day_begun, kind, now_min)
-            if late is not None:
-                return self._finding(routine, now, today, late, "day_begun")
-        return None
+            awaited += [(mornings.getting_up, "getting_up"), (mornings.day_begun, "day_begun")]
+        return awaited
 
-    def _late(self, signal: FirstUse, kind: DayType, now_min: float) -> _Late | None:
+    def _deadline(self, signal: FirstUse, kind: DayType) -> float | None:
+        """Minutes after midnight past which this sign not yet seen is a morning missed."""
         usual = signal.usual(kind)
         if usual is None:
             return None
         s = self.settings
-        deadline = max(
+        return max(
             usual.median + s.spread_factor * usual.spread,
             usual.typical_latest + s.margin / timedelta(minutes=1),
         )
-        if now_min < deadline or deadline >= 24 * 60:
+
+    def _late(self, signal: FirstUse, kind: DayType, now_min: float) -> _Late | None:
+        deadline = self._deadline(signal, kind)
+        if deadline is None or now_min < deadline or deadline >= 24 * 60:
             return None
         later, of, called = signal.days_later_than(kind, now_min)
+        usual = signal.usual(kind)
+        assert usual is not None
         return _Late(usual, deadline, now_min, later, of, called, kind)
 
     def _finding(

@@ -13,7 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from models.detectors.contract import DetectorSpec, Settings, Stateless, register, setting
+from models.detectors.contract import (
+    DetectorSpec,
+    Settings,
+    Stateless,
+    earliest,
+    register,
+    setting,
+)
 from models.detectors.wording import door_name, duration_text, rarity_text
 from models.finding import Finding
 from models.local_time import clock_text, minutes_since_midnight
@@ -59,6 +66,22 @@ class NightExitDetector(Stateless):
 
     def needs(self, routine: HouseholdRoutine) -> frozenset[str]:
         return routine.outside_doors | routine.household.presence_sensors()
+
+    def next_due(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> datetime | None:
+        """When the door left open to the night would become unusual, if no one moves indoors."""
+        door_at, still_since = routine.presence.last_door_at, routine.last_activity_at
+        if not learned or door_at is None or still_since is None or not routine.maybe_out:
+            return None
+        core = night_of(routine)
+        if core is None or not core.holds(door_at, routine.household.tz):
+            return None
+        night_hours = (core.end - core.start) / 60
+
+        def rare(at: datetime) -> bool:
+            rate = routine.outings.rate_per_day(door_at, (at - door_at).total_seconds())
+            return rate * self.settings.once_in_days * night_hours <= 1.0
+
+        return earliest(max(now, still_since + self.settings.confirm), rare, timedelta(hours=24))
 
     def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
         door_at, still_since = routine.presence.last_door_at, routine.last_activity_at

@@ -38,6 +38,26 @@ class NightRestlessnessDetector(Stateless):
     def needs(self, routine: HouseholdRoutine) -> frozenset[str]:
         return routine.household.presence_sensors()
 
+    def next_due(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> datetime | None:
+        """Now, while a stretch up at night long enough to raise goes on; when the visitors
+        staying the night are no longer counted as in, if they are; else not before another
+        sign of life (the stretch grows only with movement)."""
+        na = routine.night_activity
+        if not learned or na.run_start is None or na.run_last is None:
+            return None
+        if now - na.run_last > JOIN_GAP:
+            return None
+        usual = na.usual_longest()
+        if usual is None or routine.sleep.core() is None:
+            return None
+        st = self.settings
+        if na.stretch_s() < max(st.margin * usual, st.shortest.total_seconds()):
+            return None
+        visitors_until = routine.presence.visitors_until
+        if visitors_until is not None and now < visitors_until:
+            return min(visitors_until, na.run_last + JOIN_GAP)
+        return now
+
     def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
         na = routine.night_activity
         if not learned or na.run_start is None or na.run_last is None:

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from models.detectors.contract import DetectorSpec, Settings, Stateless, register, setting
+from models.detectors.contract import (
+    ROUNDING,
+    DetectorSpec,
+    Settings,
+    Stateless,
+    register,
+    setting,
+)
 from models.detectors.night_exit import night_of
 from models.detectors.wording import door_name, duration_text, rarity_text
 from models.finding import Finding
@@ -75,6 +82,23 @@ class NotReturnedDetector(Stateless):
             limit = routine.outings.limit(door_at, st.once_in_days, st.shortest, st.ceiling)
         self._cache = (door_at, routine.days_learned, limit)
         return limit
+
+    def next_due(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> datetime | None:
+        """When the outing going on would cross its limit, if it goes on."""
+        door_at = routine.quiet_since
+        if door_at is None or not routine.maybe_out:
+            return None
+        core = night_of(routine)
+        if learned and core is not None and core.holds(door_at, routine.household.tz):
+            return None
+        if not learned:
+            limit_s = self.settings.ceiling.total_seconds()
+        elif now < door_at + min(self.settings.shortest, self.settings.ceiling):
+            # Never sooner, whatever was learned; and most outings end before.
+            limit_s = min(self.settings.shortest, self.settings.ceiling).total_seconds()
+        else:
+            limit_s = self.limit_s(routine, door_at)
+        return max(now, door_at + timedelta(seconds=limit_s) - ROUNDING)
 
     def check(self, routine: HouseholdRoutine, now: datetime, learned: bool) -> Finding | None:
         door_at = routine.quiet_since

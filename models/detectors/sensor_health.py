@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
-from models.detectors.contract import Settings, setting
+from models.detectors.contract import ROUNDING, Settings, setting
 from models.events import SensorEvent
 from models.household import Household
 from models.local_time import instant_or_none, local_date
@@ -278,3 +278,33 @@ class SensorHealth:
                 link_down=bool(s["link_down"]),
             )
         return health
+
+
+def next_problem_due(
+    health: SensorHealth,
+    now: datetime,
+    last_activity: datetime | None,
+    present: set[str] | None = None,
+) -> datetime | None:
+    """When ``SensorHealth.problems`` would next find a problem it does not find at ``now``,
+    if nothing is heard before (None: not before then). ``present``: the sensors with a problem
+    at ``now``, which stays until they are heard again; only going offline is new for them."""
+    soonest: datetime | None = None
+    for sensor, rec in health.records.items():
+        due: list[datetime] = []
+        if rec.offline_since is not None:
+            due.append(rec.offline_since + health.settings.offline_grace)
+        usual = health.usual_silence_s(sensor)
+        if present and sensor in present:
+            due = [at for at in due if at > now]
+        elif rec.last_heard is not None and usual is not None:
+            if rec.reports:
+                due.append(rec.last_heard + timedelta(seconds=usual) - ROUNDING)
+            elif (
+                last_activity is not None
+                and (last_activity - rec.last_heard).total_seconds() >= usual
+            ):
+                due.append(now)
+        for at in due:
+            soonest = at if soonest is None else min(soonest, at)
+    return None if soonest is None else max(soonest, now)

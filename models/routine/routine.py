@@ -20,7 +20,14 @@ from typing import Any, ClassVar
 
 from models.events import SensorEvent
 from models.household import Household
-from models.local_time import day_type, instant_or_none, iso_or_none, local_date, local_instant
+from models.local_time import (
+    day_type,
+    instant_or_none,
+    iso_or_none,
+    local_date,
+    local_instant,
+    not_after,
+)
 from models.routine.daily_record import DailyRecords
 from models.routine.held import Held, Learner, Withheld
 from models.routine.mornings import Mornings
@@ -45,7 +52,7 @@ DATED_JUMP = timedelta(hours=23)
 class HouseholdRoutine:
     # Counted from this run's start, for the log; and set anew at each start.
     NOT_SAVED: ClassVar[frozenset[str]] = frozenset(
-        {"late_events", "unknown_sensor_events", "observing_since"}
+        {"late_events", "unknown_sensor_events", "observing_since", "turn"}
     )
 
     def __init__(self, household: Household, settings: RoutineSettings | None = None) -> None:
@@ -72,6 +79,8 @@ class HouseholdRoutine:
         self.current_day: date | None = None
         self.current_day_active = False
         self.days_learned = 0
+        # When ``advance`` next has anything to do, as its last call found (see next_turn).
+        self.turn: datetime | None = None
         self.late_events = 0
         self.unknown_sensor_events = 0
 
@@ -89,28 +98,11 @@ class HouseholdRoutine:
         return self.presence.maybe_out(self.last_activity_at, self.last_activity_sensor)
 
     def advance(self, now: datetime) -> None:
-        """Move the day forward to ``now``'s local date, closing each day passed."""
-        self.night_activity.advance(now)
-        night = self.sleep.usual_night()
-        self.daily.advance(now, None if night is None else (night.start, night.end))
-        today = local_date(now, self.household.tz)
-        if self.current_day is None:
-            self.current_day = today
-            self._start_day(today)
-            return
-        if today <= self.current_day:
-            return
-        if self.current_day_active:
-            held = self.withheld.holding("morning", self.current_day.isoformat())
-            kept = self.mornings.close_day(day_type(self.current_day), held is not None)
-            if held is not None and kept is not None:
-                self.withheld.keep(held, kept)
-            self.days_learned += 1
-        # Days with no events at all are gaps in the data, not days to learn from.
-        self.current_day = today
-        self.current_day_active = False
-        self.mornings.new_day()
-        self._start_day(today)
+        """Move the day forward to ``now``'s local date, closing each day and night passed;
+        between turns (``next_turn``) there is nothing to do."""
+        if self.turn is None or now >= self.turn:
+            _advance(self, now)
+            self.turn = next_turn(self, now)
 
     def _start_day(self, today: date) -> None:
         self.withheld.expire(local_instant(today, 0, self.household.tz))
@@ -242,6 +234,46 @@ class HouseholdRoutine:
         return r
 
 
+def _advance(r: HouseholdRoutine, now: datetime) -> None:
+    r.night_activity.advance(now)
+    night = r.sleep.usual_night()
+    r.daily.advance(now, None if night is None else (night.start, night.end))
+    today = local_date(now, r.household.tz)
+    if r.current_day is None:
+        r.current_day = today
+        r._start_day(today)
+        return
+    if today <= r.current_day:
+        return
+    if r.current_day_active:
+        held = r.withheld.holding("morning", r.current_day.isoformat())
+        kept = r.mornings.close_day(day_type(r.current_day), held is not None)
+        if held is not None and kept is not None:
+            r.withheld.keep(held, kept)
+        r.days_learned += 1
+    # Days with no events at all are gaps in the data, not days to learn from.
+    r.current_day = today
+    r.current_day_active = False
+    r.mornings.new_day()
+    r._start_day(today)
+
+
+def next_turn(r: HouseholdRoutine, now: datetime) -> datetime:
+    """When ``HouseholdRoutine.advance`` next has anything to do (a day or a night to close),
+    if nothing is observed before: ``now`` if it has now. Between turns it changes nothing."""
+    night = r.night_activity.night
+    if r.current_day is None or night is None:
+        return now
+    tz = r.household.tz
+    first_open = min([r.current_day, *r.daily.open])
+    turns = (
+        local_instant(first_open + timedelta(days=1), 0, tz),
+        # A night is the local date twelve hours earlier: it turns at noon.
+        local_instant(date.fromisoformat(night) + timedelta(days=1), 12 * 60, tz),
+    )
+    return min(not_after(turn, now, tz) for turn in turns)
+
+
 def _learn_late(r: HouseholdRoutine, held: Held, now: datetime) -> str:
     """What a held episode would have taught, learned now (a spell or an outing at the weight
     it would have by now); what it was, for the log."""
@@ -270,6 +302,7 @@ def _learn_late(r: HouseholdRoutine, held: Held, now: datetime) -> str:
 
 
 def _shift(r: HouseholdRoutine, jump: timedelta, now: datetime | None) -> None:
+    r.turn = None  # worked out again at the next advance
     if r.last_activity_at is not None:
         r.last_activity_at += jump
     r.presence.shift(jump)
