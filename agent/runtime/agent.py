@@ -41,6 +41,7 @@ from agent.pipeline import Pipeline
 from agent.runtime import keeping
 from agent.runtime.clock_guard import ClockGuard
 from agent.runtime.links import Links, links_health
+from agent.runtime.looking import WATCH_EVERY_S, next_look, until_due
 from agent.runtime.supervision import STABLE_S, supervise
 from agent.runtime.systemd import Notifier
 from agent.sources.backoff import Backoff
@@ -56,11 +57,6 @@ from models.learning import learning
 
 log = logging.getLogger("hearth.runtime")
 
-WATCH_EVERY_S = 5.0
-# After a sensor event the detectors look at once, so that an alert it makes due (a low battery,
-# a door at night) leaves now and not at the next pass; but not sooner than this after their last
-# look, so that a burst of messages costs one look, not one each.
-SOONEST_LOOK_S = 0.1
 FLUSH_EVERY_S = 1.0
 # Why a message or an event is dropped, each counted.
 DROPPED = ("unknown_topic", "malformed", "no_reading", "bad_command", "not_processed")
@@ -161,8 +157,9 @@ class Agent:
 
     async def watch(self) -> None:
         self.jumps = JumpWatch(self.clock)
+        wait_s = self.watch_every_s
         while True:
-            await next_look(self.heard, self.watch_every_s)
+            await next_look(self.heard, wait_s)
             now, jump = self.jumps.look()
             clock = self.clock_guard.check(now, self._resume, self.clock.monotonic())
             if clock == "wait":
@@ -177,6 +174,7 @@ class Agent:
             links_health(self.health, links)
             for alert in self.pipeline.tick(now, links):
                 await self.upstream.enqueue(alert)
+            wait_s = until_due(self.pipeline, now, self.watch_every_s)
             self.watched_at = now
             # Only once the detectors have really looked at the time.
             self.systemd.send("WATCHDOG=1")
@@ -265,15 +263,6 @@ class Agent:
         await self.stopping.wait()
         self.systemd.send("STOPPING=1")
         await wind_down(self, workers, delivery)
-
-
-async def next_look(heard: asyncio.Event, every_s: float) -> None:
-    """Until a sensor event is ``heard`` (at the soonest ``SOONEST_LOOK_S`` from now) or
-    ``every_s`` has passed, whichever is first."""
-    await asyncio.sleep(min(SOONEST_LOOK_S, every_s))
-    with suppress(TimeoutError):
-        await asyncio.wait_for(heard.wait(), max(0.0, every_s - SOONEST_LOOK_S))
-    heard.clear()
 
 
 async def carry_on(agent: Agent) -> None:
