@@ -28,6 +28,7 @@ from agent.config.schema import HearthConfig
 from agent.replay import replay
 from agent.runtime import STATE_KEY, Agent
 from agent.simulation.persona import Persona
+from agent.state_format import decode_state
 from agent.store import Store
 from tests.conftest import CONFIG, Mosquitto, make_ca
 
@@ -516,8 +517,8 @@ def test_the_residents_pause_sent_with_the_hearth_command_holds_back_alerts(
     asyncio.run(run_and_listen(cfg, upstream_broker, clock, body, received))
     assert received.on("hearth/live-home/alerts/") == []
     db = sqlite3.connect(cfg.store.path)
-    (state,) = db.execute("SELECT json FROM state").fetchone()
-    assert json.loads(state)["policy"]["paused_until"] is not None
+    (state,) = db.execute("SELECT json FROM state WHERE key = 'pipeline'").fetchone()
+    assert decode_state(state)["policy"]["paused_until"] is not None
 
 
 def test_a_hub_back_after_a_day_off_raises_nothing_about_the_day_it_did_not_see(

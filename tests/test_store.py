@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
@@ -182,6 +183,37 @@ def test_old_events_and_sent_alerts_are_purged_in_batches_and_the_rest_kept(
     assert last_rowid == 5003
 
 
+def test_events_are_written_within_a_minute_or_at_once_when_asked(tmp_path: Path) -> None:
+    from agent.config import load_config
+    from agent.pipeline import Pipeline
+    from agent.runtime.keeping import EVENTS_WITHIN_S, Keeper
+    from tests.conftest import CONFIG
+
+    cfg = load_config(CONFIG / "demo-home.yaml")
+    mono = [0.0]
+
+    async def go() -> list[int]:
+        written = []
+        async with await Store.open(tmp_path / "h.sqlite") as store:
+            keeper = Keeper(store, timedelta(days=35), lambda: mono[0])
+            p, now = Pipeline(cfg), T0 + timedelta(days=1)
+            for step in range(4):
+                store.add_event(SensorEvent(T0 + timedelta(minutes=step), "pir", "motion", 1.0))
+                await keeper.keep(p, now, None, False)
+                written.append(len(await events_since(store)))
+                mono[0] += EVENTS_WITHIN_S / 3
+            mono[0] += EVENTS_WITHIN_S  # nothing waiting: nothing to write, whatever the time
+            await keeper.keep(p, now, None, False)
+            store.add_event(SensorEvent(T0 + timedelta(hours=1), "pir", "motion", 1.0))
+            store.flush_wanted.set()
+            await keeper.keep(p, now, None, False)
+            written.append(len(await events_since(store)))
+        return written
+
+    # Waiting from the first keep; written at the fourth, a full EVENTS_WITHIN_S later.
+    assert asyncio.run(go()) == [0, 0, 0, 4, 5]
+
+
 def test_the_keeping_task_purges_hourly_and_never_on_a_clock_it_cannot_trust(
     tmp_path: Path,
 ) -> None:
@@ -201,6 +233,7 @@ def test_the_keeping_task_purges_hourly_and_never_on_a_clock_it_cannot_trust(
             for day in range(40):
                 store.add_event(SensorEvent(T0 + timedelta(days=day), "pir", "motion", 1.0))
             now = T0 + timedelta(days=40)
+            store.flush_wanted.set()  # written at once, as a home broker asks
             await keeper.keep(p, datetime(1970, 1, 1, tzinfo=UTC), None, False)
             left.append(len(await events_since(store)))  # 1970: nothing is "old"
             mono[0] += PURGE_EVERY_S
@@ -213,3 +246,28 @@ def test_the_keeping_task_purges_hourly_and_never_on_a_clock_it_cannot_trust(
         return left
 
     assert asyncio.run(go()) == [40, 35, 36]
+
+
+def test_a_large_state_is_kept_compressed_and_one_saved_as_text_still_reads(
+    tmp_path: Path,
+) -> None:
+    state = {"spells": [[0.5] * 40 for _ in range(48)], "days_learned": 90}
+
+    async def go() -> tuple[object, object, object]:
+        async with await Store.open(tmp_path / "h.sqlite") as store:
+            await store.save_state("pipeline", state, T0)
+            (kept,) = await (
+                await store.db.execute("SELECT json FROM state WHERE key = 'pipeline'")
+            ).fetchone()  # type: ignore[misc]
+            loaded = await store.load_state("pipeline")
+            # As an earlier release wrote it: JSON text.
+            await store.db.execute(
+                "UPDATE state SET json = ? WHERE key = 'pipeline'", (json.dumps(state),)
+            )
+            await store.db.commit()
+            return kept, loaded, await store.load_state("pipeline")
+
+    kept, loaded, from_text = asyncio.run(go())
+    assert isinstance(kept, bytes)
+    assert len(kept) < len(json.dumps(state)) / 4
+    assert loaded == state == from_text

@@ -78,7 +78,8 @@ def from_store(cfg: HearthConfig) -> tuple[Monitor, Activity, Activity]:
         sent = db.execute("SELECT payload FROM outbox").fetchall()
     if row is None:
         raise HearthError(
-            f"no routine saved in {cfg.store.path} yet: Hearth saves it every few minutes"
+            f"no routine saved in {cfg.store.path} yet:"
+            " Hearth saves it every half hour, and at a clean stop"
         )
     monitor = saved_monitor(cfg, row[0])
     urgent = []

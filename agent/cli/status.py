@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from agent.config import HearthConfig, load_config
 from agent.delivery.status import STALE_S
 from agent.errors import HearthError, StateError
+from agent.state_format import decode_state
 from models.detectors.wording import duration_text
 from models.learning import Learning, learning
 
@@ -85,13 +86,13 @@ def read_only(cfg: HearthConfig) -> Iterator[sqlite3.Connection]:
         raise HearthError(f"cannot read the store {path}: {exc}") from None
 
 
-def saved_monitor(cfg: HearthConfig, text: str) -> Monitor:
+def saved_monitor(cfg: HearthConfig, text: str | bytes) -> Monitor:
     """The monitor of the routine saved as ``text``; one that cannot be read is a
     ``HearthError`` saying why."""
     from agent.pipeline import Pipeline
 
     try:
-        return Pipeline(cfg, json.loads(text)).monitor
+        return Pipeline(cfg, decode_state(text)).monitor
     except (ValueError, StateError) as exc:
         raise HearthError(f"the routine saved in {cfg.store.path} cannot be read: {exc}") from None
 
@@ -150,15 +151,15 @@ def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
     )
 
 
-def _watching(text: str | None) -> tuple[datetime | None, dict[str, Any]]:
+def _watching(text: str | bytes | None) -> tuple[datetime | None, dict[str, Any]]:
     try:
-        note = json.loads(text) if text else {}
+        note = decode_state(text) if text else {}
         return datetime.fromisoformat(note["at"]), note
     except (ValueError, KeyError, TypeError):
         return None, {}
 
 
-def _learning(cfg: HearthConfig, text: str | None) -> tuple[int | None, list[Learning]]:
+def _learning(cfg: HearthConfig, text: str | bytes | None) -> tuple[int | None, list[Learning]]:
     """The days learned and each detector's learning; None and none when there is no saved
     routine it can read (the agent would start afresh)."""
     if text is None:

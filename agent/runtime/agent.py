@@ -214,7 +214,8 @@ class Agent:
         return asyncio.create_task(supervise(part, what, work, *how), name=part)
 
     async def keep(self) -> None:
-        """Every second, or sooner when messages wait on their events to be written."""
+        """Every second, or sooner when messages wait on their events to be written (the
+        keeper says what is due: ``keeping.Keeper``)."""
         settled = lambda: self.pipeline.policy.decided == self.upstream.queued  # noqa: E731
         note = lambda: watching_note(self)  # noqa: E731
         keeper = keeping.Keeper(
@@ -223,7 +224,6 @@ class Agent:
         while True:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self.store.flush_wanted.wait(), FLUSH_EVERY_S)
-            self.store.flush_wanted.clear()
             try:
                 soon, self.save_soon = self.save_soon, False  # one asked for meanwhile stays
                 await keeper.keep(self.pipeline, self._stamp(), self.watched_at, soon)

@@ -138,11 +138,16 @@ def resume(pipeline: Pipeline, saved: datetime | None, now: datetime) -> None:
     )
 
 
-# The routine saved this often (about 60 kB: the events after it are replayed after a crash);
-# the time the detectors last looked, more often; events older than ``store.keep_events``
-# purged hourly, one batch each time the keeping task wakes, so that no write waits behind it.
-SAVE_EVERY_S = 300.0
-NOTE_EVERY_S = 30.0
+# The routine saved this often (about 20 kB compressed; the events after it are replayed after
+# a crash, so nothing learned is lost); the time the detectors last looked, more often (a
+# restart measures the stop from it); events written at the latest this long after they came,
+# or at once when enough messages wait for their acknowledgement (see HomeBroker); events older
+# than ``store.keep_events`` purged hourly, one batch each time the keeping task wakes, so that
+# no write waits behind it. Each write costs the SD card a few pages whatever it carries: the
+# bytes a day are measured in docs/bench.md.
+SAVE_EVERY_S = 1800.0
+NOTE_EVERY_S = 60.0
+EVENTS_WITHIN_S = 60.0
 PURGE_EVERY_S = 3600.0
 PURGE_BATCH = 2000
 
@@ -165,6 +170,7 @@ class Keeper:
         self.store, self.keep_events, self.mono, self.settled = store, keep_events, mono, settled
         self.status = status
         self.last_save = self.last_note = mono()
+        self.waiting_since: float | None = None  # when events were first seen waiting
         self.held = 0
         self.owed = False
         self.last_purge = -PURGE_EVERY_S
@@ -175,7 +181,12 @@ class Keeper:
     async def keep(
         self, pipeline: Pipeline, now: datetime, watched_at: datetime | None, save_now: bool
     ) -> None:
-        await self.store.flush_events()
+        note = None
+        if watched_at is not None and self.mono() - self.last_note >= NOTE_EVERY_S:
+            note = (WATCHING_KEY, watching(watched_at, self.status()), watched_at)
+        await _keep_events(self, note)
+        if note is not None:
+            self.last_note = self.mono()
         # An episode held back (a pause, a cooldown) is in no outbox row: saved at once, so
         # that a crash does not forget it and raise it later.
         held = sum(pipeline.policy.suppressed.values())
@@ -186,9 +197,6 @@ class Keeper:
             if not self.owed:
                 self.last_save = self.mono()
                 self.held = held
-        if watched_at is not None and self.mono() - self.last_note >= NOTE_EVERY_S:
-            await note_watching(self.store, watched_at, self.status())
-            self.last_note = self.mono()
         due = self.mono() - self.last_purge >= PURGE_EVERY_S
         if self.purging is None and due and clock_trusted(now):
             self.purging, self.purged = now - self.keep_events, 0
@@ -206,6 +214,22 @@ class Keeper:
                 self.purging, self.last_purge = None, self.mono()
 
 
+async def _keep_events(keeper: Keeper, note: tuple[str, dict[str, Any], datetime] | None) -> None:
+    """The events waiting, written when asked (``store.flush_wanted``), once the first of them
+    has waited ``EVENTS_WITHIN_S``, or with the watching ``note`` when one is due."""
+    store, now = keeper.store, keeper.mono()
+    asked = store.flush_wanted.is_set()
+    store.flush_wanted.clear()
+    if not store.pending_events:
+        keeper.waiting_since = None
+    elif keeper.waiting_since is None:
+        keeper.waiting_since = now
+    waited = keeper.waiting_since is not None and now - keeper.waiting_since >= EVENTS_WITHIN_S
+    if note is not None or (store.pending_events and (asked or waited)):
+        await store.flush_events(note)  # failing, tried again at the next wake
+        keeper.waiting_since = None
+
+
 async def save(
     pipeline: Pipeline, store: Store, now: datetime, settled: Callable[[], bool] = lambda: True
 ) -> bool:
@@ -218,11 +242,8 @@ async def save(
     return await store.save_snapshot(STATE_KEY, take, now)
 
 
-async def note_watching(
-    store: Store, at: datetime, status: Mapping[str, object] | None = None
-) -> None:
-    """The detectors last looked at ``at``: a restart after it is measured from then. With
-    the agent's status then (``status``, ``links``, ``problems``), which ``hearth status``
-    shows."""
-    note = {"status": "online", **(status or {}), "at": at.isoformat()}
-    await store.save_state(WATCHING_KEY, note, at)
+def watching(at: datetime, status: Mapping[str, object] | None = None) -> dict[str, Any]:
+    """The note that the detectors last looked at ``at``: a restart after it is measured from
+    then. With the agent's status then (``status``, ``links``, ``problems``), which ``hearth
+    status`` shows."""
+    return {"status": "online", **(status or {}), "at": at.isoformat()}

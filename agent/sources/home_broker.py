@@ -29,6 +29,10 @@ from models.events import SensorEvent
 
 log = logging.getLogger("hearth.runtime")
 
+# QoS 1 messages read and not yet acknowledged (their events not yet written) before a write is
+# asked for; a broker must allow at least twice this many in flight (Mosquitto allows 20).
+ACK_AFTER = 8
+
 
 class HomeBroker:
     def __init__(
@@ -115,9 +119,12 @@ class HomeBroker:
             client._client.ack(mid, qos)
             return
         self._unacked.append((mid, qos, kept.added))
-        # Written at once (a burst in one batch): the fewer read but not written, the fewer
-        # read twice when the connection drops, and the sooner the broker sends more.
-        kept.flush_wanted.set()
+        # Written once a few wait (a burst in one batch), else within ``EVENTS_WITHIN_S``: the
+        # SD card is written a few pages a write. Well before the broker's window of messages
+        # sent and not yet acknowledged fills (Mosquitto's max_inflight_messages, 20 unless
+        # set lower), so it never stops sending for want of an acknowledgement.
+        if len(self._unacked) >= ACK_AFTER:
+            kept.flush_wanted.set()
 
     def stop_reading(self) -> None:
         """Stopping: what was read is written and acknowledged (``ack_kept``); the rest is left
