@@ -44,16 +44,17 @@ def from_recording(
     alerts (when raised, type)."""
     from agent.pipeline import Pipeline
     from agent.replay import replay
-    from agent.sources.recordings import ReadReport, read_recording
+    from agent.sources.recordings import ReadReport, stream_recording
 
     try:
-        events = read_recording(spec, cfg, ReadReport())
+        events = stream_recording(spec, cfg, ReadReport())
     except ValueError as exc:
         raise HearthError(str(exc)) from None
     pipeline = Pipeline(cfg)
-    alerts = replay(cfg, progress.with_bar(events, bar), pipeline=pipeline).alerts
     rooms = {s.id: s.room for s in cfg.sensors}
-    activity = [(e.at, rooms[e.sensor]) for e in events if e.is_activity and e.sensor in rooms]
+    with events:
+        alerts = replay(cfg, progress.with_bar(events, bar), pipeline=pipeline).alerts
+        activity = [(e.at, rooms[e.sensor]) for e in events if e.is_activity and e.sensor in rooms]
     urgent = [(a.detected_at, a.type) for a in alerts if a.severity == "urgent"]
     return pipeline.monitor, activity, urgent
 

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Sequence
-from typing import TypeVar
+from collections.abc import Iterable, Iterator
+from typing import Protocol, TypeVar
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Countable(Protocol[T_co]):
+    """What a bar can fill: a list, or a recording streamed in time order."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[T_co]: ...
 
 
 def add_option(p: argparse.ArgumentParser) -> None:
@@ -20,7 +29,7 @@ def add_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def with_bar(items: Sequence[T], choice: str) -> Iterable[T]:
+def with_bar(items: Countable[T], choice: str) -> Iterable[T]:
     from tqdm import tqdm
 
     disable = None if choice == "auto" else choice == "no"

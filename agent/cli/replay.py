@@ -48,13 +48,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from agent.sources.recordings import ReadReport, read_recording
+    from agent.sources.recordings import ReadReport, stream_recording
 
     cfg = load_config(args.config)
     tz = ZoneInfo(cfg.household.timezone)
     report = ReadReport()
     try:
-        events = read_recording(args.input, cfg, report)
+        events = stream_recording(args.input, cfg, report)
     except ValueError as exc:
         print(f"hearth replay: {exc}", file=sys.stderr)
         return 2
@@ -73,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     pipeline = Pipeline(cfg)
     days = 0
     with contextlib.ExitStack() as files:
+        files.enter_context(events)
         out = files.enter_context(open(args.alerts_out, "w", encoding="utf-8"))
         daily = (
             files.enter_context(open(args.daily_out, "w", encoding="utf-8"))

@@ -18,6 +18,7 @@ from agent.config.schema import HearthConfig
 from agent.decode.appliance import ApplianceUse
 from agent.decode.plain import STATE_READING, decode_plain
 from agent.errors import DecodeError
+from agent.sources.time_order import InTimeOrder
 from models.events import Reading, SensorEvent
 
 log = logging.getLogger("hearth.recordings")
@@ -224,7 +225,21 @@ READERS = {
 
 
 def read_recording(spec: str, cfg: HearthConfig, report: ReadReport) -> list[SensorEvent]:
-    """``FORMAT:PATH`` to events sorted by time (a recording may be out of order)."""
+    """``FORMAT:PATH`` to events sorted by time (a recording may be out of order), in a list:
+    for a recording of any length, ``stream_recording``."""
+    events = list(_read(spec, cfg, report))
+    events.sort(key=lambda e: e.at)
+    return events
+
+
+def stream_recording(spec: str, cfg: HearthConfig, report: ReadReport) -> InTimeOrder:
+    """``FORMAT:PATH`` to events in time order, held in bounded memory whatever the length
+    (``agent.sources.time_order``): ``hearth replay`` of years of a home."""
+    return InTimeOrder(_read(spec, cfg, report))
+
+
+def _read(spec: str, cfg: HearthConfig, report: ReadReport) -> Iterator[SensorEvent]:
+    """The reader of ``FORMAT:PATH``, its errors raised at once (not at the first event)."""
     fmt, sep, path = spec.partition(":")
     if not sep or fmt not in FORMATS:
         raise ValueError(
@@ -233,6 +248,4 @@ def read_recording(spec: str, cfg: HearthConfig, report: ReadReport) -> list[Sen
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"no such file: {path}")
-    events = list(READERS[fmt](p, cfg, report))
-    events.sort(key=lambda e: e.at)
-    return events
+    return READERS[fmt](p, cfg, report)
