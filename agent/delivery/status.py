@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 # The detectors last looked longer ago than this (seconds): the hub is not watching, or it has
 # not said so (``hearth status``, Home Assistant's ``Watching``). The agent notes its watching
-# every 30 s (``agent.runtime.keeping``).
+# every minute (``agent.runtime.keeping``).
 STALE_S = 120.0
 
 
