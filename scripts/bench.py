@@ -215,16 +215,7 @@ def histograms() -> None:
             for own, hour in keys:
                 fn(own, hour)
         times[name] = (time.perf_counter() - t0) / (200 * len(keys)) * 1e6
-    rss = "print(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1])"
-    kib = [
-        int(
-            subprocess.run(
-                [sys.executable, "-c", pre + rss], capture_output=True, text=True, check=True
-            ).stdout
-        )
-        for pre in ("", "import numpy\n")
-    ]
-    cost = (kib[1] - kib[0]) / 1024
+    cost = fresh_rss_mib("import numpy") - fresh_rss_mib()
     print(
         f"quiet-spell histogram around an hour: lists {times['lists']:.1f} µs, numpy"
         f" {times['numpy']:.1f} µs a call; importing numpy costs {cost:.0f} MiB RSS"
@@ -312,19 +303,27 @@ def snapshot() -> None:
     row("saved routine (60 days learned)", f"{len(text) / 1024:.0f} KiB, {ms:.1f} ms to take")
 
 
-def memory() -> None:
-    # VmRSS of a fresh interpreter: ru_maxrss would carry over this (large) process's peak.
+def fresh_rss_mib(imports: str = "") -> float:
+    """VmRSS of a fresh interpreter after ``imports``: ``ru_maxrss`` would carry over this
+    (large) process's peak."""
     rss = "print(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1])"
-    imports = "import agent.runtime, agent.cli, agent.config, agent.decode, agent.store\n"
-    base = subprocess.run([sys.executable, "-c", rss], capture_output=True, text=True, check=True)
-    agent = subprocess.run(
-        [sys.executable, "-c", imports + rss], capture_output=True, text=True, check=True, cwd=ROOT
+    code = f"{imports}\n{rss}"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return int(out.stdout) / 1024
+
+
+def memory() -> None:
+    base = fresh_rss_mib()
+    agent = fresh_rss_mib(
+        "import agent.runtime, agent.cli, agent.config, agent.decode, agent.store"
     )
     print(
-        f"memory: python alone {int(base.stdout) / 1024:.0f} MiB RSS; "
-        f"with the live agent's modules imported {int(agent.stdout) / 1024:.0f} MiB"
+        f"memory: python alone {base:.0f} MiB RSS; "
+        f"with the live agent's modules imported {agent:.0f} MiB"
     )
-    row("the live agent's modules imported", f"{int(agent.stdout) / 1024:.0f} MiB RSS")
+    row("the live agent's modules imported", f"{agent:.0f} MiB RSS")
 
 
 def latency(tries: int = 40) -> None:

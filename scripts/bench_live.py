@@ -1,7 +1,7 @@
 """The live agent measured as a Pi would run it: its own process, real Mosquitto brokers, a
 household of 20 sensors with 90 days learned and the events a hub keeps on disk.
 
-Used by ``scripts/bench.py`` (``live`` and ``sd_writes``); each figure is read from the agent's
+Used by ``scripts/bench.py`` (``live``); each figure is read from the agent's
 own ``/proc/<pid>`` (CPU, peak RSS, bytes written), never from this process.
 """
 

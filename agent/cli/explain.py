@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
@@ -17,7 +18,7 @@ from agent.errors import HearthError
 from agent.sources.recordings import FORMATS
 
 if TYPE_CHECKING:
-    from models.events import Reading
+    from models.events import Reading, SensorEvent
     from models.monitor import Monitor
 
 
@@ -52,9 +53,17 @@ def from_recording(
         raise HearthError(str(exc)) from None
     pipeline = Pipeline(cfg)
     rooms = {s.id: s.room for s in cfg.sensors}
+    activity: Activity = []
+
+    def noting(replayed: Iterable[SensorEvent]) -> Iterator[SensorEvent]:
+        # The signs of life taken as the replay reads them: the recording is read once.
+        for e in replayed:
+            if e.is_activity and e.sensor in rooms:
+                activity.append((e.at, rooms[e.sensor]))
+            yield e
+
     with events:
-        alerts = replay(cfg, progress.with_bar(events, bar), pipeline=pipeline).alerts
-        activity = [(e.at, rooms[e.sensor]) for e in events if e.is_activity and e.sensor in rooms]
+        alerts = replay(cfg, noting(progress.with_bar(events, bar)), pipeline=pipeline).alerts
     urgent = [(a.detected_at, a.type) for a in alerts if a.severity == "urgent"]
     return pipeline.monitor, activity, urgent
 

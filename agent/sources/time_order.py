@@ -2,8 +2,9 @@
 
 A recorded file may be out of order (rows grouped by sensor, a clock put back), so nothing can
 be replayed until it has all been read. It is read in runs of ``RUN`` events, each sorted; the
-first run stays in memory and the rest wait in a temporary file, read back a block at a time,
-and the runs are merged as the replay goes. Ties keep the file's order, as a stable sort would.
+last run stays in memory and the others wait in temporary files, read back a block at a time
+(merged ``FAN_IN`` at a time when there are many), and the runs are merged as the replay goes.
+Ties keep the file's order, as a stable sort would.
 
 >>> from datetime import UTC, datetime, timedelta
 >>> t0 = datetime(2024, 3, 1, tzinfo=UTC)
