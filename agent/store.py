@@ -8,11 +8,8 @@ published, so an alert survives a power cut between detection and delivery.
 from __future__ import annotations
 
 import asyncio
-import getpass
 import json
 import logging
-import os
-import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
@@ -25,13 +22,11 @@ import aiosqlite
 
 from agent.errors import StoreError
 from agent.state_format import decode_state, encode_state
+from agent.store_folder import check_folder
 from models.alert_policy import Alert
 from models.events import READINGS, SensorEvent
 
 log = logging.getLogger("hearth.store")
-
-# Below this free on its disk, Hearth does not start: it could not keep what it learns.
-LEAST_FREE_BYTES = 1_000_000
 
 # Events kept in memory while they cannot be written: about a week of a busy home.
 MOST_PENDING = 200_000
@@ -80,32 +75,6 @@ async def _add_missing_columns(db: aiosqlite.Connection) -> None:
         await db.execute("ALTER TABLE outbox ADD COLUMN memory TEXT")
 
 
-def _check_folder(path: str | Path) -> None:
-    """The store's folder is there, writable, and not on a full disk: else a StoreError that
-    says how to fix it."""
-    folder = Path(path).parent
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry and no USER, as in some containers
-        who = str(os.getuid())
-    if not folder.is_dir():
-        raise StoreError(
-            f"cannot open the store {path}: the folder {folder} does not exist; create it"
-            f" (sudo install -d -m 700 -o {who} {folder}) or set store.path"
-        )
-    free = shutil.disk_usage(folder).free
-    if free < LEAST_FREE_BYTES:
-        raise StoreError(
-            f"cannot open the store {path}: the disk holding {folder} is full ({free:,}"
-            " bytes free); free space on it"
-        )
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise StoreError(
-            f"cannot open the store {path}: the folder {folder} is not writable by {who};"
-            f" give it to that user (sudo chown {who} {folder}) or set store.path"
-        )
-
-
 async def _last_rowid(db: aiosqlite.Connection, table: str) -> int:
     async with db.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}") as cur:
         row = await cur.fetchone()
@@ -120,6 +89,13 @@ async def _put_state(
         " DO UPDATE SET json=excluded.json, saved_at=excluded.saved_at",
         (key, encode_state(state), now.timestamp()),
     )
+
+
+async def _insert_events(db: aiosqlite.Connection, pending: list[Any]) -> int:
+    """The events waiting, inserted (not committed): how many, to take once committed."""
+    n = len(pending)
+    await db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", pending[:n])
+    return n
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +130,7 @@ class Store:
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
-        _check_folder(path)
+        check_folder(path)
         with _sqlite("open the store", path):
             connecting = aiosqlite.connect(str(path))
             try:
@@ -218,9 +194,7 @@ class Store:
         try:
             async with self._writing("write events to"):
                 # Counted under the lock: a save may have taken some meanwhile.
-                n = len(self._pending)
-                rows = self._pending[:n]
-                await self.db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
+                n = await _insert_events(self.db, self._pending)
                 if note is not None:
                     await _put_state(self.db, *note)
                 if n or note is not None:
@@ -274,10 +248,7 @@ class Store:
             state = take()
             if state is None:
                 return False  # not now (an alert decided is not yet in the outbox)
-            n = len(self._pending)
-            await self.db.executemany(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?)", self._pending[:n]
-            )
+            n = await _insert_events(self.db, self._pending)
             state["events_upto"] = upto = await _last_rowid(self.db, "events")
             state["outbox_upto"] = await _last_rowid(self.db, "outbox")
             await _put_state(self.db, key, state, now)
@@ -297,8 +268,11 @@ class Store:
             return loaded if isinstance(loaded, dict) else None
 
     async def enqueue_alert(self, alert: Alert, topic: str, payload: str) -> bool:
-        """Durably store an alert to send. False if this alert id was already queued."""
+        """Durably store an alert to send, with the events waiting: a restart that replays
+        them raises it again under the same id (from its events' times), never under another
+        from a message sent again. False if this alert id was already queued."""
         async with self._writing("queue an alert in"):
+            n = await _insert_events(self.db, self._pending)
             cur = await self.db.execute(
                 "INSERT OR IGNORE INTO outbox (id, topic, payload, created_at, memory)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -311,7 +285,9 @@ class Store:
                 ),
             )
             await self.db.commit()
-            return cur.rowcount == 1
+            del self._pending[:n]
+        self._wrote(n)
+        return cur.rowcount == 1
 
     async def unsent(self, limit: int = 100) -> list[OutboxItem]:
         with _sqlite("read the outbox"):

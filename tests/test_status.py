@@ -49,6 +49,9 @@ def test_a_running_hub_is_watching_and_a_stopped_one_is_not(
         await until(lambda: heard(cfg, "kettle"), "the events written")
         kettle_at = clock.wall
         await until(lambda: noted(cfg, kettle_at), "the watching noted")
+        # The status reads the routine as last saved: saved once the clock was trusted, with
+        # the night before closed (the note can come first, so it is waited for).
+        await until(lambda: read_status(cfg, clock.wall).days_learned == 21, "the routine saved")
         seen.append(read_status(cfg, clock.wall))
         # The kettle's plug says it is offline, and stays so past the grace: noted as such.
         await publish(

@@ -79,6 +79,32 @@ def test_outbox_survives_reopening_and_ignores_repeats(tmp_path: Path) -> None:
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
+def test_an_alert_is_queued_with_the_events_it_rests_on(tmp_path: Path) -> None:
+    """A flat battery's message, read but not yet written, then its alert sent: killed there,
+    the message comes again (unacknowledged, or retained) at a later time, and would start
+    a second episode under a new id. So the alert's row and the events waiting are one write."""
+    path = tmp_path / "h.sqlite"
+
+    def on_disk() -> tuple[int, int]:
+        with sqlite3.connect(path) as db:
+            events = db.execute("SELECT count(*) FROM events").fetchone()[0]
+            return events, db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+    async def go() -> list[tuple[int, int]]:
+        async with await Store.open(path) as store:
+            seen = [on_disk()]
+            assert await store.enqueue_alert(alert(1), "t", "p")  # nothing waiting: just it
+            seen.append(on_disk())
+            store.add_event(SensorEvent(T0, "hall_motion", "battery", 5.0))
+            store.add_event(SensorEvent(T0, "hall_motion", "motion", 0.0))
+            assert await store.enqueue_alert(alert(2), "t", "p")
+            seen.append(on_disk())  # before any flush, as a kill -9 here would find it
+            assert (store.pending_events, store.written) == (0, 2)
+            return seen
+
+    assert asyncio.run(go()) == [(0, 0), (0, 1), (2, 2)]
+
+
 def test_state_round_trip(tmp_path: Path) -> None:
     async def go() -> tuple[object, object]:
         async with await Store.open(tmp_path / "h.sqlite") as store:
