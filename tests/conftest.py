@@ -72,6 +72,7 @@ class Mosquitto:
         workdir: Path,
         tls: tuple[Path, Path, Path] | None = None,
         users: dict[str, str] | None = None,
+        extra: str = "",
     ) -> None:
         exe = shutil.which("mosquitto") or (
             "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
@@ -86,6 +87,7 @@ class Mosquitto:
         self.workdir = workdir
         self.tls = tls  # (CA, server certificate, server key)
         self.users = users  # when given, only these usernames and passwords may connect
+        self.extra = extra  # more lines for its listener (require_certificate, tls_version)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -97,6 +99,7 @@ class Mosquitto:
         if self.tls is not None:
             ca, cert, key = self.tls
             text += f"cafile {ca}\ncertfile {cert}\nkeyfile {key}\n"
+        text += self.extra
         if self.users:
             passwords = self.workdir / f"mosquitto-{self.port}.passwd"
             passwords.write_text("")
@@ -172,18 +175,26 @@ def make_ca(d: Path, name: str) -> Path:
     return d / "ca.pem"
 
 
+def make_cert(d: Path, name: str, san: str, days: int = 2) -> tuple[Path, Path]:
+    """A certificate and its key, ``name``.pem and ``name``.key, signed by the CA in ``d``
+    (``make_ca``), for ``san`` (``IP:127.0.0.1``, ``DNS:care.example.org``); ``days`` -1 makes
+    one that has expired."""
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",
+             "-keyout", f"{name}.key", "-out", f"{name}.csr", cwd=d)  # fmt: skip
+    (d / f"{name}.ext").write_text(f"subjectAltName={san}\n")
+    _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+             "-CAcreateserial", "-days", str(days), "-extfile", f"{name}.ext",
+             "-out", f"{name}.pem", cwd=d)  # fmt: skip
+    return d / f"{name}.pem", d / f"{name}.key"
+
+
 @pytest.fixture
 def tls_upstream_broker(tmp_path: Path) -> Iterator[Mosquitto]:
     """The care team's broker behind TLS, with a CA made for the test."""
     d = tmp_path / "pki"
     ca = make_ca(d, "Test care CA")
-    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-             "-keyout", "server.key", "-out", "server.csr", cwd=d)  # fmt: skip
-    (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-             "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem",
-             cwd=d)  # fmt: skip
-    yield from _broker(tmp_path, (ca, d / "server.pem", d / "server.key"))
+    cert, key = make_cert(d, "server", "IP:127.0.0.1")
+    yield from _broker(tmp_path, (ca, cert, key))
 
 
 # Run by tests/test_fuzz.py under atheris, never imported by pytest itself.

@@ -140,13 +140,14 @@ def test_check_config_warns_of_a_file_that_runs_but_leaves_her_less_safe(tmp_pat
         "    role: front_door\n    mqtt: {topic: zigbee2mqtt/front_door}\n",
     )
     text += "local_broker: {host: localhost}\n"
-    text += "upstream: {host: care.example.org, username: h1, password: secret}\n"
+    text += "upstream: {host: care.example.org, username: h1, insecure: true}\n"
     risky.write_text(text)
     run = check_config(risky)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == [
-        f"warning: {risky}:15: upstream.host: the password and the alerts go to care.example.org"
-        " unencrypted: add tls: (a ca_file)",
+        f"warning: {risky}:15: upstream.insecure: the password and the alerts go to"
+        " care.example.org UNENCRYPTED (insecure: true): anyone on the way can read them; add"
+        " tls: instead",
         f"warning: {risky}: alerts.recipients: nobody receives technical alerts (a flat battery,"
         " a silent sensor, Hearth's own faults): add a recipient with severities: [technical]",
         f"warning: {risky}:10: sensors[1]: kettle has no source (mqtt: or serial:): hearth run"
@@ -162,7 +163,17 @@ def test_check_config_refuses_a_file_naming_a_certificate_it_cannot_read(tmp_pat
     shipped = (CONFIG / "zigbee2mqtt-home.yaml").read_text()
     ca = tmp_path / "care-ca.pem"
     missing = tmp_path / "missing.yaml"
-    missing.write_text(shipped.replace("/etc/hearth/care-ca.pem", str(ca)))
+    hub_cert, hub_key, password = tmp_path / "hub.pem", tmp_path / "hub.key", tmp_path / "up.pw"
+    missing.write_text(
+        shipped.replace("/etc/hearth/care-ca.pem", str(ca))
+        .replace("/etc/hearth/hub.pem", str(hub_cert))
+        .replace("/etc/hearth/hub.key", str(hub_key))
+        .replace("/etc/hearth/upstream.pw", str(password))
+    )
+    for f in (hub_cert, hub_key):
+        f.write_text("-----BEGIN CERTIFICATE-----\n")
+    password.write_text("change-me\n")
+    password.chmod(0o600)
     run = check_config(missing)
     assert run.returncode == 1
     line = shipped[: shipped.index("ca_file:")].count("\n") + 1

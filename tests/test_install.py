@@ -47,6 +47,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pat
             shutil.copy2(ROOT / name, checkout / name)
     doc = yaml.safe_load((CONFIG / "zigbee2mqtt-home.yaml").read_text(encoding="utf-8"))
     doc["upstream"]["tls"]["ca_file"] = str(make_ca(base / "ca", "care"))
+    # The hub's own certificate and key (the CA's own pair will do: they are only read) and
+    # its password, in a file only its user can read.
+    hub = make_ca(base / "hub", "hub")
+    doc["upstream"]["tls"] |= {"cert_file": str(hub), "key_file": str(base / "hub/ca.key")}
+    password = base / "upstream.pw"
+    password.write_text("change-me\n")
+    password.chmod(0o600)
+    doc["upstream"]["password_file"] = str(password)
     home = base / "home.yaml"
     home.write_text(yaml.safe_dump(doc), encoding="utf-8")
     root = base / "root"

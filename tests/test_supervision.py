@@ -290,7 +290,10 @@ def test_a_wrong_password_is_not_retried_as_a_link_down_it_is_told_and_stops_hea
     home.start()
     try:
         doc = live_doc(home, upstream_broker, tmp_path / "home.sqlite")
-        doc["local_broker"] |= {"username": "hearth", "password": "wrong"}
+        wrong = tmp_path / "local.pw"
+        wrong.write_text("wrong\n")
+        wrong.chmod(0o600)
+        doc["local_broker"] |= {"username": "hearth", "password_file": str(wrong)}
         cfg = load_config_text(yaml.safe_dump(doc), "home.yaml")
         clock = ManualClock(local(7, 30))
         received = Upstream()

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from agent.config import HearthConfig, load_config
+from agent.config.brokers import is_loopback
 from agent.delivery.status import STALE_S
 from agent.errors import HearthError, StateError
 from agent.state_format import decode_state
@@ -70,6 +71,8 @@ class HubStatus:
     disk_free_bytes: int
     sensors: list[SensorStatus] = field(default_factory=list)
     learning: list[Learning] = field(default_factory=list)
+    # The care team's broker, when the YAML sends alerts to it unencrypted (insecure: true).
+    unencrypted_to: str | None = None
 
 
 @contextmanager
@@ -148,7 +151,15 @@ def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
         disk_free_bytes=shutil.disk_usage(path.parent).free,
         sensors=list(sensors.values()),
         learning=learnt,
+        unencrypted_to=unencrypted_to(cfg),
     )
+
+
+def unencrypted_to(cfg: HearthConfig) -> str | None:
+    up = cfg.upstream
+    if up is None or up.tls is not None or not up.insecure or is_loopback(up.host):
+        return None
+    return f"{up.host}:{up.port}"
 
 
 def _watching(text: str | bytes | None) -> tuple[datetime | None, dict[str, Any]]:
@@ -208,11 +219,13 @@ def words(s: HubStatus) -> list[str]:
         )
         trusted = s.clock_problem is None
         clock = "clock: trusted" if trusted else f"clock: NOT trusted ({s.clock_problem})"
+    plain = s.unencrypted_to
     out = [
         f"household {s.household}",
         watching,
         f"status when last noted: {s.agent_status or 'never noted'}",
         links,
+        *([f"  alerts go to {plain} UNENCRYPTED (upstream.insecure: true)"] if plain else []),
         clock,
         routine,
         *(f"  {x.words()}" for x in s.learning),

@@ -17,13 +17,14 @@ home.yaml: household.timezone: 'GMT' has no summer time: a home in the UK is 'Eu
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.config.brokers import BrokerConfig, is_loopback
 from agent.config.loading import Path_, dotted, line_for
-from agent.config.schema import BrokerConfig, HearthConfig
+from agent.config.schema import HearthConfig
+from agent.config.secrets import SecretProblem, read_secret
 from agent.errors import ConfigProblem
 
 # Names of UTC itself: a home set to one of these never changes its clocks.
@@ -51,15 +52,6 @@ def unreadable_tls_files(broker: BrokerConfig) -> list[tuple[str, str, str]]:
     return out
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _where(file: str, lines: dict[Path_, int]) -> Callable[[Path_, str], ConfigProblem]:
     def at(loc: Path_, message: str) -> ConfigProblem:
         # A key the file leaves out has no line of its own; its section's would mislead.
@@ -75,6 +67,27 @@ def advice(cfg: HearthConfig, file: str, lines: dict[Path_, int]) -> Advice:
     for section, broker in (("local_broker", cfg.local_broker), ("upstream", cfg.upstream)):
         for key, name, why in [] if broker is None else unreadable_tls_files(broker):
             out.errors.append(at((section, "tls", key), f"cannot read {name} ({why})"))
+        for loc, problem in [] if broker is None else secret_problems(broker):
+            out.errors.append(at((section, *loc), problem))
+    return out
+
+
+def secret_problems(broker: BrokerConfig) -> list[tuple[tuple[str, ...], str]]:
+    """Each secret the broker's settings name that cannot be read, or should not be: (where
+    in the section, what is wrong), never the secret itself."""
+    out: list[tuple[tuple[str, ...], str]] = []
+    places: list[tuple[tuple[str, ...], str | None, str | None, str]] = [
+        (("password_file",), broker.password_file, broker.password_env, "password_env")
+    ]
+    if broker.tls is not None:
+        t = broker.tls
+        places.append((("tls", "key_password_file"), t.key_password_file, t.key_password_env,
+                       "key_password_env"))  # fmt: skip
+    for loc, file, env, env_key in places:
+        try:
+            read_secret(file, env)
+        except SecretProblem as exc:
+            out.append((loc if env is None else (*loc[:-1], env_key), str(exc)))
     return out
 
 
@@ -87,9 +100,13 @@ def warnings_of(cfg: HearthConfig, file: str, lines: dict[Path_, int]) -> list[C
     if up is None:
         warn(at(("upstream",), "none: alerts reach only this hub's log (add upstream:, the care"
                 " team's broker)"))  # fmt: skip
-    elif up.tls is None and not is_loopback(up.host):
-        said = "the password and the alerts" if up.password else "the alerts"
-        warn(at(("upstream", "host"), f"{said} go to {up.host} unencrypted: add tls: (a ca_file)"))
+    elif up.tls is None and up.insecure and not is_loopback(up.host):
+        said = "the password and the alerts" if up.username else "the alerts"
+        warn(at(("upstream", "insecure"), f"{said} go to {up.host} UNENCRYPTED (insecure: true):"
+                " anyone on the way can read them; add tls: instead"))  # fmt: skip
+    elif up.tls is not None and up.tls.cert_file is None:
+        warn(at(("upstream", "tls"), "no client certificate (cert_file:, key_file:): the care"
+                " team's broker knows this hub by its password alone"))  # fmt: skip
     if not any("technical" in r.severities for r in cfg.alerts.recipients):
         warn(at(("alerts", "recipients"), "nobody receives technical alerts (a flat battery, a"
                 " silent sensor, Hearth's own faults): add a recipient with severities:"

@@ -229,8 +229,9 @@ def _pydantic_problems(
             msg = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
         else:
             msg = f"{err['msg']} (found {found!r})"
-        if "password" in loc:
-            # Never a secret in an error, whatever was written there.
+        if "password" in loc and kind != "value_error":
+            # Never a secret in an error, whatever was written there (Hearth's own words, a
+            # value_error, never quote it).
             msg = f"{err['msg']} (the value is not shown)"
         out.append(ConfigProblem(file, line_for(lines, loc), dotted(loc), msg))
     return out

@@ -14,9 +14,11 @@ from datetime import timedelta
 from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
+from agent.config.brokers import BrokerConfig, UpstreamConfig
 from agent.config.durations import Duration
+from agent.config.strict import Strict
 from models.household import Role, SensorKind
 
 Severity = Literal["urgent", "warning", "info", "technical"]
@@ -43,10 +45,6 @@ TimeZoneName = Annotated[str, AfterValidator(_known_time_zone)]
 
 def _urgent_and_warning() -> list[Severity]:
     return ["urgent", "warning"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 class HouseholdSection(Strict):
@@ -164,25 +162,6 @@ class SensorConfig(Strict):
     )
 
 
-class TlsConfig(Strict):
-    ca_file: str | None = Field(None, title="CA file", description="PEM file of the broker's CA.")
-    cert_file: str | None = Field(
-        None, title="Client certificate", description="PEM, for mutual TLS."
-    )
-    key_file: str | None = Field(None, title="Client key", description="PEM, for mutual TLS.")
-
-
-class BrokerConfig(Strict):
-    host: str = Field("localhost", title="Host", description="Broker host name or address.")
-    port: int = Field(1883, ge=1, le=65535, title="Port", description="1883 plain, 8883 TLS.")
-    username: str | None = Field(None, title="User name", description="If the broker wants one.")
-    password: str | None = Field(None, title="Password", description="If the broker wants one.")
-    tls: TlsConfig | None = Field(None, title="TLS", description="Set to use TLS.")
-    client_id: str | None = Field(
-        None, title="Client id", description="Default: hearth-<household>."
-    )
-
-
 class SerialBridgeConfig(Strict):
     port: str = Field(
         title="Serial port",
@@ -196,14 +175,6 @@ class SerialBridgeConfig(Strict):
         timedelta(seconds=60),
         title="Heartbeat timeout",
         description="A bridge heard from not at all for this long raises a sensor_silent alert.",
-    )
-
-
-class UpstreamConfig(BrokerConfig):
-    topic_prefix: str = Field(
-        "hearth",
-        title="Topic prefix",
-        description="Alerts go to <prefix>/<household>/alerts/<type>.",
     )
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import aiomqtt
 
 from agent.clock import clock_trusted
-from agent.config.schema import BrokerConfig
+from agent.config.brokers import BrokerConfig
 from agent.decode import Decoder
 from agent.drops import Drops
 from agent.errors import BrokerUnavailable, ControlError, DecodeError, UnknownTopic

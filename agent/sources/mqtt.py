@@ -4,14 +4,16 @@ place aiomqtt's ``MqttError`` is turned into Hearth's ``BrokerUnavailable`` (try
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiomqtt
 from aiomqtt.exceptions import MqttConnectError
 
-from agent.config.advice import unreadable_tls_files
-from agent.config.schema import BrokerConfig
+from agent.config.advice import secret_problems, unreadable_tls_files
+from agent.config.brokers import BrokerConfig, TlsConfig
+from agent.config.secrets import SecretProblem, read_secret
 from agent.errors import BrokerRefused, BrokerUnavailable
 
 # CONNACK codes that say the broker will not have these credentials (MQTT 3.1.1: 4 and 5,
@@ -20,10 +22,10 @@ REFUSED_CODES = frozenset({4, 5, 134, 135})
 
 
 def check_files(broker: BrokerConfig, section: str) -> None:
-    """Every TLS file the broker's settings name can be read: else ``BrokerRefused``, naming
-    the file and the key that names it.
+    """Every TLS file and secret the broker's settings name can be read, and the TLS context
+    built from them: else ``BrokerRefused``, naming the file and the key that names it.
 
-    >>> from agent.config.schema import BrokerConfig
+    >>> from agent.config.brokers import BrokerConfig
     >>> b = BrokerConfig.model_validate({"host": "h", "tls": {"ca_file": "/no/ca.pem"}})
     >>> check_files(b, "upstream")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -31,6 +33,27 @@ def check_files(broker: BrokerConfig, section: str) -> None:
     """
     for key, name, why in unreadable_tls_files(broker)[:1]:
         raise BrokerRefused(f"{section}.tls.{key}: cannot read {name} ({why})")
+    for loc, problem in secret_problems(broker)[:1]:
+        raise BrokerRefused(f"{section}.{'.'.join(loc)}: {problem}")
+    if broker.tls is not None:
+        try:
+            tls_context(broker.tls)
+        except ssl.SSLError as exc:
+            raise BrokerRefused(
+                f"{section}.tls: the certificate, key or CA cannot be used ({exc.reason or exc}):"
+                " a key that is not the certificate's, or a wrong passphrase?"
+            ) from None
+
+
+def tls_context(t: TlsConfig) -> ssl.SSLContext:
+    """TLS 1.2 or newer, the broker's certificate checked against its CA and its host name,
+    and this hub's own certificate if the settings name one."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=t.ca_file)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if t.cert_file is not None:
+        passphrase = read_secret(t.key_password_file, t.key_password_env)
+        context.load_cert_chain(t.cert_file, t.key_file, passphrase)
+    return context
 
 
 def client_for(
@@ -44,18 +67,13 @@ def client_for(
     messages published to them) while Hearth is away, and hands them over when it is back.
     ``manual_ack``: each QoS 1 message is acknowledged by the caller (``client._client.ack``),
     not on arrival."""
-    tls = None
-    if broker.tls is not None:
-        tls = aiomqtt.TLSParameters(
-            ca_certs=broker.tls.ca_file, certfile=broker.tls.cert_file, keyfile=broker.tls.key_file
-        )
     client = aiomqtt.Client(
         hostname=broker.host,
         port=broker.port,
         username=broker.username,
-        password=broker.password,
+        password=read_secret(broker.password_file, broker.password_env),
         identifier=broker.client_id or client_id,
-        tls_params=tls,
+        tls_context=None if broker.tls is None else tls_context(broker.tls),
         will=will,
         clean_session=not persistent,
         keepalive=30,
@@ -77,7 +95,11 @@ async def session(
     """A connected client; the connection failing, then or later, is ``BrokerUnavailable``;
     the broker refusing these credentials is ``BrokerRefused``."""
     try:
-        async with client_for(broker, client_id, will, persistent, manual_ack) as client:
+        client = client_for(broker, client_id, will, persistent, manual_ack)
+    except (SecretProblem, ssl.SSLError) as exc:  # changed since the start, or never checked
+        raise BrokerRefused(f"the settings for {broker.host}:{broker.port}: {exc}") from None
+    try:
+        async with client:
             yield client
     except MqttConnectError as exc:
         # Only the broker's answer to connecting: paho's own codes 4 and 5, raised on a socket
