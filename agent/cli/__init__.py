@@ -8,7 +8,17 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from agent.cli import config_files, demo, evaluate, explain, live, pairing, replay, status
+from agent.cli import (
+    config_files,
+    demo,
+    evaluate,
+    explain,
+    forget,
+    live,
+    pairing,
+    replay,
+    status,
+)
 from agent.cli.arguments import add_common
 from agent.errors import ConfigError, HearthError
 from agent.logs import setup_logging
@@ -30,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_parser(sub)
     explain.add_parser(sub)
     pairing.add_parser(sub)
+    forget.add_parser(sub)
     for command in sub.choices.values():
         add_common(command, on_command=True)
     return p

@@ -1,0 +1,96 @@
+"""``hearth forget``: erase everything this hub keeps of the household (its sensor events, the
+routine learned from them, the alerts sent and waiting) when the resident asks, and leave the
+file holding none of it: deleted with ``secure_delete`` on, the file rebuilt by ``VACUUM`` and
+its write-ahead log truncated, so the rows are gone from the bytes on disk, not only from the
+tables. Only while Hearth is stopped: a running agent would save again what it holds in
+memory. Kept: that it was erased, when, and how many of each (no one's data)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+
+from agent.config import load_config
+from agent.errors import HearthError
+
+TABLES = ("events", "state", "outbox")
+FORGOTTEN_KEY = "forgotten"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "forget",
+        help="erase the household's events, learned routine and alerts from this hub (Hearth"
+        " stopped first)",
+    )
+    p.add_argument("--config", required=True, help="the household's YAML file")
+    p.add_argument(
+        "--yes", action="store_true", help="do not ask to type the household's id to confirm"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from agent.cli.status import read_status
+
+    cfg = load_config(args.config)
+    path = Path(cfg.store.path)
+    if not path.exists():
+        raise HearthError(f"no store at {path}: this hub keeps nothing of {cfg.household.id}")
+    status = read_status(cfg, datetime.now(UTC))
+    if status.watching:
+        raise HearthError(
+            f"Hearth is running on {path} (its detectors looked at {status.last_looked}): stop"
+            " it first (sudo systemctl stop hearth), then run this again; nothing was erased"
+        )
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise HearthError("not confirmed: add --yes, or run it at a terminal to confirm")
+        typed = input(f"Erase all Hearth keeps of {cfg.household.id}? Type its id to confirm: ")
+        if typed.strip() != cfg.household.id:
+            print("not confirmed: nothing was erased")
+            return 1
+    before = sum(f.stat().st_size for f in _files(path) if f.exists())
+    counts = forget(path, datetime.now(UTC))
+    after = sum(f.stat().st_size for f in _files(path) if f.exists())
+    said = ", ".join(f"{n} {what}" for what, n in counts.items())
+    print(f"{cfg.household.id}: erased {said} from {path}")
+    print(f"the file and its log: {before:,} bytes before, {after:,} now (rebuilt, the log empty)")
+    print("Hearth learns the routine afresh when it starts again.")
+    return 0
+
+
+def _files(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def forget(path: Path, now: datetime) -> dict[str, int]:
+    """Every row erased, the file rebuilt and its log truncated; how many rows of each kind
+    (events, saved states, alerts) were erased. A store another process is writing is a
+    ``HearthError``, with nothing erased."""
+    try:
+        with closing(sqlite3.connect(path, timeout=5, isolation_level=None)) as db:
+            db.execute("PRAGMA secure_delete=ON")
+            db.execute("BEGIN IMMEDIATE")
+            counts = {}
+            for table in TABLES:
+                counts[table] = int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+                db.execute(f"DELETE FROM {table}")
+            note = {"at": now.isoformat(), **{f"{t}_erased": n for t, n in counts.items()}}
+            db.execute(
+                "INSERT INTO state VALUES (?, ?, ?)",
+                (FORGOTTEN_KEY, json.dumps(note), now.timestamp()),
+            )
+            db.execute("COMMIT")
+            db.execute("VACUUM")
+            busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if busy:
+                raise HearthError(f"{path}: its log could not be emptied (another reader?)")
+    except sqlite3.Error as exc:
+        raise HearthError(f"cannot erase {path}: {exc}; is Hearth still running?") from None
+    return {"events": counts["events"], "saved states": counts["state"], "alerts": counts["outbox"]}

@@ -1,0 +1,112 @@
+"""``hearth forget`` on a real SQLite store: the household's events, routine and alerts are gone
+from the tables and from the bytes of the file and its log; refused while Hearth is running,
+with nothing erased; the hub learns afresh afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import yaml
+
+from agent.runtime.keeping import STATE_KEY, WATCHING_KEY, watching
+from agent.store import Store
+from models.alert_policy import Alert
+from models.events import SensorEvent
+from tests.conftest import ROOT, hearth
+
+# Distinctive, so that a byte of them left anywhere in the files is found.
+SENSOR = "zqx-marker-sensor"
+SUMMARY = "zqx marker: no movement since 13:05"
+ROUTINE = {"routine": "zqx-marker-routine " * 400}  # large: kept compressed
+
+
+def kept(path: Path) -> bytes:
+    """Every byte the store has on disk: the file, its write-ahead log, its index."""
+    files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+    return b"".join(f.read_bytes() for f in files if f.exists())
+
+
+def a_hub_that_ran(tmp_path: Path, looked: datetime) -> tuple[Path, Path]:
+    """A store with a month of one sensor's events, a saved routine, alerts sent and waiting,
+    and the detectors last noted looking at ``looked``; and its YAML."""
+    db = tmp_path / "hub" / "hearth.sqlite"
+    db.parent.mkdir()
+    doc = yaml.safe_load((ROOT / "config/demo-home.yaml").read_text())
+    doc["store"] = {"path": str(db)}
+    home = tmp_path / "home.yaml"
+    home.write_text(yaml.safe_dump(doc))
+    t0 = looked - timedelta(days=30)
+
+    async def go() -> None:
+        async with await Store.open(db) as store:
+            for i in range(30 * 200):
+                store.add_event(SensorEvent(t0 + timedelta(minutes=7 * i), SENSOR, "motion", 1.0))
+            await store.flush_events()
+            for n in range(3):
+                a = Alert(f"a{n}", "demo-home", "inactivity", "urgent", t0, t0, SUMMARY, {})
+                await store.enqueue_alert(a, "hearth/demo-home/alerts/inactivity", SUMMARY)
+            await store.mark_sent("a0", t0)
+            await store.save_snapshot(STATE_KEY, lambda: dict(ROUTINE), t0)
+            await store.save_state(WATCHING_KEY, watching(looked), looked)
+
+    asyncio.run(go())
+    return db, home
+
+
+def test_forget_erases_the_household_from_the_bytes_on_disk(tmp_path: Path) -> None:
+    db, home = a_hub_that_ran(tmp_path, datetime.now(UTC) - timedelta(hours=1))
+    with sqlite3.connect(db) as con:
+        routine = con.execute("SELECT json FROM state WHERE key = ?", (STATE_KEY,)).fetchone()[0]
+    assert isinstance(routine, bytes)  # compressed, so the marker's words are not in it
+    before = kept(db)
+    # What the test looks for is there to be found before.
+    assert SENSOR.encode() in before
+    assert SUMMARY.encode() in before
+    assert routine[:64] in before
+
+    run = hearth("forget", "--config", str(home), "--yes")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[0] == (
+        f"demo-home: erased 6000 events, 2 saved states, 3 alerts from {db}"
+    )
+    after = kept(db)
+    assert SENSOR.encode() not in after
+    assert SUMMARY.encode() not in after
+    assert routine[:64] not in after
+    assert b"zqx" not in after
+    assert len(after) < len(before) / 4
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert con.execute("SELECT count(*) FROM events").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM outbox").fetchone() == (0,)
+        assert [r[0] for r in con.execute("SELECT key FROM state")] == ["forgotten"]
+    # The hub starts afresh on it: nothing learned to restore.
+    status = hearth("status", "--config", str(home))
+    assert "routine: none saved that can be read (the agent learns afresh)" in status.stdout
+
+
+def test_forget_is_refused_while_hearth_runs_and_needs_confirming(tmp_path: Path) -> None:
+    db, home = a_hub_that_ran(tmp_path, datetime.now(UTC) - timedelta(seconds=10))
+    run = hearth("forget", "--config", str(home), "--yes")
+    assert run.returncode == 1
+    assert run.stderr.startswith(f"hearth forget: Hearth is running on {db} ")
+    assert "nothing was erased" in run.stderr
+    assert SENSOR.encode() in kept(db)
+
+    (tmp_path / "two").mkdir()
+    db2, home2 = a_hub_that_ran(tmp_path / "two", datetime.now(UTC) - timedelta(hours=1))
+    run = hearth("forget", "--config", str(home2))  # not a terminal, and no --yes
+    assert (run.returncode, run.stderr) == (
+        1,
+        "hearth forget: not confirmed: add --yes, or run it at a terminal to confirm\n",
+    )
+    assert SENSOR.encode() in kept(db2)
+    db.unlink()
+    run = hearth("forget", "--config", str(home), "--yes")
+    assert (run.returncode, run.stderr) == (
+        1,
+        f"hearth forget: no store at {db}: this hub keeps nothing of demo-home\n",
+    )
