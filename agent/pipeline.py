@@ -13,11 +13,13 @@ from typing import Any
 
 from agent.config import household_of, monitor_settings_of
 from agent.config.schema import HearthConfig
-from agent.errors import StateError
+from agent.errors import ControlError, StateError
 from agent.sources.control import Command
 from models.alert_policy import Alert, AlertPolicy
+from models.detectors.wording import duration_text
 from models.events import SensorEvent
 from models.finding import Finding, JsonValue
+from models.household_changes import CHANGES, household_change
 from models.monitor import Monitor
 from models.routine.held import LEARNERS
 from models.saved_state import STATE_VERSION, migrate
@@ -48,6 +50,8 @@ class Pipeline:
         # The types found at the last tick, when every one was raised already and nothing has
         # been observed since (see Monitor.next_due); None otherwise.
         self._settled: frozenset[str] | None = None
+        # The household's changes to what is watched, to tell the care team at the next tick.
+        self.told: list[Finding] = []
         if state is None:
             self.monitor = Monitor(self.household, self.settings)
             self.policy = AlertPolicy(cfg.household.id, cooldown)
@@ -76,7 +80,8 @@ class Pipeline:
         """Alerts due at ``now``: the detectors' findings, and ``also`` (sensor health, say),
         through the one alert policy."""
         alerts = []
-        findings = [*self.monitor.tick(now), *also]
+        findings = [*self.monitor.tick(now), *also, *self.told]
+        self.told.clear()
         for finding in findings:
             alert = self.policy.decide(finding)
             if alert is not None:
@@ -87,8 +92,15 @@ class Pipeline:
         self._settled = frozenset(f.type for f in findings) if raised else None
         return alerts
 
+    def settled(self, queued: int) -> bool:
+        """Every alert decided is among the ``queued`` (in the outbox), and no change the
+        household made waits to be told: else a save now would lose one at a crash."""
+        return self.policy.decided == queued and not self.told
+
     def next_due(self, now: datetime) -> datetime:
         """The earliest time :meth:`tick` could raise anything, if nothing is observed before."""
+        if self.told:
+            return now
         return self.monitor.next_due(now, self._settled or frozenset())
 
     def remember(self, alert_id: str, memory: dict[str, JsonValue]) -> None:
@@ -102,9 +114,20 @@ class Pipeline:
                 self.monitor.routine.hold(alert_id, learner, key, datetime.fromisoformat(at))
 
     def command(self, cmd: Command, now: datetime) -> str:
-        """Apply a household command; returns what was done, for the log."""
-        self._settled = None
+        """Apply a household command; returns what was done, for the log. A change to what is
+        watched is told to the care team at the next tick; one longer than the YAML allows
+        (``controls``) is a ``ControlError``, and nothing changes."""
         tz = self.household.tz
+        longest = {"pause": self.cfg.controls.longest_pause, "away": self.cfg.controls.longest_away}
+        most = longest.get(cmd.name)
+        if cmd.until is not None and most is not None and cmd.until - now > most:
+            raise ControlError(
+                f"{cmd.name} may last at most {duration_text(most.total_seconds())}"
+                f" (controls.longest_{cmd.name} in the YAML); nothing changed"
+            )
+        self._settled = None
+        if cmd.name in CHANGES:
+            self.told.append(household_change(cmd.name, cmd.until, now, tz))
         until = "" if cmd.until is None else f" until {cmd.until.astimezone(tz):%a %d %b %H:%M}"
         if cmd.name == "away":
             self.monitor.set_away(now, cmd.until)

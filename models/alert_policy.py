@@ -94,6 +94,7 @@ class AlertPolicy:
             self.paused_until is not None
             and finding.detected_at < self.paused_until
             and finding.severity != "technical"  # the equipment's state is not the resident's
+            and finding.type != "household_control"  # the pause itself is told, and its end
         ):
             self._suppress("paused", finding)
             return None

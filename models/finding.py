@@ -19,6 +19,7 @@ ALERT_TYPES = (
     "sensor_silent",
     "sensor_offline",
     "battery_low",
+    "household_control",
 )
 # Alerts about the equipment, for the technician; every other type is for the carers.
 TECHNICAL_TYPES = frozenset({"sensor_silent", "sensor_offline", "battery_low"})

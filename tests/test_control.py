@@ -37,8 +37,7 @@ def test_commands_are_read_from_durations_json_and_local_times() -> None:
     ("name", "payload", "says"),
     [
         ("pause", b"", "needs an end"),
-        ("pause", b"8d", "at most 7 days"),
-        ("away", b"61d", "at most 60 days"),
+        ("pause", b"366d", "at most 365 days"),
         ("away", b"90", "write a number and a unit"),
         ("away", b'{"until": "2020-01-01T00:00"}', "already past"),
         ("away", b"{nope", "not valid JSON"),
@@ -62,7 +61,7 @@ def test_any_payload_is_a_command_or_a_control_error(payload: bytes, name: str) 
         assert c.until is None
     else:
         assert c.until is not None
-        assert NOW < c.until <= NOW + timedelta(days=60)
+        assert NOW < c.until <= NOW + timedelta(days=365)
 
 
 def afternoon(m: object, day: datetime, until_hour: int = 21) -> list[Finding]:
@@ -132,3 +131,44 @@ def test_the_residents_pause_holds_back_carer_alerts_not_technical_ones() -> Non
     p.command(cmd("resume"), NOW)
     later = Finding("inactivity", "urgent", NOW, NOW + timedelta(hours=1), "x", "e3")
     assert p.policy.decide(later) is not None
+
+
+def test_a_pause_or_away_longer_than_the_yaml_allows_changes_nothing() -> None:
+    p = Pipeline(DEMO)
+    with pytest.raises(ControlError, match=r"pause may last at most 7 days \(controls"):
+        p.command(cmd("pause", b"8d"), NOW)
+    with pytest.raises(ControlError, match="away may last at most 60 days"):
+        p.command(cmd("away", b"61d"), NOW)
+    assert p.policy.paused_until is None
+    assert p.monitor.away_until is None
+    assert p.told == []
+    # Only the YAML raises it.
+    longer = DEMO.model_copy(update={"controls": DEMO.controls.model_copy(
+        update={"longest_pause": timedelta(days=14)})})  # fmt: skip
+    q = Pipeline(longer)
+    q.command(cmd("pause", b"8d"), NOW)
+    assert q.policy.paused_until == NOW + timedelta(days=8)
+
+
+def test_each_change_is_told_to_the_care_team_even_while_paused_renewals_too() -> None:
+    p = Pipeline(DEMO)
+    p.command(cmd("pause", b"3h"), NOW)
+    assert not p.settled(p.policy.decided)  # a save waits for it to be told
+    told = p.tick(NOW)
+    assert [(a.type, a.severity) for a in told] == [("household_control", "warning")]
+    assert told[0].summary.startswith("Monitoring paused by the household until Mon 05 Jan 12:00")
+    assert p.settled(p.policy.decided)
+    assert p.tick(NOW + timedelta(minutes=1)) == []  # told once
+    # Renewed: told again, though alerts are paused.
+    later = NOW + timedelta(hours=2)
+    p.command(parse_command("hearth/h1/control/pause", b"3h", "h1", later, LONDON), later)
+    again = p.tick(later)
+    assert [a.summary[:48] for a in again] == ["Monitoring paused by the household until Mon 05 "]
+    assert again[0].id != told[0].id
+    p.command(cmd("resume"), later)
+    p.command(cmd("away", b"2d"), later)
+    p.command(cmd("home"), later)
+    assert [a.evidence["command"] for a in p.tick(later)] == ["resume", "away", "home"]
+    # "ordinary" changes what is learned, not what is watched: not told.
+    p.command(cmd("ordinary", b"0b6a1f5e-4c2d-4e8f-9a7b-1c2d3e4f5a6b"), later)
+    assert p.tick(later) == []

@@ -515,7 +515,11 @@ def test_the_residents_pause_sent_with_the_hearth_command_holds_back_alerts(
         await until(lambda: agent.dropped["bad_command"] == 1, "a bad command counted")
 
     asyncio.run(run_and_listen(cfg, upstream_broker, clock, body, received))
-    assert received.on("hearth/live-home/alerts/") == []
+    # The stillness held back; the care team told of the pause (once: the refused one changed
+    # nothing), with its end.
+    told = received.on("hearth/live-home/alerts/")
+    assert [(a["type"], a["evidence"]["command"]) for a in told] == [("household_control", "pause")]
+    assert told[0]["summary"].startswith("Monitoring paused by the household until ")
     db = sqlite3.connect(cfg.store.path)
     (state,) = db.execute("SELECT json FROM state WHERE key = 'pipeline'").fetchone()
     assert decode_state(state)["policy"]["paused_until"] is not None

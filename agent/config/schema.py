@@ -281,6 +281,29 @@ class LearningConfig(Strict):
     )
 
 
+class ControlsConfig(Strict):
+    """What the household may tell Hearth from the home broker (``hearth pause``, a button):
+    each change is told to the care team; how long it may last, only this file can raise."""
+
+    longest_pause: Duration = Field(
+        timedelta(days=7),
+        title="Longest pause",
+        description="The longest the household may pause carers' alerts at once (at most 365d).",
+    )
+    longest_away: Duration = Field(
+        timedelta(days=60),
+        title="Longest away",
+        description="The longest away mode may be set for at once (at most 365d).",
+    )
+
+    @field_validator("longest_pause", "longest_away")
+    @classmethod
+    def _within_a_year(cls, v: timedelta) -> timedelta:
+        if not timedelta(minutes=1) <= v <= timedelta(days=365):
+            raise ValueError("between 1min and 365d: a pause left on must still end")
+        return v
+
+
 class StoreConfig(Strict):
     path: str = Field(
         "hearth.sqlite",
@@ -336,6 +359,7 @@ class HearthConfig(Strict):
     learning: LearningConfig = Field(default_factory=LearningConfig, title="Learning")
     # Replaced by the registry's sections in the model ``config_model()`` builds.
     detectors: DetectorsSection = Field(default_factory=DetectorsSection, title="Detectors")
+    controls: ControlsConfig = Field(default_factory=ControlsConfig, title="Household controls")
     store: StoreConfig = Field(default_factory=StoreConfig, title="Store")
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:

@@ -154,6 +154,7 @@ class Agent:
     def _command(self, cmd: Command, now: datetime) -> None:
         log.warning("household command: %s", self.pipeline.command(cmd, now))
         self.save_soon = True
+        self.heard.set()  # the detectors look at once: the change is told to the care team
 
     async def watch(self) -> None:
         self.jumps = JumpWatch(self.clock)
@@ -216,7 +217,7 @@ class Agent:
     async def keep(self) -> None:
         """Every second, or sooner when messages wait on their events to be written (the
         keeper says what is due: ``keeping.Keeper``)."""
-        settled = lambda: self.pipeline.policy.decided == self.upstream.queued  # noqa: E731
+        settled = lambda: self.pipeline.settled(self.upstream.queued)  # noqa: E731
         note = lambda: watching_note(self)  # noqa: E731
         keeper = keeping.Keeper(
             self.store, self.cfg.store.keep_events, time.monotonic, settled, note

@@ -104,6 +104,9 @@ class HomeBroker:
             return
         try:
             self.on_command(cmd, now)
+        except ControlError as exc:  # longer than the YAML allows, say
+            self.dropped.count("bad_command", f"on {topic}: {exc}")
+            return
         except Exception as exc:  # one command lost, not the reading of every message after it
             log.exception("household command %s could not be carried out", cmd.name)
             self.dropped.count("bad_command", f"on {topic}: {type(exc).__name__}: {exc}")
