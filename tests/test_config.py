@@ -11,7 +11,7 @@ import pytest
 
 from agent.cli import main
 from agent.config import ConfigError, json_schema, load_config, load_config_text
-from tests.conftest import CONFIG, ROOT, hearth
+from tests.conftest import CONFIG, ROOT, hearth, make_ca, make_cert
 
 GOOD = """\
 household:
@@ -170,8 +170,11 @@ def test_check_config_refuses_a_file_naming_a_certificate_it_cannot_read(tmp_pat
         .replace("/etc/hearth/hub.key", str(hub_key))
         .replace("/etc/hearth/upstream.pw", str(password))
     )
-    for f in (hub_cert, hub_key):
-        f.write_text("-----BEGIN CERTIFICATE-----\n")
+    pki = tmp_path / "pki"
+    make_ca(pki, "care")
+    made_cert, made_key = make_cert(pki, "hub", "DNS:hub")
+    hub_cert.write_bytes(made_cert.read_bytes())
+    hub_key.write_bytes(made_key.read_bytes())
     password.write_text("change-me\n")
     password.chmod(0o600)
     run = check_config(missing)
@@ -182,7 +185,7 @@ def test_check_config_refuses_a_file_naming_a_certificate_it_cannot_read(tmp_pat
         in (run.stderr)
     )
     # With the file there, the shipped example is clean: nothing to warn of.
-    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    ca.write_bytes((pki / "ca.pem").read_bytes())
     run = check_config(missing)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == [

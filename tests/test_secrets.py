@@ -6,22 +6,28 @@ which check-config, the start-up log and ``hearth status`` all say loudly."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.cli.status import read_status, words
 from agent.config import load_config, load_config_text
 from agent.config.brokers import BrokerConfig
+from agent.config.secrets import LONGEST, SecretProblem, read_secret
 from agent.errors import BrokerRefused, ConfigError
 from agent.sources.mqtt import check_files, session
-from tests.conftest import ROOT, Mosquitto, hearth
+from tests.conftest import ROOT, Mosquitto, hearth, make_ca, make_cert
 from tests.test_config import GOOD
 
 
@@ -54,7 +60,7 @@ def test_a_password_file_others_can_open_is_refused_and_one_only_hearth_can_is_r
     assert run.returncode == 1
     assert (
         f"local_broker.password_file: {pw}: other users can open it (mode 0644): chmod 600 {pw},"
-        " owned by the user Hearth runs as"
+        " and give it to the user Hearth runs as (chown)"
     ) in run.stderr
     assert "hunter2-xyz" not in run.stdout + run.stderr
     pw.chmod(0o600)
@@ -162,3 +168,96 @@ def test_an_insecure_link_is_said_at_start_and_in_the_status(tmp_path: Path) -> 
     home.write_text(yaml.safe_dump(doc))
     text = words(read_status(load_config(home), datetime.now(UTC)))
     assert not [line for line in text if "UNENCRYPTED" in line]
+
+
+def test_a_secret_is_never_quoted_when_the_yaml_around_it_does_not_parse(tmp_path: Path) -> None:
+    for written in ("@Tr0ub4dor&3", "*Tr0ub4dor&3", '"Tr0ub4dor&3', "!Tr0ub4dor&3 x"):
+        run = checked(tmp_path, GOOD + f"local_broker:\n  host: localhost\n  password: {written}\n")
+        assert run.returncode == 1
+        assert "Tr0ub4dor" not in run.stdout + run.stderr, run.stderr
+        assert "home.yaml:1" in run.stderr  # the line (15 or 16) is still said
+    run = checked(tmp_path, GOOD + "local_broker: {password_file: [Tr0ub4dor]}\n")
+    assert "Tr0ub4dor" not in run.stdout + run.stderr
+
+
+@given(st.text(st.characters(blacklist_characters="\n\r\x00\ufeff", codec="utf-8"), min_size=1))
+@settings(max_examples=100, deadline=None)
+def test_a_password_file_is_read_as_written(secret: str) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "pw"
+        path.write_bytes(secret.encode() + b"\n" + b"the rest is not read\n")
+        path.chmod(0o600)
+        if len(secret.encode()) > LONGEST:
+            with pytest.raises(SecretProblem, match="longer than"):
+                read_secret(str(path), None)
+        else:
+            assert read_secret(str(path), None) == secret
+
+
+def test_what_is_not_a_password_file_is_refused_not_hung_on_or_changed(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo, 0o600)
+    with pytest.raises(SecretProblem, match="is not a plain file"):
+        read_secret(str(fifo), None)  # a blocking open would wait here for ever
+    for data, says in [
+        (b"\xff\xfepw\n", "not UTF-8"),
+        ("\ufeffpw\n".encode(), "byte-order mark"),
+        (b"x" * 5000, "longer than 4096"),
+        (b"\n", "is empty"),
+    ]:
+        f = secret_file(tmp_path / "pw", "")
+        f.write_bytes(data)
+        with pytest.raises(SecretProblem, match=says):
+            read_secret(str(f), None)
+    assert read_secret(str(secret_file(tmp_path / "crlf", "pw\r")), None) == "pw"
+    with pytest.raises(SecretProblem, match="not an environment variable's name"):
+        read_secret(None, "hunter2 xyz")
+
+
+def test_a_key_that_cannot_be_used_is_found_by_check_config_never_prompted_for(
+    tmp_path: Path,
+) -> None:
+    d = tmp_path / "pki"
+    ca = make_ca(d, "care")
+    cert, key = make_cert(d, "hub", "DNS:hub")
+    locked = d / "locked.key"
+    subprocess.run(["openssl", "pkey", "-in", key, "-aes256", "-passout", "pass:Tr0ub4dor",
+                    "-out", locked], check=True, capture_output=True)  # fmt: skip
+    other_cert, _ = make_cert(d, "other", "DNS:other")
+
+    def upstream(**tls: str) -> str:
+        doc = {"host": "care.example.org", "tls": {"ca_file": str(ca), **tls}}
+        return GOOD + "upstream: " + json.dumps(doc) + "\n"
+
+    for tls, says in [
+        ({"cert_file": str(cert), "key_file": str(locked)}, "upstream.tls.key_file: the key is"
+         " encrypted: name its passphrase in key_password_file or _env"),
+        ({"cert_file": str(other_cert), "key_file": str(key)}, "cannot be used together"),
+        ({"cert_file": str(cert), "key_file": str(locked),
+          "key_password_file": str(secret_file(tmp_path / "k.pw", "wrong"))},
+         "cannot be used together"),
+    ]:  # fmt: skip
+        run = checked(tmp_path, upstream(**tls))
+        assert run.returncode == 1, run.stdout
+        assert says in run.stderr, run.stderr
+        assert "Tr0ub4dor" not in run.stderr
+        with pytest.raises(BrokerRefused, match=r"upstream\.tls\."):
+            check_files(load_config(tmp_path / "home.yaml").upstream or BrokerConfig(), "upstream")
+    right = secret_file(tmp_path / "right.pw", "Tr0ub4dor")
+    run = checked(tmp_path, upstream(cert_file=str(cert), key_file=str(locked),
+                                     key_password_file=str(right)))  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    # A certificate and its key in one file.
+    both = d / "both.pem"
+    both.write_bytes(cert.read_bytes() + key.read_bytes())
+    assert checked(tmp_path, upstream(cert_file=str(both))).returncode == 0
+
+
+def test_a_home_broker_off_the_hub_with_a_password_and_no_tls_is_warned_of(tmp_path: Path) -> None:
+    pw = secret_file(tmp_path / "local.pw", "hunter2-xyz")
+    text = GOOD + f"local_broker: {{host: 192.168.1.20, username: h, password_file: {pw}}}\n"
+    run = checked(tmp_path, text)
+    assert run.returncode == 0, run.stderr
+    assert "local_broker.host: the home broker's password goes to 192.168.1.20 unencrypted" in (
+        run.stdout
+    )

@@ -25,6 +25,7 @@ from agent.config.brokers import BrokerConfig, is_loopback
 from agent.config.loading import Path_, dotted, line_for
 from agent.config.schema import HearthConfig
 from agent.config.secrets import SecretProblem, read_secret
+from agent.config.tls import TlsProblem, tls_context
 from agent.errors import ConfigProblem
 
 # Names of UTC itself: a home set to one of these never changes its clocks.
@@ -69,7 +70,22 @@ def advice(cfg: HearthConfig, file: str, lines: dict[Path_, int]) -> Advice:
             out.errors.append(at((section, "tls", key), f"cannot read {name} ({why})"))
         for loc, problem in [] if broker is None else secret_problems(broker):
             out.errors.append(at((section, *loc), problem))
+        for loc, problem in [] if broker is None else tls_problems(broker):
+            out.errors.append(at((section, *loc), problem))
     return out
+
+
+def tls_problems(broker: BrokerConfig) -> list[tuple[tuple[str, ...], str]]:
+    """The TLS context the settings make, built: why not, if it cannot be (a key that is not
+    the certificate's, a wrong or missing passphrase, a CA file holding no certificate). None
+    to say while a file cannot be read, or a secret is wrong: those are said already."""
+    if broker.tls is None or unreadable_tls_files(broker) or secret_problems(broker):
+        return []
+    try:
+        tls_context(broker.tls)
+    except TlsProblem as exc:
+        return [(("tls", exc.key), str(exc))]
+    return []
 
 
 def secret_problems(broker: BrokerConfig) -> list[tuple[tuple[str, ...], str]]:
@@ -107,6 +123,11 @@ def warnings_of(cfg: HearthConfig, file: str, lines: dict[Path_, int]) -> list[C
     elif up.tls is not None and up.tls.cert_file is None:
         warn(at(("upstream", "tls"), "no client certificate (cert_file:, key_file:): the care"
                 " team's broker knows this hub by its password alone"))  # fmt: skip
+    home = cfg.local_broker
+    if home is not None and home.tls is None and home.username and not is_loopback(home.host):
+        warn(at(("local_broker", "host"), f"the home broker's password goes to {home.host}"
+                " unencrypted across the home network: add tls:, or run the broker on this"
+                " hub"))  # fmt: skip
     if not any("technical" in r.severities for r in cfg.alerts.recipients):
         warn(at(("alerts", "recipients"), "nobody receives technical alerts (a flat battery, a"
                 " silent sensor, Hearth's own faults): add a recipient with severities:"

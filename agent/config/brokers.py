@@ -40,7 +40,9 @@ class TlsConfig(Strict):
     cert_file: str | None = Field(
         None, title="Client certificate", description="PEM, this hub's own (mutual TLS)."
     )
-    key_file: str | None = Field(None, title="Client key", description="PEM, for mutual TLS.")
+    key_file: str | None = Field(
+        None, title="Client key", description="PEM, for mutual TLS (default: in cert_file)."
+    )
     key_password_file: str | None = Field(
         None,
         title="Client key passphrase file",
@@ -54,8 +56,8 @@ class TlsConfig(Strict):
 
     @model_validator(mode="after")
     def _a_key_with_its_certificate(self) -> Self:
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("cert_file and key_file go together (this hub's certificate, its key)")
+        if self.key_file is not None and self.cert_file is None:
+            raise ValueError("key_file needs cert_file (this hub's certificate, whose key it is)")
         _one_place(self.key_password_file, self.key_password_env, "key_password")
         return self
 

@@ -74,10 +74,7 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
         loader = _MarkedLoader(text)
         root = loader.get_single_node()
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        said = " ".join(str(exc).split())  # one line, as every error here is
-        raise _one_problem(file, line, f"not valid YAML: {said}") from None
+        raise _one_problem(file, *_yaml_problem(exc)) from None
     except RecursionError:
         raise _one_problem(file, None, f"nested more than {DEEPEST} levels deep") from None
     finally:
@@ -107,7 +104,7 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
                     file,
                     node.start_mark.line + 1,
                     dotted(path),
-                    f"tag {node.tag!r} is not allowed; write plain values",
+                    f"{_tag(node.tag, path)} is not allowed; write plain values",
                 )
             )
             return None
@@ -148,7 +145,8 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
                     file,
                     node.start_mark.line + 1,
                     dotted(path),
-                    f"tag {node.tag!r} is not allowed; write plain values ({exc.problem})",
+                    f"{_tag(node.tag, path)} is not allowed; write plain values"
+                    + ("" if _secret(path) else f" ({exc.problem})"),
                 )
             )
             return None
@@ -229,7 +227,7 @@ def _pydantic_problems(
             msg = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
         else:
             msg = f"{err['msg']} (found {found!r})"
-        if "password" in loc and kind != "value_error":
+        if _secret(loc) and kind != "value_error":
             # Never a secret in an error, whatever was written there (Hearth's own words, a
             # value_error, never quote it).
             msg = f"{err['msg']} (the value is not shown)"
@@ -379,3 +377,24 @@ def json_schema() -> dict[str, Any]:
     schema = config_model().model_json_schema(mode="validation", schema_generator=_TechnicianSchema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
+
+
+def _secret(path: Path_) -> bool:
+    """A key that holds a secret, or says where one is kept: its value is never quoted."""
+    return any("password" in str(part) for part in path)
+
+
+def _tag(tag: str, path: Path_) -> str:
+    return "a tag" if _secret(path) else f"tag {tag!r}"
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> tuple[int | None, str]:
+    """The line and what is wrong, in one line; never PyYAML's snippet of the line, which
+    would quote a password written there."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    if mark is None or problem is None:
+        return None, "not valid YAML: " + " ".join(str(exc).split()).split(' in "')[0]
+    context = getattr(exc, "context", None)
+    said = f"{context}, {problem}" if context else str(problem)
+    return mark.line + 1, f"not valid YAML: {said} (column {mark.column + 1})"

@@ -11,9 +11,10 @@ from contextlib import asynccontextmanager
 import aiomqtt
 from aiomqtt.exceptions import MqttConnectError
 
-from agent.config.advice import secret_problems, unreadable_tls_files
-from agent.config.brokers import BrokerConfig, TlsConfig
+from agent.config.advice import secret_problems, tls_problems, unreadable_tls_files
+from agent.config.brokers import BrokerConfig
 from agent.config.secrets import SecretProblem, read_secret
+from agent.config.tls import tls_context
 from agent.errors import BrokerRefused, BrokerUnavailable
 
 # CONNACK codes that say the broker will not have these credentials (MQTT 3.1.1: 4 and 5,
@@ -35,25 +36,8 @@ def check_files(broker: BrokerConfig, section: str) -> None:
         raise BrokerRefused(f"{section}.tls.{key}: cannot read {name} ({why})")
     for loc, problem in secret_problems(broker)[:1]:
         raise BrokerRefused(f"{section}.{'.'.join(loc)}: {problem}")
-    if broker.tls is not None:
-        try:
-            tls_context(broker.tls)
-        except ssl.SSLError as exc:
-            raise BrokerRefused(
-                f"{section}.tls: the certificate, key or CA cannot be used ({exc.reason or exc}):"
-                " a key that is not the certificate's, or a wrong passphrase?"
-            ) from None
-
-
-def tls_context(t: TlsConfig) -> ssl.SSLContext:
-    """TLS 1.2 or newer, the broker's certificate checked against its CA and its host name,
-    and this hub's own certificate if the settings name one."""
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=t.ca_file)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    if t.cert_file is not None:
-        passphrase = read_secret(t.key_password_file, t.key_password_env)
-        context.load_cert_chain(t.cert_file, t.key_file, passphrase)
-    return context
+    for loc, problem in tls_problems(broker)[:1]:
+        raise BrokerRefused(f"{section}.{'.'.join(loc)}: {problem}")
 
 
 def client_for(
