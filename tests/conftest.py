@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import re
 import shutil
 import socket
 import subprocess
@@ -73,6 +74,7 @@ class Mosquitto:
         tls: tuple[Path, Path, Path] | None = None,
         users: dict[str, str] | None = None,
         extra: str = "",
+        conf: str | None = None,
     ) -> None:
         exe = shutil.which("mosquitto") or (
             "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
@@ -88,6 +90,8 @@ class Mosquitto:
         self.tls = tls  # (CA, server certificate, server key)
         self.users = users  # when given, only these usernames and passwords may connect
         self.extra = extra  # more lines for its listener (require_certificate, tls_version)
+        # A whole configuration instead (a shipped one), its listener's port set to this one's.
+        self.conf = conf
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -110,6 +114,9 @@ class Mosquitto:
                     capture_output=True,
                 )
             text += f"password_file {passwords}\n"
+        if self.conf is not None:
+            text = re.sub(r"^listener 1883 ", f"listener {self.port} ", self.conf, flags=re.M)
+            text += f"\npersistence false\nuser {getpass.getuser()}\n"
         conf.write_text(text)
         log = (self.workdir / f"mosquitto-{self.port}.log").open("ab")
         self.proc = subprocess.Popen(
