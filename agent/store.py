@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,17 @@ CREATE TABLE IF NOT EXISTS outbox (
     memory TEXT                  -- JSON: what the alert policy remembers of its episode
 );
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent_at) WHERE sent_at IS NULL;
+CREATE TABLE IF NOT EXISTS audit (   -- every message that left for the care team, as it left
+    at REAL NOT NULL,                -- when the broker acknowledged it
+    topic TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 """
+# An alert, once the broker has it, recorded in the audit as it was sent.
+AUDIT_SENT = "INSERT INTO audit SELECT ?, topic, payload FROM outbox WHERE id = ?"
+# How much longer than the events the audit of what left is kept: a year.
+AUDIT_KEPT = timedelta(days=366)
 
 
 @contextmanager
@@ -300,9 +310,9 @@ class Store:
 
     async def mark_sent(self, alert_id: str, now: datetime) -> None:
         async with self._writing("mark an alert sent in"):
-            await self.db.execute(
-                "UPDATE outbox SET sent_at = ? WHERE id = ?", (now.timestamp(), alert_id)
-            )
+            args = (now.timestamp(), alert_id)
+            await self.db.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", args)
+            await self.db.execute(AUDIT_SENT, args)
             await self.db.commit()
 
 
@@ -368,5 +378,17 @@ async def purge(store: Store, before: datetime, batch: int) -> int:
             "DELETE FROM outbox WHERE sent_at < ? AND rowid < (SELECT max(rowid) FROM outbox)",
             (before.timestamp(),),
         )
+        kept_from = (before - AUDIT_KEPT).timestamp()
+        await store.db.execute("DELETE FROM audit WHERE at < ?", (kept_from,))
         await store.db.commit()
         return int(cur.rowcount)
+
+
+async def record_left(store: Store, at: datetime, topic: str, payload: str) -> None:
+    """A message other than an alert (Hearth's status) that left for the care team, in the
+    audit."""
+    async with store._writing("record what left in"):
+        await store.db.execute(
+            "INSERT INTO audit VALUES (?, ?, ?)", (at.timestamp(), topic, payload)
+        )
+        await store.db.commit()

@@ -70,7 +70,8 @@ def test_forget_erases_the_household_from_the_bytes_on_disk(tmp_path: Path) -> N
     run = hearth("forget", "--config", str(home), "--yes")
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[0] == (
-        f"demo-home: erased 6000 events, 2 saved states, 3 alerts from {db}"
+        "demo-home: erased 6000 events, 2 saved states, 3 alerts, 1 message recorded in the"
+        f" audit from {db}"
     )
     after = kept(db)
     assert SENSOR.encode() not in after

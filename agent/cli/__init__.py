@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from importlib.metadata import version
 
 from agent.cli import (
+    audit,
     config_files,
     demo,
     evaluate,
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_parser(sub)
     pairing.add_parser(sub)
     forget.add_parser(sub)
+    audit.add_parser(sub)
     for command in sub.choices.values():
         add_common(command, on_command=True)
     return p

@@ -1,9 +1,10 @@
 """``hearth forget``: erase everything this hub keeps of the household (its sensor events, the
-routine learned from them, the alerts sent and waiting) when the resident asks, and leave the
-file holding none of it: deleted with ``secure_delete`` on, the file rebuilt by ``VACUUM`` and
-its write-ahead log truncated, so the rows are gone from the bytes on disk, not only from the
-tables. Only while Hearth is stopped: a running agent would save again what it holds in
-memory. Kept: that it was erased, when, and how many of each (no one's data)."""
+routine learned from them, the alerts sent and waiting, the audit of what left) when the
+resident asks, and leave the file holding none of it: deleted with ``secure_delete`` on, the
+file rebuilt by ``VACUUM`` and its write-ahead log truncated, so the rows are gone from the
+bytes on disk, not only from the tables. Only while Hearth is stopped: a running agent would
+save again what it holds in memory. Kept: that it was erased, when, and how many of each (no
+one's data)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from pathlib import Path
 from agent.config import load_config
 from agent.errors import HearthError
 
-TABLES = ("events", "state", "outbox")
+TABLES = ("events", "state", "outbox", "audit")
 FORGOTTEN_KEY = "forgotten"
 
 
@@ -58,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     before = sum(f.stat().st_size for f in _files(path) if f.exists())
     counts = forget(path, datetime.now(UTC))
     after = sum(f.stat().st_size for f in _files(path) if f.exists())
-    said = ", ".join(f"{n} {what}" for what, n in counts.items())
+    said = ", ".join(f"{n} {what if n != 1 else what.replace('s ', ' ', 1).rstrip('s')}"
+                     for what, n in counts.items())  # fmt: skip
     print(f"{cfg.household.id}: erased {said} from {path}")
     print(f"the file and its log: {before:,} bytes before, {after:,} now (rebuilt, the log empty)")
     print("Hearth learns the routine afresh when it starts again.")
@@ -93,4 +95,9 @@ def forget(path: Path, now: datetime) -> dict[str, int]:
                 raise HearthError(f"{path}: its log could not be emptied (another reader?)")
     except sqlite3.Error as exc:
         raise HearthError(f"cannot erase {path}: {exc}; is Hearth still running?") from None
-    return {"events": counts["events"], "saved states": counts["state"], "alerts": counts["outbox"]}
+    return {
+        "events": counts["events"],
+        "saved states": counts["state"],
+        "alerts": counts["outbox"],
+        "messages recorded in the audit": counts["audit"],
+    }

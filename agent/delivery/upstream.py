@@ -23,7 +23,7 @@ from agent.delivery.status import Health
 from agent.errors import BrokerUnavailable, StoreError
 from agent.sources.backoff import Backoff
 from agent.sources.mqtt import session
-from agent.store import OutboxItem, Store
+from agent.store import OutboxItem, Store, record_left
 from models.alert_policy import Alert
 
 log = logging.getLogger("hearth.runtime")
@@ -141,6 +141,7 @@ class Upstream:
                         if self.stopping.is_set():
                             # A clean stop says so; the will covers an unclean one.
                             await client.publish(status, b"offline", qos=1, retain=True)
+                            await self._audited("offline")
                     return
             except BrokerUnavailable as exc:
                 self.connected.clear()
@@ -192,8 +193,16 @@ class Upstream:
         self.health.changed.clear()
         status = self.health.status()
         await client.publish(status_topic(self.cfg), status.encode(), qos=1, retain=True)
+        await self._audited(status)
         if status != "online":
             log.warning("status upstream: %s", status)
+
+    async def _audited(self, status: str) -> None:
+        """The status sent, in the audit of what left (not recorded on a full disk: logged)."""
+        try:
+            await record_left(self.store, self.now(), status_topic(self.cfg), status)
+        except StoreError as exc:
+            log.warning("status %r sent, but not recorded in the audit: %s", status, exc)
 
     @staticmethod
     async def _until_disconnected(client: aiomqtt.Client) -> None:

@@ -1,0 +1,85 @@
+"""``hearth audit``: what left this hub for the care team, and to whom, in words the resident or
+their family can read (``--json`` for a care record): each alert as it was sent, and each
+status Hearth gave of itself, from the store's audit (recorded as the broker acknowledged
+each one; kept a year longer than the events)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from agent.config import HearthConfig, load_config
+from agent.config.durations import parse_duration
+from agent.errors import HearthError
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("audit", help="what left this hub for the care team, and to whom")
+    p.add_argument("--config", required=True, help="the household's YAML file")
+    p.add_argument("--since", default="7d", help="how far back, as a duration (default 7d)")
+    p.add_argument("--json", action="store_true", help="one JSON object, for a care record")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    try:
+        back = parse_duration(args.since)
+    except ValueError as exc:
+        raise HearthError(f"--since {args.since}: {exc}") from None
+    now = datetime.now(UTC)
+    sent = read_audit(cfg, now - back)
+    if args.json:
+        doc = {"household": cfg.household.id, "since": (now - back).isoformat(), "sent": sent}
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(words(cfg, sent, back)))
+    return 0
+
+
+def read_audit(cfg: HearthConfig, since: datetime) -> list[dict[str, Any]]:
+    """Each message that left since ``since``, oldest first: when, where, what kind, and the
+    payload as sent (an alert's JSON, parsed; a status, as its text)."""
+    from agent.cli.status import read_only
+
+    with read_only(cfg) as db:
+        rows = db.execute(
+            "SELECT at, topic, payload FROM audit WHERE at >= ? ORDER BY at, rowid",
+            (since.timestamp(),),
+        ).fetchall()
+    out = []
+    for at, topic, payload in rows:
+        kind = "status" if topic.endswith("/status") else "alert"
+        body: Any = payload
+        if kind == "alert":
+            try:
+                body = json.loads(payload)
+            except json.JSONDecodeError:
+                kind = "unreadable"
+        iso = datetime.fromtimestamp(at, UTC).isoformat()
+        out.append({"at": iso, "topic": topic, "kind": kind, "payload": body})
+    return out
+
+
+def words(cfg: HearthConfig, sent: list[dict[str, Any]], back: timedelta) -> list[str]:
+    """The audit as lines a resident reads: when, to whom, what."""
+    tz = ZoneInfo(cfg.household.timezone)
+    up = cfg.upstream
+    where = f"the care team's broker ({up.host})" if up else "no care team (no upstream)"
+    days = back / timedelta(days=1)
+    head = f"What left this hub for {where} in the last {days:g} days: {len(sent)} messages"
+    lines = [head]
+    for m in sent:
+        when = f"{datetime.fromisoformat(m['at']).astimezone(tz):%a %d %b %H:%M}"
+        p = m["payload"]
+        if m["kind"] == "alert" and isinstance(p, dict):
+            to = ", ".join(p.get("recipients") or []) or "nobody named"
+            lines.append(f"{when}  {p.get('severity', '?')} alert to {to}: {p.get('summary', '')}")
+        else:
+            lines.append(f"{when}  Hearth's status: {p}")
+    if not sent:
+        lines.append("nothing")
+    return lines
