@@ -61,6 +61,11 @@ CREATE TABLE IF NOT EXISTS audit (   -- every message that left for the care tea
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 """
+OUTBOX_ROW = (
+    "INSERT OR IGNORE INTO outbox (id, topic, payload, created_at, memory) VALUES (?, ?, ?, ?, ?)"
+)
+# Where the audit records an alert that no recipient agreed to: not sent anywhere.
+WITHHELD = "(not sent: no recipient agreed to it)"
 # An alert, once the broker has it, recorded in the audit as it was sent.
 AUDIT_SENT = "INSERT INTO audit SELECT ?, topic, payload FROM outbox WHERE id = ?"
 # How much longer than the events the audit of what left is kept: a year.
@@ -277,23 +282,19 @@ class Store:
             loaded = decode_state(row[0])
             return loaded if isinstance(loaded, dict) else None
 
-    async def enqueue_alert(self, alert: Alert, topic: str, payload: str) -> bool:
-        """Durably store an alert to send, with the events waiting: a restart that replays
+    async def enqueue_alert(
+        self, alert: Alert, topic: str, payload: str, row_id: str | None = None
+    ) -> bool:
+        """Durably store an alert to send, as outbox row ``row_id`` (default: the alert's id,
+        the row that alone keeps its memory), with the events waiting: a restart that replays
         them raises it again under the same id (from its events' times), never under another
-        from a message sent again. False if this alert id was already queued."""
+        from a message sent again. False if that row was already queued."""
+        memory = alert.memory if row_id in (None, alert.id) else None
+        kept = json.dumps(memory, separators=(",", ":")) if memory else None
+        row = (row_id or alert.id, topic, payload, alert.detected_at.timestamp(), kept)
         async with self._writing("queue an alert in"):
             n = await _insert_events(self.db, self._pending)
-            cur = await self.db.execute(
-                "INSERT OR IGNORE INTO outbox (id, topic, payload, created_at, memory)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (
-                    alert.id,
-                    topic,
-                    payload,
-                    alert.detected_at.timestamp(),
-                    json.dumps(alert.memory, separators=(",", ":")) if alert.memory else None,
-                ),
-            )
+            cur = await self.db.execute(OUTBOX_ROW, row)
             await self.db.commit()
             del self._pending[:n]
         self._wrote(n)

@@ -20,9 +20,13 @@ ALERT_TYPES = (
     "sensor_offline",
     "battery_low",
     "household_control",
+    "agent_fault",
+    "storage_full",
 )
 # Alerts about the equipment, for the technician; every other type is for the carers.
-TECHNICAL_TYPES = frozenset({"sensor_silent", "sensor_offline", "battery_low"})
+TECHNICAL_TYPES = frozenset(
+    {"sensor_silent", "sensor_offline", "battery_low", "agent_fault", "storage_full"}
+)
 JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
 

@@ -8,13 +8,16 @@ import asyncio
 import json
 from pathlib import Path
 
+import yaml
+
 from agent.clock import ManualClock
+from agent.config import load_config
 from agent.runtime import Agent
 from tests.conftest import Mosquitto, hearth
 from tests.test_live_mqtt import (
     Upstream,
     let_the_afternoon_pass,
-    live_config_file,
+    live_doc,
     local,
     ordinary_morning_then_still,
     run_and_listen,
@@ -25,7 +28,12 @@ from tests.test_live_mqtt import (
 def test_the_audit_holds_everything_that_left_and_for_whom(
     broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
 ) -> None:
-    path, cfg = live_config_file(broker, upstream_broker, tmp_path)
+    doc = live_doc(broker, upstream_broker, tmp_path / "home.sqlite")
+    # The daughter on a topic of her own, told the summary only.
+    doc["alerts"]["recipients"][0] |= {"topic": "hearth/live-home/to/sarah", "detail": "summary"}
+    path = tmp_path / "home.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    cfg = load_config(path)
     clock = ManualClock(local(7, 30))
     received = Upstream()
 
@@ -33,6 +41,7 @@ def test_the_audit_holds_everything_that_left_and_for_whom(
         await ordinary_morning_then_still(broker, agent, clock)
         await let_the_afternoon_pass(agent, clock)
         await until(lambda: len(received.on("hearth/live-home/alerts/")) == 1, "the alert")
+        await until(lambda: len(received.on("hearth/live-home/to/sarah/")) == 1, "hers")
 
     asyncio.run(run_and_listen(cfg, upstream_broker, clock, body, received))
     # The clock of the run is 2025's: far enough back to hold it.
@@ -51,15 +60,20 @@ def test_the_audit_holds_everything_that_left_and_for_whom(
     alerts = [json.loads(p) for t, p in got if "/alerts/" in t]
     assert [m["payload"] for m in sent if m["kind"] == "alert"] == alerts
     assert [m["kind"] for m in sent].count("status") >= 2  # online, then offline at the stop
-    (alert,) = alerts
+    # One message for each topic its recipients read it on, each naming only them.
+    assert sorted(a["recipients"] for a in alerts) == [["Daughter (Sarah)"], ["Home-care team"]]
+    assert ["evidence" in a for a in alerts] == [
+        a["recipients"] != ["Daughter (Sarah)"] for a in alerts
+    ]
 
     said = hearth("audit", "--config", str(path), "--since", "3650d").stdout.splitlines()
     assert said[0].startswith(
         f"What left this hub for the care team's broker ({upstream_broker.host}) in the last"
         f" 3650 days: {len(sent)} messages"
     )
-    to = ", ".join(alert["recipients"])
-    assert any(line.endswith(f"urgent alert to {to}: {alert['summary']}") for line in said)
+    for alert in alerts:
+        to = ", ".join(alert["recipients"])
+        assert any(line.endswith(f"urgent alert to {to}: {alert['summary']}") for line in said)
     assert any(line.endswith("Hearth's status: online") for line in said)
     # Nothing in the last week (the run's clock is 2025's): says so.
     recent = hearth("audit", "--config", str(path)).stdout.splitlines()

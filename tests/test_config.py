@@ -155,6 +155,7 @@ def test_check_config_warns_of_a_file_that_runs_but_leaves_her_less_safe(tmp_pat
         f"warning: {risky}:3: household.timezone: 'GMT' has no summer time: a home in the UK is"
         " 'Europe/London'",
         f"{risky}: OK: household h1 (GMT), 2 sensors (1 over MQTT); 4 warnings",
+        "  sent to nobody: urgent, warning, info, technical alerts",
     ]
     assert "secret" not in run.stdout + run.stderr
 
@@ -189,7 +190,17 @@ def test_check_config_refuses_a_file_naming_a_certificate_it_cannot_read(tmp_pat
     run = check_config(missing)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == [
-        f"{missing}: OK: household mrs-b-flat-12 (Europe/London), 7 sensors (7 over MQTT)"
+        f"{missing}: OK: household mrs-b-flat-12 (Europe/London), 7 sensors (7 over MQTT)",
+        # What each recipient will and will not be told, and where.
+        "  Daughter (Sarah) receives: urgent inactivity, missed_morning, night_exit,"
+        " not_returned alerts, the summary only, on hearth/mrs-b-flat-12/to/sarah/alerts/<type>",
+        "    not: urgent alerts of other types; warning, info, technical alerts",
+        "  Council monitoring team receives: urgent/warning/info alerts, with their evidence,"
+        " on hearth/mrs-b-flat-12/alerts/<type>",
+        "    not: technical alerts",
+        "  Installer receives: technical alerts, with their evidence, on"
+        " hearth/mrs-b-flat-12/alerts/<type>",
+        "    not: urgent, warning, info alerts",
     ]
 
 

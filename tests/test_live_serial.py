@@ -57,7 +57,6 @@ def serial_config(
     doc["serial_bridge"] = {"port": str(link), "heartbeat_timeout": heartbeat_timeout}
     doc["upstream"] = {"host": upstream.host, "port": upstream.port}
     doc["store"] = {"path": str(db)}
-    doc["alerts"]["recipients"].append({"name": "Installer", "severities": ["technical"]})
     return load_config_text(yaml.safe_dump(doc), "serial-home.yaml")
 
 

@@ -46,6 +46,12 @@ def saved(name: str) -> dict[str, Any]:
     return doc
 
 
+def without_recipients(payload: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(payload)
+    doc.pop("recipients")
+    return doc
+
+
 def carry_on(state: dict[str, Any]) -> list[str]:
     p = Pipeline(THEN, state)
     events = Persona(date(2026, 3, 2), LONDON, seed=7).events(42, DEMO_BAD_DAYS)
@@ -62,7 +68,11 @@ def carry_on(state: dict[str, Any]) -> list[str]:
 def test_a_state_saved_by_version_1_carries_on_as_that_release_did(name: str) -> None:
     expected = (FIXTURES / f"{name}-alerts.jsonl").read_text().splitlines()
     assert json.loads(expected[0])["type"] == "inactivity"  # the fall, still to come
-    assert carry_on(saved(name)) == expected
+    # The same alerts, word for word; whom each is for is the demo's configuration today
+    # (it has an installer now), not what the saved state carries on.
+    assert [without_recipients(a) for a in carry_on(saved(name))] == [
+        without_recipients(a) for a in expected
+    ]
 
 
 def test_the_migration_gives_todays_layout_and_leaves_the_saved_file_as_it_was() -> None:

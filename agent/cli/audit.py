@@ -1,7 +1,8 @@
 """``hearth audit``: what left this hub for the care team, and to whom, in words the resident or
 their family can read (``--json`` for a care record): each alert as it was sent, and each
 status Hearth gave of itself, from the store's audit (recorded as the broker acknowledged
-each one; kept a year longer than the events)."""
+each one; kept a year longer than the events), and each alert not sent because no recipient
+agreed to be told of it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 from agent.config import HearthConfig, load_config
 from agent.config.durations import parse_duration
 from agent.errors import HearthError
+from agent.store import WITHHELD
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,8 +55,9 @@ def read_audit(cfg: HearthConfig, since: datetime) -> list[dict[str, Any]]:
     out = []
     for at, topic, payload in rows:
         kind = "status" if topic.endswith("/status") else "alert"
+        kind = "not sent" if topic == WITHHELD else kind
         body: Any = payload
-        if kind == "alert":
+        if kind != "status":
             try:
                 body = json.loads(payload)
             except json.JSONDecodeError:
@@ -75,7 +78,10 @@ def words(cfg: HearthConfig, sent: list[dict[str, Any]], back: timedelta) -> lis
     for m in sent:
         when = f"{datetime.fromisoformat(m['at']).astimezone(tz):%a %d %b %H:%M}"
         p = m["payload"]
-        if m["kind"] == "alert" and isinstance(p, dict):
+        if m["kind"] == "not sent" and isinstance(p, dict):
+            lines.append(f"{when}  NOT SENT ({p.get('severity')} {p.get('type')}): no recipient"
+                         f" agreed to be told of it: {p.get('summary', '')}")  # fmt: skip
+        elif m["kind"] == "alert" and isinstance(p, dict):
             to = ", ".join(p.get("recipients") or []) or "nobody named"
             lines.append(f"{when}  {p.get('severity', '?')} alert to {to}: {p.get('summary', '')}")
         else:

@@ -10,6 +10,7 @@ from pathlib import Path
 from agent.config import ConfigError, json_schema
 from agent.config.advice import advice
 from agent.config.loading import load_with_lines, read_config_text
+from agent.delivery.rendering import what_each_receives
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,6 +46,8 @@ def check_config(args: argparse.Namespace) -> int:
                 f"{path}: OK: household {cfg.household.id} ({cfg.household.timezone}), "
                 f"{len(cfg.sensors)} sensors ({mqtt} over MQTT){warned}"
             )
+            if cfg.upstream is not None:
+                print("\n".join(f"  {line}" for line in what_each_receives(cfg)))
     return status
 
 

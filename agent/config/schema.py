@@ -18,6 +18,7 @@ from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 from agent.config.brokers import BrokerConfig, UpstreamConfig
 from agent.config.durations import Duration
+from agent.config.recipients import Recipient
 from agent.config.strict import Strict
 from models.household import Role, SensorKind
 
@@ -41,10 +42,6 @@ def _known_time_zone(name: str) -> str:
 
 
 TimeZoneName = Annotated[str, AfterValidator(_known_time_zone)]
-
-
-def _urgent_and_warning() -> list[Severity]:
-    return ["urgent", "warning"]
 
 
 class HouseholdSection(Strict):
@@ -208,15 +205,6 @@ class HomeAssistantConfig(Strict):
                 " levels joined by / (no + or #, and no / at either end)"
             )
         return v
-
-
-class Recipient(Strict):
-    name: str = Field(title="Name", description="Who, as the care team knows them.", min_length=1)
-    severities: list[Severity] = Field(
-        default_factory=_urgent_and_warning,
-        title="Severities",
-        description="Which alerts they receive.",
-    )
 
 
 class DetectorsSection(Strict):

@@ -1,5 +1,5 @@
-"""An alert as it leaves the hub: its upstream topic, its JSON payload with the recipients the
-configuration names for its severity, and the one line a console shows.
+"""An alert as it leaves the hub: for each topic its recipients read it on, its JSON payload
+naming only them, in the detail they agreed to; and the one line a console shows.
 
 >>> from datetime import datetime, timezone
 >>> from zoneinfo import ZoneInfo
@@ -13,8 +13,10 @@ configuration names for its severity, and the one line a console shows.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from agent.config.recipients import Recipient
 from agent.config.schema import HearthConfig
 from models.alert_policy import Alert
 
@@ -31,14 +33,108 @@ def alert_topic(cfg: HearthConfig, alert: Alert) -> str:
     return f"{topic_prefix(cfg)}/{cfg.household.id}/alerts/{alert.type}"
 
 
+def consenting(cfg: HearthConfig, alert: Alert) -> list[Recipient]:
+    """The recipients who agreed to be told of this alert (its severity, and its type)."""
+    return [
+        r
+        for r in cfg.alerts.recipients
+        if alert.severity in r.severities and (r.types is None or alert.type in r.types)
+    ]
+
+
 def recipients_for(cfg: HearthConfig, alert: Alert) -> list[str]:
-    return [r.name for r in cfg.alerts.recipients if alert.severity in r.severities]
+    return [r.name for r in consenting(cfg, alert)]
 
 
 def alert_payload(cfg: HearthConfig, alert: Alert) -> str:
+    """The alert whole, with everyone it is for: as a replay or the demo writes it, on the hub
+    (what leaves it is ``deliveries``)."""
     doc = alert.to_json()
     doc["recipients"] = list(recipients_for(cfg, alert))
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message of an alert to the care team's broker: its outbox row, topic and payload."""
+
+    row_id: str
+    topic: str
+    payload: str
+
+
+def deliveries(cfg: HearthConfig, alert: Alert) -> list[Delivery]:
+    """What leaves the hub for this alert, as its recipients agreed: one message for each topic
+    they read it on, naming only the recipients of that topic, with its evidence only if each
+    of them agreed to it; none if nobody agreed to be told. The first keeps the alert's id as
+    its outbox row (and the alert's memory); the others' rows are ``<id>@<topic>``.
+
+    >>> from datetime import datetime, timezone
+    >>> from agent.config import load_config_text
+    >>> text = "household: {id: h1, timezone: Europe/London}\\nsensors: [{id: k, kind: power,"
+    >>> text += " room: kitchen, role: kettle}]\\nalerts: {recipients: [{name: Ann, topic: ann},"
+    >>> text += " {name: Team, severities: [urgent], detail: evidence}]}\\n"
+    >>> at = datetime(2026, 3, 28, 15, 41, tzinfo=timezone.utc)
+    >>> a = Alert("id1", "h1", "inactivity", "urgent", at, at, "No movement.", {"room": "lounge"})
+    >>> for d in deliveries(load_config_text(text), a):
+    ...     doc = json.loads(d.payload)
+    ...     print(d.row_id, d.topic, doc["recipients"], "evidence" in doc)
+    id1 ann/alerts/inactivity ['Ann'] False
+    id1@hearth/h1/alerts/inactivity hearth/h1/alerts/inactivity ['Team'] True
+    """
+    by_topic: dict[str, list[Recipient]] = {}
+    for r in consenting(cfg, alert):
+        topic = alert_topic(cfg, alert) if r.topic is None else f"{r.topic}/alerts/{alert.type}"
+        by_topic.setdefault(topic, []).append(r)
+    out = []
+    for i, (topic, readers) in enumerate(by_topic.items()):
+        doc = alert.to_json()
+        if any(r.detail == "summary" for r in readers):
+            del doc["evidence"]
+        doc["recipients"] = [r.name for r in readers]
+        payload = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+        out.append(Delivery(alert.id if i == 0 else f"{alert.id}@{topic}", topic, payload))
+    return out
+
+
+SEVERITIES = ("urgent", "warning", "info", "technical")
+
+
+def what_each_receives(cfg: HearthConfig) -> list[str]:
+    """For ``hearth check-config``: what each recipient will and will not be told, and where.
+
+    >>> from agent.config import load_config_text
+    >>> text = "household: {id: h1, timezone: Europe/London}\\nsensors: [{id: k, kind: power,"
+    >>> text += " room: kitchen, role: kettle}]\\nalerts: {recipients: [{name: Ann, topic: ann,"
+    >>> text += " severities: [urgent], types: [inactivity]}]}\\n"
+    >>> print("\\n".join(what_each_receives(load_config_text(text))))
+    Ann receives: urgent inactivity alerts, the summary only, on ann/alerts/<type>
+      not: urgent alerts of other types; warning, info, technical alerts
+    sent to nobody: warning, info, technical alerts; urgent other than inactivity
+    """
+    out = []
+    shared = f"{topic_prefix(cfg)}/{cfg.household.id}/alerts/<type>"
+    for r in cfg.alerts.recipients:
+        sev = "/".join(r.severities)
+        what = f"{sev} alerts" if r.types is None else f"{sev} {', '.join(r.types)} alerts"
+        detail = "with their evidence" if r.detail == "evidence" else "the summary only"
+        where = shared if r.topic is None else f"{r.topic}/alerts/<type>"
+        out.append(f"{r.name} receives: {what}, {detail}, on {where}")
+        nots = [f"{s} alerts of other types" for s in r.severities if r.types is not None]
+        rest = [s for s in SEVERITIES if s not in r.severities]
+        nots += [f"{', '.join(rest)} alerts"] if rest else []
+        out.append(f"  not: {'; '.join(nots)}" if nots else "  not: (receives every alert)")
+    whole = [s for s in SEVERITIES if any(s in r.severities and r.types is None
+                                          for r in cfg.alerts.recipients)]  # fmt: skip
+    some = {t for r in cfg.alerts.recipients if r.types for t in r.types}
+    unsent = [s for s in SEVERITIES if s not in whole]
+    if unsent:
+        partly = [s for s in unsent if any(s in r.severities for r in cfg.alerts.recipients)]
+        never = [s for s in unsent if s not in partly]
+        said = [f"{', '.join(never)} alerts"] if never else []
+        said += [f"{s} other than {', '.join(sorted(some))}" for s in partly]
+        out.append(f"sent to nobody: {'; '.join(said)}")
+    return out
 
 
 def console_line(alert: Alert, tz: ZoneInfo) -> str:

@@ -10,6 +10,7 @@ or a restart delays it but never loses it.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from contextlib import suppress
@@ -18,12 +19,12 @@ from datetime import datetime
 import aiomqtt
 
 from agent.config.schema import HearthConfig
-from agent.delivery.rendering import alert_payload, alert_topic, status_topic
+from agent.delivery.rendering import deliveries, status_topic
 from agent.delivery.status import Health
 from agent.errors import BrokerUnavailable, StoreError
 from agent.sources.backoff import Backoff
 from agent.sources.mqtt import session
-from agent.store import OutboxItem, Store, record_left
+from agent.store import WITHHELD, OutboxItem, Store, record_left
 from models.alert_policy import Alert
 
 log = logging.getLogger("hearth.runtime")
@@ -67,7 +68,7 @@ class Upstream:
         async with self._holding:
             for entry in list(self.held):
                 alert, item = entry
-                await self.store.enqueue_alert(alert, item.topic, item.payload)
+                await self.store.enqueue_alert(alert, item.topic, item.payload, item.id)
                 if entry in self.held:
                     self.held.remove(entry)
 
@@ -93,19 +94,26 @@ class Upstream:
             log.warning("alert %s sent, but that could not be recorded: %s", item.id, exc)
 
     async def enqueue(self, alert: Alert) -> None:
-        """Into the outbox, durably, once per alert id; the publisher is woken. While the
-        outbox cannot be written (a full disk), held in memory and sent from there: never lost
-        while Hearth runs, and written to the outbox once it can be."""
+        """Into the outbox, durably, once per alert id, a message for each topic its recipients
+        agreed to read it on (``deliveries``); the publisher is woken. One nobody agreed to is
+        not sent, and the audit says so. While the outbox cannot be written (a full disk), held
+        in memory and sent from there: never lost while Hearth runs, and written to the outbox
+        once it can be."""
+        fresh = False
         try:
-            topic, payload = alert_topic(self.cfg, alert), alert_payload(self.cfg, alert)
-            try:
-                await self._write_held()
-                fresh = await self.store.enqueue_alert(alert, topic, payload)
-            except StoreError as exc:
-                fresh = all(a.id != alert.id for a, _ in self.held)
-                if fresh:
-                    self.held.append((alert, OutboxItem(alert.id, topic, payload)))
-                log.warning("alert %s held in memory: %s", alert.id, exc)
+            sends = deliveries(self.cfg, alert)
+            if not sends:
+                await self._withheld(alert)
+            for d in sends:
+                try:
+                    await self._write_held()
+                    new = await self.store.enqueue_alert(alert, d.topic, d.payload, d.row_id)
+                except StoreError as exc:
+                    new = all(item.id != d.row_id for _, item in self.held)
+                    if new:
+                        self.held.append((alert, OutboxItem(d.row_id, d.topic, d.payload)))
+                    log.warning("alert %s held in memory: %s", alert.id, exc)
+                fresh = fresh or new
         finally:
             # Counted however it ended: the routine's saves wait for this, never for ever.
             self.queued += 1
@@ -113,6 +121,17 @@ class Upstream:
         if fresh and self.cfg.alerts.console:
             log.warning("ALERT %s [%s] %s", alert.type, alert.severity, alert.summary)
         self.outbox_ready.set()
+
+    async def _withheld(self, alert: Alert) -> None:
+        """An alert no recipient agreed to: not sent, and recorded as such in the audit."""
+        log.info("alert %s (%s, %s) not sent: no recipient agreed to it", alert.id, alert.type,
+                 alert.severity)  # fmt: skip
+        doc = {"id": alert.id, "type": alert.type, "severity": alert.severity,
+               "summary": alert.summary}  # fmt: skip
+        try:
+            await record_left(self.store, self.now(), WITHHELD, json.dumps(doc))
+        except StoreError as exc:
+            log.warning("alert %s not sent, and that not recorded in the audit: %s", alert.id, exc)
 
     async def run(self) -> None:
         """Publish until ``stopping`` is set and the outbox is empty (or unreachable)."""

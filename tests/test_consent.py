@@ -1,0 +1,179 @@
+"""Consent per recipient: each is told only what they agreed to, in the detail they agreed to,
+on their own topic or the household's; an alert nobody agreed to is not sent, and the audit
+says so. Then seven weeks of a real home through a real broker, everything on ``#`` read."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+import yaml
+
+from agent.config import load_config_text
+from agent.config.schema import HearthConfig
+from agent.delivery.rendering import deliveries
+from agent.delivery.upstream import Upstream
+from agent.replay import replay
+from agent.sources.recordings import ReadReport, read_recording
+from agent.store import WITHHELD, Store
+from models.alert_policy import Alert
+from models.finding import Severity
+from tests.conftest import CONFIG, Mosquitto, dataset, hearth
+
+AT = datetime(2026, 3, 28, 15, 41, tzinfo=UTC)
+RECIPIENTS: list[dict[str, Any]] = [
+    {"name": "Daughter (Sarah)", "severities": ["urgent"], "types": ["inactivity"],
+     "topic": "hearth/h1/to/sarah"},
+    {"name": "Home-care team", "severities": ["urgent", "warning", "info"], "detail": "evidence"},
+    {"name": "GP practice", "severities": ["urgent"], "types": ["night_exit", "inactivity"]},
+]  # fmt: skip
+
+
+def home(recipients: list[dict[str, Any]], doc: dict[str, Any] | None = None) -> HearthConfig:
+    doc = doc or {
+        "household": {"id": "h1", "timezone": "Europe/London"},
+        "sensors": [{"id": "k", "kind": "power", "room": "kitchen", "role": "kettle"}],
+    }
+    return load_config_text(yaml.safe_dump({**doc, "alerts": {"recipients": recipients}}))
+
+
+def alert(type_: str, severity: Severity) -> Alert:
+    return Alert("a1", "h1", type_, severity, AT, AT, "No movement since 13:05.", {"room": "x"})
+
+
+def test_each_recipient_is_told_only_what_they_agreed_to() -> None:
+    cfg = home(RECIPIENTS)
+    sent = {d.topic: json.loads(d.payload) for d in deliveries(cfg, alert("inactivity", "urgent"))}
+    assert {t: p["recipients"] for t, p in sent.items()} == {
+        "hearth/h1/to/sarah/alerts/inactivity": ["Daughter (Sarah)"],
+        "hearth/h1/alerts/inactivity": ["Home-care team", "GP practice"],
+    }
+    # Evidence only where every reader agreed to it: the GP practice did not.
+    assert ["evidence" in p for p in sent.values()] == [False, False]
+    night = deliveries(cfg, alert("night_exit", "urgent"))
+    assert [json.loads(d.payload)["recipients"] for d in night] == [
+        ["Home-care team", "GP practice"]
+    ]
+    digest = deliveries(cfg, alert("digest", "info"))
+    assert [json.loads(d.payload)["evidence"] for d in digest] == [{"room": "x"}]
+    assert deliveries(cfg, alert("battery_low", "technical")) == []
+    # One outbox row each, the first under the alert's id (which keeps its memory).
+    rows = [d.row_id for d in deliveries(cfg, alert("inactivity", "urgent"))]
+    assert rows == ["a1", "a1@hearth/h1/alerts/inactivity"]
+
+
+def test_check_config_says_what_each_will_and_will_not_receive(tmp_path: Path) -> None:
+    doc = yaml.safe_load((CONFIG / "demo-home.yaml").read_text())
+    doc["alerts"]["recipients"] = RECIPIENTS
+    doc["upstream"] = {"host": "127.0.0.1"}
+    path = tmp_path / "home.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    run = hearth("check-config", str(path))
+    assert run.returncode == 0, run.stderr
+    said = run.stdout.splitlines()
+    at = next(i for i, line in enumerate(said) if ": OK: household" in line)
+    assert said[at + 1 :] == [
+        "  Daughter (Sarah) receives: urgent inactivity alerts, the summary only, on"
+        " hearth/h1/to/sarah/alerts/<type>",
+        "    not: urgent alerts of other types; warning, info, technical alerts",
+        "  Home-care team receives: urgent/warning/info alerts, with their evidence, on"
+        " hearth/demo-home/alerts/<type>",
+        "    not: technical alerts",
+        "  GP practice receives: urgent night_exit, inactivity alerts, the summary only, on"
+        " hearth/demo-home/alerts/<type>",
+        "    not: urgent alerts of other types; warning, info, technical alerts",
+        "  sent to nobody: technical alerts",
+    ]
+
+
+def test_weeks_of_a_real_home_leave_only_as_each_recipient_agreed(
+    upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    doc = yaml.safe_load((CONFIG / "tihm-home.yaml").read_text())
+    doc.pop("alerts", None)
+    doc["upstream"] = {"host": upstream_broker.host, "port": upstream_broker.port}
+    recipients = [dict(r, topic="hearth/tihm-home/to/sarah") if "topic" in r else r
+                  for r in RECIPIENTS]  # fmt: skip
+    cfg = home(recipients, doc)
+    events = read_recording(
+        f"tihm:{dataset('tihm-dev', 'activity', '0d5ef.csv')}", cfg, ReadReport()
+    )
+    alerts = replay(cfg, events).alerts
+    assert len({a.type for a in alerts}) >= 2, [a.type for a in alerts]
+    everything: list[tuple[str, bytes]] = []
+
+    async def go() -> None:
+        ready = asyncio.Event()
+
+        async def listen() -> None:
+            async with aiomqtt.Client(upstream_broker.host, upstream_broker.port) as c:
+                await c.subscribe("#", qos=1)
+                ready.set()
+                async for m in c.messages:
+                    p = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
+                    everything.append((str(m.topic), p))
+
+        listener = asyncio.create_task(listen())
+        await asyncio.wait_for(ready.wait(), 10)
+        async with await Store.open(tmp_path / "hub.sqlite") as store:
+            up = Upstream(cfg, store, lambda: datetime.now(UTC))
+            for a in alerts:
+                await up.enqueue(a)
+            up.stopping.set()
+            await asyncio.wait_for(up.run(), 60)
+            assert await store.unsent() == []
+        await asyncio.sleep(0.5)
+        listener.cancel()
+
+    asyncio.run(go())
+    readers = {
+        "hearth/tihm-home/to/sarah": {"Daughter (Sarah)"},
+        "hearth/tihm-home": {"Home-care team", "GP practice"},
+    }
+    names = {r["name"] for r in RECIPIENTS}
+    agreed: dict[str, dict[str, Any]] = {r["name"]: r for r in recipients}
+    told = 0
+    for topic, payload in everything:
+        if topic == "hearth/tihm-home/status":
+            assert payload in (b"online", b"offline"), payload
+            continue
+        prefix, _, kind = topic.rpartition("/alerts/")
+        assert prefix in readers, topic  # no raw event, nothing but alerts and the status
+        doc = json.loads(payload)
+        assert set(doc) <= {
+            "schema_version",
+            "id",
+            "household",
+            "type",
+            "severity",
+            "started_at",
+            "detected_at",
+            "summary",
+            "evidence",
+            "recipients",
+        }
+        assert doc["type"] == kind
+        assert set(doc["recipients"]) <= readers[prefix]
+        for name in doc["recipients"]:
+            r = agreed[name]
+            assert doc["severity"] in r["severities"]
+            assert "types" not in r or doc["type"] in r["types"]
+        if "evidence" in doc:
+            assert all(agreed[n].get("detail") == "evidence" for n in doc["recipients"])
+        # No other recipient's name anywhere in it.
+        for other in names - set(doc["recipients"]):
+            assert other not in payload.decode()
+        told += 1
+    expected = sum(len(deliveries(cfg, a)) for a in alerts)
+    assert told == expected > 0
+    # What nobody agreed to (the sensor health here) was not sent, and the audit says so.
+    withheld = [a for a in alerts if not deliveries(cfg, a)]
+    assert withheld, "seven weeks of a real home have alerts nobody here agreed to"
+    with sqlite3.connect(tmp_path / "hub.sqlite") as db:
+        rows = db.execute("SELECT payload FROM audit WHERE topic = ?", (WITHHELD,)).fetchall()
+    assert sorted(json.loads(r[0])["id"] for r in rows) == sorted(a.id for a in withheld)
