@@ -11,10 +11,10 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import aiosqlite
 from agent.errors import StoreError
 from agent.state_format import decode_state, encode_state
 from agent.store_folder import check_folder
+from agent.store_schema import AUDIT_KEPT, AUDIT_SENT, OUTBOX_ROW, SCHEMA
 from models.alert_policy import Alert
 from models.events import READINGS, SensorEvent
 
@@ -30,46 +31,6 @@ log = logging.getLogger("hearth.store")
 
 # Events kept in memory while they cannot be written: about a week of a busy home.
 MOST_PENDING = 200_000
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    at REAL NOT NULL,            -- seconds since the epoch, UTC
-    sensor TEXT NOT NULL,
-    reading TEXT NOT NULL,
-    value REAL NOT NULL,
-    clock_trusted INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_at ON events(at);
-CREATE TABLE IF NOT EXISTS state (
-    key TEXT PRIMARY KEY,
-    json TEXT NOT NULL,
-    saved_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    id TEXT PRIMARY KEY,
-    topic TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    sent_at REAL,
-    memory TEXT                  -- JSON: what the alert policy remembers of its episode
-);
-CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent_at) WHERE sent_at IS NULL;
-CREATE TABLE IF NOT EXISTS audit (   -- every message that left for the care team, as it left
-    at REAL NOT NULL,                -- when the broker acknowledged it
-    topic TEXT NOT NULL,
-    payload TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
-"""
-OUTBOX_ROW = (
-    "INSERT OR IGNORE INTO outbox (id, topic, payload, created_at, memory) VALUES (?, ?, ?, ?, ?)"
-)
-# Where the audit records an alert that no recipient agreed to: not sent anywhere.
-WITHHELD = "(not sent: no recipient agreed to it)"
-# An alert, once the broker has it, recorded in the audit as it was sent.
-AUDIT_SENT = "INSERT INTO audit SELECT ?, topic, payload FROM outbox WHERE id = ?"
-# How much longer than the events the audit of what left is kept: a year.
-AUDIT_KEPT = timedelta(days=366)
 
 
 @contextmanager
@@ -104,6 +65,18 @@ async def _put_state(
         " DO UPDATE SET json=excluded.json, saved_at=excluded.saved_at",
         (key, encode_state(state), now.timestamp()),
     )
+
+
+def _outbox_rows(
+    alert: Alert, topic: str, payload: str, row_id: str | None, also: Sequence[tuple[str, ...]]
+) -> list[tuple[object, ...]]:
+    """An alert's outbox rows, written together with the events waiting: a restart that
+    replays them raises it again under the same id, never under another from a message sent
+    again, and never with some of its recipients' rows lost."""
+    memory = alert.memory if row_id in (None, alert.id) else None
+    kept = json.dumps(memory, separators=(",", ":")) if memory else None
+    at = alert.detected_at.timestamp()
+    return [(row_id or alert.id, topic, payload, at, kept)] + [(*r, at, None) for r in also]
 
 
 async def _insert_events(db: aiosqlite.Connection, pending: list[Any]) -> int:
@@ -283,22 +256,26 @@ class Store:
             return loaded if isinstance(loaded, dict) else None
 
     async def enqueue_alert(
-        self, alert: Alert, topic: str, payload: str, row_id: str | None = None
+        self,
+        alert: Alert,
+        topic: str,
+        payload: str,
+        row_id: str | None = None,
+        also: Sequence[tuple[str, str, str]] = (),
     ) -> bool:
-        """Durably store an alert to send, as outbox row ``row_id`` (default: the alert's id,
-        the row that alone keeps its memory), with the events waiting: a restart that replays
-        them raises it again under the same id (from its events' times), never under another
-        from a message sent again. False if that row was already queued."""
-        memory = alert.memory if row_id in (None, alert.id) else None
-        kept = json.dumps(memory, separators=(",", ":")) if memory else None
-        row = (row_id or alert.id, topic, payload, alert.detected_at.timestamp(), kept)
+        """An alert to send, as outbox row ``row_id`` (default: its id; the row that keeps its
+        memory) and rows ``also`` (id, topic, payload), in one write with the events waiting
+        (``_outbox_rows``). False if the first was already queued."""
+        rows = _outbox_rows(alert, topic, payload, row_id, also)
         async with self._writing("queue an alert in"):
             n = await _insert_events(self.db, self._pending)
-            cur = await self.db.execute(OUTBOX_ROW, row)
+            cur = await self.db.execute(OUTBOX_ROW, rows[0])
+            first = cur.rowcount == 1
+            await self.db.executemany(OUTBOX_ROW, rows[1:])
             await self.db.commit()
             del self._pending[:n]
         self._wrote(n)
-        return cur.rowcount == 1
+        return first
 
     async def unsent(self, limit: int = 100) -> list[OutboxItem]:
         with _sqlite("read the outbox"):

@@ -3,9 +3,12 @@ to fix (create it, free the disk, give it to Hearth's user) rather than shown sq
 
 from __future__ import annotations
 
+import fcntl
 import getpass
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from agent.errors import StoreError
@@ -38,3 +41,21 @@ def check_folder(path: str | Path) -> None:
             f"cannot open the store {path}: the folder {folder} is not writable by {who};"
             f" give it to that user (sudo chown {who} {folder}) or set store.path"
         )
+
+
+@contextmanager
+def only_hearth_on(path: str | Path) -> Iterator[None]:
+    """Held while Hearth runs on the store at ``path`` (a lock on ``<path>.lock``, let go
+    when the process ends, however it ends): a second agent on it, or ``hearth forget``, is
+    a ``StoreError`` meanwhile."""
+    check_folder(path)
+    lock = Path(f"{path}.lock")
+    with lock.open("a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(
+                f"{path} is in use by a running Hearth (it holds {lock}): stop it first"
+                " (sudo systemctl stop hearth)"
+            ) from None
+        yield

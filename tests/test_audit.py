@@ -30,7 +30,9 @@ def test_the_audit_holds_everything_that_left_and_for_whom(
 ) -> None:
     doc = live_doc(broker, upstream_broker, tmp_path / "home.sqlite")
     # The daughter on a topic of her own, told the summary only.
-    doc["alerts"]["recipients"][0] |= {"topic": "hearth/live-home/to/sarah", "detail": "summary"}
+    doc["alerts"]["recipients"].append(
+        {"name": "Daughter (Sarah)", "severities": ["urgent"], "topic": "hearth/live-home/to/sarah"}
+    )
     path = tmp_path / "home.yaml"
     path.write_text(yaml.safe_dump(doc))
     cfg = load_config(path)

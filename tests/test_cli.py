@@ -109,9 +109,7 @@ def test_the_live_agent_logs_one_json_object_a_line(
 ) -> None:
     cfg = tmp_path / "home.yaml"
     doc = live_doc(broker, upstream_broker, tmp_path / "home.sqlite")
-    doc["alerts"]["recipients"] = [
-        r for r in doc["alerts"]["recipients"] if r["name"] != "Installer"
-    ]
+    doc["alerts"]["recipients"] = [{"name": "Daughter (Sarah)", "severities": ["urgent"]}]
     cfg.write_text(yaml.safe_dump(doc))
     log = tmp_path / "agent.log"
     with log.open("wb") as out:

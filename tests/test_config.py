@@ -141,6 +141,7 @@ def test_check_config_warns_of_a_file_that_runs_but_leaves_her_less_safe(tmp_pat
     )
     text += "local_broker: {host: localhost}\n"
     text += "upstream: {host: care.example.org, username: h1, insecure: true}\n"
+    text += "alerts: {recipients: [{name: Ann, severities: [urgent]}]}\n"
     risky.write_text(text)
     run = check_config(risky)
     assert run.returncode == 0, run.stderr
@@ -148,14 +149,16 @@ def test_check_config_warns_of_a_file_that_runs_but_leaves_her_less_safe(tmp_pat
         f"warning: {risky}:15: upstream.insecure: the password and the alerts go to"
         " care.example.org UNENCRYPTED (insecure: true): anyone on the way can read them; add"
         " tls: instead",
-        f"warning: {risky}: alerts.recipients: nobody receives technical alerts (a flat battery,"
+        f"warning: {risky}:16: alerts.recipients: nobody receives technical alerts (a flat battery,"
         " a silent sensor, Hearth's own faults): add a recipient with severities: [technical]",
         f"warning: {risky}:10: sensors[1]: kettle has no source (mqtt: or serial:): hearth run"
         " never hears from it",
         f"warning: {risky}:3: household.timezone: 'GMT' has no summer time: a home in the UK is"
         " 'Europe/London'",
         f"{risky}: OK: household h1 (GMT), 2 sensors (1 over MQTT); 4 warnings",
-        "  sent to nobody: urgent, warning, info, technical alerts",
+        "  Ann receives: urgent alerts, the summary only, on hearth/h1/alerts/<type>",
+        "    not: warning, info, technical alerts",
+        "  sent to nobody: warning, info, technical alerts",
     ]
     assert "secret" not in run.stdout + run.stderr
 
@@ -199,7 +202,7 @@ def test_check_config_refuses_a_file_naming_a_certificate_it_cannot_read(tmp_pat
         " on hearth/mrs-b-flat-12/alerts/<type>",
         "    not: technical alerts",
         "  Installer receives: technical alerts, with their evidence, on"
-        " hearth/mrs-b-flat-12/alerts/<type>",
+        " hearth/mrs-b-flat-12/to/installer/alerts/<type>",
         "    not: urgent, warning, info alerts",
     ]
 

@@ -20,7 +20,8 @@ from agent.delivery.rendering import deliveries
 from agent.delivery.upstream import Upstream
 from agent.replay import replay
 from agent.sources.recordings import ReadReport, read_recording
-from agent.store import WITHHELD, Store
+from agent.store import Store
+from agent.store_schema import WITHHELD
 from models.alert_policy import Alert
 from models.finding import Severity
 from tests.conftest import CONFIG, Mosquitto, dataset, hearth
@@ -30,7 +31,8 @@ RECIPIENTS: list[dict[str, Any]] = [
     {"name": "Daughter (Sarah)", "severities": ["urgent"], "types": ["inactivity"],
      "topic": "hearth/h1/to/sarah"},
     {"name": "Home-care team", "severities": ["urgent", "warning", "info"], "detail": "evidence"},
-    {"name": "GP practice", "severities": ["urgent"], "types": ["night_exit", "inactivity"]},
+    {"name": "GP practice", "severities": ["urgent"], "types": ["night_exit", "inactivity"],
+     "topic": "hearth/h1/to/gp"},
 ]  # fmt: skip
 
 
@@ -51,20 +53,22 @@ def test_each_recipient_is_told_only_what_they_agreed_to() -> None:
     sent = {d.topic: json.loads(d.payload) for d in deliveries(cfg, alert("inactivity", "urgent"))}
     assert {t: p["recipients"] for t, p in sent.items()} == {
         "hearth/h1/to/sarah/alerts/inactivity": ["Daughter (Sarah)"],
-        "hearth/h1/alerts/inactivity": ["Home-care team", "GP practice"],
+        "hearth/h1/alerts/inactivity": ["Home-care team"],
+        "hearth/h1/to/gp/alerts/inactivity": ["GP practice"],
     }
-    # Evidence only where every reader agreed to it: the GP practice did not.
-    assert ["evidence" in p for p in sent.values()] == [False, False]
+    # Evidence only to whom agreed to it.
+    assert ["evidence" in p for p in sent.values()] == [False, True, False]
     night = deliveries(cfg, alert("night_exit", "urgent"))
-    assert [json.loads(d.payload)["recipients"] for d in night] == [
-        ["Home-care team", "GP practice"]
-    ]
+    both = [["Home-care team"], ["GP practice"]]
+    assert [json.loads(d.payload)["recipients"] for d in night] == both
+    # A pause goes to everyone told of the resident, whatever they chose.
+    assert len(deliveries(cfg, alert("household_control", "warning"))) == 3
     digest = deliveries(cfg, alert("digest", "info"))
     assert [json.loads(d.payload)["evidence"] for d in digest] == [{"room": "x"}]
     assert deliveries(cfg, alert("battery_low", "technical")) == []
     # One outbox row each, the first under the alert's id (which keeps its memory).
     rows = [d.row_id for d in deliveries(cfg, alert("inactivity", "urgent"))]
-    assert rows == ["a1", "a1@hearth/h1/alerts/inactivity"]
+    assert rows == ["a1", "a1@hearth/h1/alerts/inactivity", "a1@hearth/h1/to/gp/alerts/inactivity"]
 
 
 def test_check_config_says_what_each_will_and_will_not_receive(tmp_path: Path) -> None:
@@ -85,7 +89,7 @@ def test_check_config_says_what_each_will_and_will_not_receive(tmp_path: Path) -
         " hearth/demo-home/alerts/<type>",
         "    not: technical alerts",
         "  GP practice receives: urgent night_exit, inactivity alerts, the summary only, on"
-        " hearth/demo-home/alerts/<type>",
+        " hearth/h1/to/gp/alerts/<type>",
         "    not: urgent alerts of other types; warning, info, technical alerts",
         "  sent to nobody: technical alerts",
     ]
@@ -97,8 +101,10 @@ def test_weeks_of_a_real_home_leave_only_as_each_recipient_agreed(
     doc = yaml.safe_load((CONFIG / "tihm-home.yaml").read_text())
     doc.pop("alerts", None)
     doc["upstream"] = {"host": upstream_broker.host, "port": upstream_broker.port}
-    recipients = [dict(r, topic="hearth/tihm-home/to/sarah") if "topic" in r else r
-                  for r in RECIPIENTS]  # fmt: skip
+    recipients = [
+        dict(r, topic=r["topic"].replace("/h1/", "/tihm-home/")) if "topic" in r else r
+        for r in RECIPIENTS
+    ]
     cfg = home(recipients, doc)
     events = read_recording(
         f"tihm:{dataset('tihm-dev', 'activity', '0d5ef.csv')}", cfg, ReadReport()
@@ -133,7 +139,8 @@ def test_weeks_of_a_real_home_leave_only_as_each_recipient_agreed(
     asyncio.run(go())
     readers = {
         "hearth/tihm-home/to/sarah": {"Daughter (Sarah)"},
-        "hearth/tihm-home": {"Home-care team", "GP practice"},
+        "hearth/tihm-home": {"Home-care team"},
+        "hearth/tihm-home/to/gp": {"GP practice"},
     }
     names = {r["name"] for r in RECIPIENTS}
     agreed: dict[str, dict[str, Any]] = {r["name"]: r for r in recipients}

@@ -9,10 +9,13 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import yaml
 
+from agent.errors import StoreError
 from agent.runtime.keeping import STATE_KEY, WATCHING_KEY, watching
 from agent.store import Store
+from agent.store_folder import only_hearth_on
 from models.alert_policy import Alert
 from models.events import SensorEvent
 from tests.conftest import ROOT, hearth
@@ -111,3 +114,31 @@ def test_forget_is_refused_while_hearth_runs_and_needs_confirming(tmp_path: Path
         1,
         f"hearth forget: no store at {db}: this hub keeps nothing of demo-home\n",
     )
+
+
+def test_forget_is_refused_while_a_hearth_holds_the_store_even_before_its_first_note(
+    tmp_path: Path,
+) -> None:
+    """A Hearth just started has noted nothing yet: its lock on the store says it runs."""
+    db, home = a_hub_that_ran(tmp_path, datetime.now(UTC) - timedelta(hours=1))
+    with only_hearth_on(db):
+        run = hearth("forget", "--config", str(home), "--yes")
+        # And a second Hearth on the same store is refused too.
+        with pytest.raises(StoreError, match="in use by a running Hearth"), only_hearth_on(db):
+            pass
+    assert run.returncode == 1
+    assert f"{db} is in use by a running Hearth" in run.stderr
+    assert SENSOR.encode() in kept(db)
+    assert hearth("forget", "--config", str(home), "--yes").returncode == 0  # let go: it can
+
+
+def test_forget_and_audit_read_a_store_made_before_the_audit(tmp_path: Path) -> None:
+    db, home = a_hub_that_ran(tmp_path, datetime.now(UTC) - timedelta(hours=1))
+    with sqlite3.connect(db) as con:
+        con.execute("DROP TABLE audit")
+    said = hearth("audit", "--config", str(home))
+    assert said.returncode == 0, said.stderr
+    assert said.stdout.splitlines()[1:] == ["nothing"]
+    run = hearth("forget", "--config", str(home), "--yes")
+    assert run.returncode == 0, run.stderr
+    assert SENSOR.encode() not in kept(db)

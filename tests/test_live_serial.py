@@ -165,7 +165,7 @@ def test_a_silent_bridge_raises_a_technical_alert(
         sim.close()
     (alert,) = received.on("hearth/live-home/alerts/sensor_silent")
     assert alert["severity"] == "technical"
-    assert alert["recipients"] == ["Installer"]
+    assert alert["recipients"] == ["Home-care team"]
     assert str(link) in alert["summary"]
     assert "since 07:40" in alert["summary"]
     assert alert["evidence"]["port_open"] is False

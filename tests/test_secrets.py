@@ -37,6 +37,9 @@ def secret_file(path: Path, secret: str, mode: int = 0o600) -> Path:
     return path
 
 
+TOLD = "alerts: {recipients: [{name: Home-care team, severities: [urgent, technical]}]}\n"
+
+
 def checked(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
     home = tmp_path / "home.yaml"
     home.write_text(text)
@@ -124,12 +127,12 @@ def test_a_password_from_a_file_or_a_variable_reaches_a_real_broker(
 
 
 def test_alerts_leave_this_hub_over_tls_unless_the_yaml_says_insecure(tmp_path: Path) -> None:
-    remote = GOOD + "upstream: {host: care.example.org}\n"
+    remote = GOOD + TOLD + "upstream: {host: care.example.org}\n"
     with pytest.raises(ConfigError, match=r"would go to care\.example\.org unencrypted: add tls:"):
         load_config_text(remote, "home.yaml")
     # To this hub itself (a broker bridging on over TLS), plain MQTT is fine.
-    assert load_config_text(GOOD + "upstream: {host: 127.0.0.1}\n").upstream is not None
-    run = checked(tmp_path, GOOD + "upstream: {host: care.example.org, insecure: true}\n")
+    assert load_config_text(GOOD + TOLD + "upstream: {host: 127.0.0.1}\n").upstream is not None
+    run = checked(tmp_path, GOOD + TOLD + "upstream: {host: care.example.org, insecure: true}\n")
     assert run.returncode == 0, run.stderr
     assert "go to care.example.org UNENCRYPTED (insecure: true)" in run.stdout
 
@@ -227,7 +230,7 @@ def test_a_key_that_cannot_be_used_is_found_by_check_config_never_prompted_for(
 
     def upstream(**tls: str) -> str:
         doc = {"host": "care.example.org", "tls": {"ca_file": str(ca), **tls}}
-        return GOOD + "upstream: " + json.dumps(doc) + "\n"
+        return GOOD + TOLD + "upstream: " + json.dumps(doc) + "\n"
 
     for tls, says in [
         ({"cert_file": str(cert), "key_file": str(locked)}, "upstream.tls.key_file: the key is"

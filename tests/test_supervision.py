@@ -496,6 +496,14 @@ def test_a_full_disk_stops_no_watching_loses_no_alert_and_writing_resumes(
         assert row[0] == 302
         await asyncio.sleep(0.2)
         assert await retained(upstream_broker, STATUS) == b"online"
+        # What left from memory is in the audit once the store takes it: the low battery,
+        # and the degraded status said meanwhile.
+        left: list[str] = []
+        async with asyncio.timeout(30):
+            while not any("battery_low" in p for p in left) or full.decode() not in left:
+                await asyncio.sleep(0.1)
+                async with agent.store.db.execute("SELECT payload FROM audit") as cur:
+                    left = [str(r[0]) for r in await cur.fetchall()]
 
     asyncio.run(with_fast_agent(cfg, clock, body, upstream_broker, received))
     (told,) = received.on("hearth/live-home/alerts/storage_full")

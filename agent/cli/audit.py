@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from agent.config import HearthConfig, load_config
 from agent.config.durations import parse_duration
 from agent.errors import HearthError
-from agent.store import WITHHELD
+from agent.store_schema import WITHHELD
+from models.detectors.wording import duration_text
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,11 +29,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
+    now = datetime.now(UTC)
     try:
         back = parse_duration(args.since)
-    except ValueError as exc:
+        now - back
+    except (ValueError, OverflowError) as exc:
         raise HearthError(f"--since {args.since}: {exc}") from None
-    now = datetime.now(UTC)
     sent = read_audit(cfg, now - back)
     if args.json:
         doc = {"household": cfg.household.id, "since": (now - back).isoformat(), "sent": sent}
@@ -48,6 +50,8 @@ def read_audit(cfg: HearthConfig, since: datetime) -> list[dict[str, Any]]:
     from agent.cli.status import read_only
 
     with read_only(cfg) as db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'audit'").fetchone():
+            return []  # a store from before the audit: nothing recorded yet
         rows = db.execute(
             "SELECT at, topic, payload FROM audit WHERE at >= ? ORDER BY at, rowid",
             (since.timestamp(),),
@@ -72,8 +76,8 @@ def words(cfg: HearthConfig, sent: list[dict[str, Any]], back: timedelta) -> lis
     tz = ZoneInfo(cfg.household.timezone)
     up = cfg.upstream
     where = f"the care team's broker ({up.host})" if up else "no care team (no upstream)"
-    days = back / timedelta(days=1)
-    head = f"What left this hub for {where} in the last {days:g} days: {len(sent)} messages"
+    since = duration_text(back.total_seconds())
+    head = f"What left this hub for {where} in the last {since}: {len(sent)} messages"
     lines = [head]
     for m in sent:
         when = f"{datetime.fromisoformat(m['at']).astimezone(tz):%a %d %b %H:%M}"

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from agent.config import load_config
 from agent.errors import HearthError
+from agent.store_folder import only_hearth_on
+from agent.store_schema import SCHEMA
 
 TABLES = ("events", "state", "outbox", "audit")
 FORGOTTEN_KEY = "forgotten"
@@ -57,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
             print("not confirmed: nothing was erased")
             return 1
     before = sum(f.stat().st_size for f in _files(path) if f.exists())
-    counts = forget(path, datetime.now(UTC))
+    with only_hearth_on(path):  # a Hearth that started meanwhile holds it
+        counts = forget(path, datetime.now(UTC))
     after = sum(f.stat().st_size for f in _files(path) if f.exists())
     said = ", ".join(f"{n} {what if n != 1 else what.replace('s ', ' ', 1).rstrip('s')}"
                      for what, n in counts.items())  # fmt: skip
@@ -78,6 +81,7 @@ def forget(path: Path, now: datetime) -> dict[str, int]:
     try:
         with closing(sqlite3.connect(path, timeout=5, isolation_level=None)) as db:
             db.execute("PRAGMA secure_delete=ON")
+            db.executescript(SCHEMA)  # a store from an earlier release: today's tables
             db.execute("BEGIN IMMEDIATE")
             counts = {}
             for table in TABLES:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import difflib
 import re
 from datetime import timedelta
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
 from agent.config.brokers import BrokerConfig, UpstreamConfig
 from agent.config.durations import Duration
@@ -253,6 +253,23 @@ class AlertsConfig(Strict):
     )
     console: bool = Field(True, title="Console", description="Also print alerts to the log.")
 
+    @field_validator("recipients")
+    @classmethod
+    def _one_consent_a_topic(cls, v: list[Recipient]) -> list[Recipient]:
+        """Everyone who reads a topic reads all that is sent there: so recipients sharing one
+        must have agreed to the same (else one reads what only another agreed to)."""
+        first: dict[str | None, Recipient] = {}
+        for r in v:
+            other = first.setdefault(r.topic, r)
+            if (other.severities, other.types, other.detail) != (r.severities, r.types, r.detail):
+                where = "the household's topic" if r.topic is None else f"topic {r.topic}"
+                raise ValueError(
+                    f"{other.name!r} and {r.name!r} read {where} but agreed to different"
+                    " alerts or detail: each would read what only the other agreed to; give"
+                    " one a topic: of its own"
+                )
+        return v
+
 
 class LearningConfig(Strict):
     days: int = Field(
@@ -349,6 +366,16 @@ class HearthConfig(Strict):
     detectors: DetectorsSection = Field(default_factory=DetectorsSection, title="Detectors")
     controls: ControlsConfig = Field(default_factory=ControlsConfig, title="Household controls")
     store: StoreConfig = Field(default_factory=StoreConfig, title="Store")
+
+    @model_validator(mode="after")
+    def _someone_to_tell(self) -> Self:
+        if self.upstream is not None and not self.alerts.recipients:
+            raise ValueError(
+                "upstream is set but alerts.recipients names nobody: no alert would leave the"
+                " hub (each goes only to whom the resident agreed); add the care team, e.g."
+                " {name: Home-care team, severities: [urgent, warning, info, technical]}"
+            )
+        return self
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
         # The model of the whole file is built at run time, which pickle cannot look up: a

@@ -34,7 +34,11 @@ def alert_topic(cfg: HearthConfig, alert: Alert) -> str:
 
 
 def consenting(cfg: HearthConfig, alert: Alert) -> list[Recipient]:
-    """The recipients who agreed to be told of this alert (its severity, and its type)."""
+    """The recipients who agreed to be told of this alert (its severity, and its type). A
+    change the household made to what is watched (a pause) goes to everyone told of the
+    resident, whatever they chose: it says their alerts will not come."""
+    if alert.type == "household_control":
+        return [r for r in cfg.alerts.recipients if set(r.severities) - {"technical"}]
     return [
         r
         for r in cfg.alerts.recipients

@@ -24,7 +24,8 @@ from agent.delivery.status import Health
 from agent.errors import BrokerUnavailable, StoreError
 from agent.sources.backoff import Backoff
 from agent.sources.mqtt import session
-from agent.store import WITHHELD, OutboxItem, Store, record_left
+from agent.store import OutboxItem, Store, record_left
+from agent.store_schema import WITHHELD
 from models.alert_policy import Alert
 
 log = logging.getLogger("hearth.runtime")
@@ -59,23 +60,31 @@ class Upstream:
         # this is every alert its policy has decided.
         self.queued = 0
         self.sent_unrecorded: set[str] = set()
+        self.unaudited: list[tuple[datetime, str, str]] = []  # sent, not yet in the audit
         self.last: Alert | None = None  # the last new alert of this run (for Home Assistant)
         self._holding = asyncio.Lock()
 
     async def _write_held(self) -> None:
-        """Held alerts into the outbox, oldest first, as far as it takes them (one task at a
-        time: an alert is taken from ``held`` only once it is in the outbox)."""
+        """Held alerts into the outbox, oldest first, each alert's rows in one write, as far
+        as it takes them (one task at a time: an alert is taken from ``held`` only once it is
+        in the outbox)."""
         async with self._holding:
-            for entry in list(self.held):
-                alert, item = entry
-                await self.store.enqueue_alert(alert, item.topic, item.payload, item.id)
-                if entry in self.held:
-                    self.held.remove(entry)
+            while self.held:
+                alert = self.held[0][0]
+                rows = [item for a, item in self.held if a.id == alert.id]
+                first, *rest = rows
+                also = [(i.id, i.topic, i.payload) for i in rest]
+                await self.store.enqueue_alert(alert, first.topic, first.payload, first.id, also)
+                self.held = [(a, i) for a, i in self.held if i not in rows]
 
     async def _due(self) -> list[OutboxItem]:
-        """What is to send: the outbox's unsent, then the alerts held in memory."""
+        """What is to send: the outbox's unsent, then the alerts held in memory (and what was
+        sent from memory, into the audit, once the store takes it)."""
         with suppress(StoreError):
             await self._write_held()
+            while self.unaudited:
+                await record_left(self.store, *self.unaudited[0])
+                del self.unaudited[0]
         try:
             stored = await self.store.unsent()
         except StoreError as exc:
@@ -85,12 +94,16 @@ class Upstream:
         return items + [item for _, item in self.held]
 
     async def _sent(self, item: OutboxItem) -> None:
-        self.held = [(a, i) for a, i in self.held if i.id != item.id]
+        if any(i.id == item.id for _, i in self.held):  # sent from memory: in no outbox row
+            self.held = [(a, i) for a, i in self.held if i.id != item.id]
+            await self._audit(item.topic, item.payload)
+            return
         try:
             await self.store.mark_sent(item.id, self.now())
             self.sent_unrecorded.discard(item.id)
         except StoreError as exc:
             self.sent_unrecorded.add(item.id)
+            self.unaudited.append((self.now(), item.topic, item.payload))
             log.warning("alert %s sent, but that could not be recorded: %s", item.id, exc)
 
     async def enqueue(self, alert: Alert) -> None:
@@ -103,17 +116,21 @@ class Upstream:
         try:
             sends = deliveries(self.cfg, alert)
             if not sends:
-                await self._withheld(alert)
-            for d in sends:
+                await withheld(self.store, self.now(), alert)
+            if sends:
+                first, *rest = sends
+                also = [(d.row_id, d.topic, d.payload) for d in rest]
                 try:
                     await self._write_held()
-                    new = await self.store.enqueue_alert(alert, d.topic, d.payload, d.row_id)
+                    fresh = await self.store.enqueue_alert(
+                        alert, first.topic, first.payload, first.row_id, also
+                    )
                 except StoreError as exc:
-                    new = all(item.id != d.row_id for _, item in self.held)
-                    if new:
-                        self.held.append((alert, OutboxItem(d.row_id, d.topic, d.payload)))
+                    fresh = all(item.id != first.row_id for _, item in self.held)
+                    if fresh:
+                        self.held += [(alert, OutboxItem(d.row_id, d.topic, d.payload))
+                                      for d in sends]  # fmt: skip
                     log.warning("alert %s held in memory: %s", alert.id, exc)
-                fresh = fresh or new
         finally:
             # Counted however it ended: the routine's saves wait for this, never for ever.
             self.queued += 1
@@ -121,17 +138,6 @@ class Upstream:
         if fresh and self.cfg.alerts.console:
             log.warning("ALERT %s [%s] %s", alert.type, alert.severity, alert.summary)
         self.outbox_ready.set()
-
-    async def _withheld(self, alert: Alert) -> None:
-        """An alert no recipient agreed to: not sent, and recorded as such in the audit."""
-        log.info("alert %s (%s, %s) not sent: no recipient agreed to it", alert.id, alert.type,
-                 alert.severity)  # fmt: skip
-        doc = {"id": alert.id, "type": alert.type, "severity": alert.severity,
-               "summary": alert.summary}  # fmt: skip
-        try:
-            await record_left(self.store, self.now(), WITHHELD, json.dumps(doc))
-        except StoreError as exc:
-            log.warning("alert %s not sent, and that not recorded in the audit: %s", alert.id, exc)
 
     async def run(self) -> None:
         """Publish until ``stopping`` is set and the outbox is empty (or unreachable)."""
@@ -160,7 +166,7 @@ class Upstream:
                         if self.stopping.is_set():
                             # A clean stop says so; the will covers an unclean one.
                             await client.publish(status, b"offline", qos=1, retain=True)
-                            await self._audited("offline")
+                            await self._audit(status, "offline")
                     return
             except BrokerUnavailable as exc:
                 self.connected.clear()
@@ -212,18 +218,29 @@ class Upstream:
         self.health.changed.clear()
         status = self.health.status()
         await client.publish(status_topic(self.cfg), status.encode(), qos=1, retain=True)
-        await self._audited(status)
+        await self._audit(status_topic(self.cfg), status)
         if status != "online":
             log.warning("status upstream: %s", status)
 
-    async def _audited(self, status: str) -> None:
-        """The status sent, in the audit of what left (not recorded on a full disk: logged)."""
+    async def _audit(self, topic: str, payload: str) -> None:
+        """What left, in the audit: on a full disk, kept to record once it can be (``_due``)."""
         try:
-            await record_left(self.store, self.now(), status_topic(self.cfg), status)
+            await record_left(self.store, self.now(), topic, payload)
         except StoreError as exc:
-            log.warning("status %r sent, but not recorded in the audit: %s", status, exc)
+            self.unaudited.append((self.now(), topic, payload))
+            log.warning("%s sent, but not yet recorded in the audit: %s", topic, exc)
 
     @staticmethod
     async def _until_disconnected(client: aiomqtt.Client) -> None:
         async for _ in client.messages:
             pass
+
+
+async def withheld(store: Store, now: datetime, alert: Alert) -> None:
+    """An alert no recipient agreed to: not sent, and recorded as such in the audit."""
+    log.info("alert %s (%s) not sent: no recipient agreed to it", alert.id, alert.type)
+    doc = {k: alert.to_json()[k] for k in ("id", "type", "severity", "summary")}
+    try:
+        await record_left(store, now, WITHHELD, json.dumps(doc))
+    except StoreError as exc:
+        log.warning("alert %s not sent, and that not recorded in the audit: %s", alert.id, exc)

@@ -50,6 +50,7 @@ from agent.sources.home_broker import HomeBroker
 from agent.sources.mqtt import check_files
 from agent.sources.serial_bridge import SerialBridge
 from agent.store import Store
+from agent.store_folder import only_hearth_on
 from models.detectors.link_findings import agent_fault, storage_full
 from models.events import SensorEvent
 from models.finding import Finding
@@ -340,17 +341,18 @@ async def run_agent(cfg: HearthConfig) -> Agent:
         check_files(cfg.local_broker, "local_broker")
     if cfg.upstream is not None:
         check_files(cfg.upstream, "upstream")
-    async with await Store.open(cfg.store.path) as store:
-        agent = Agent(cfg, store)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, agent.stopping.set)
-        try:
-            await agent.run()
-        finally:
+    with only_hearth_on(cfg.store.path):
+        async with await Store.open(cfg.store.path) as store:
+            agent = Agent(cfg, store)
+            loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
-    return agent
+                loop.add_signal_handler(sig, agent.stopping.set)
+            try:
+                await agent.run()
+            finally:
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    loop.remove_signal_handler(sig)
+        return agent
 
 
 def home_assistant_for(agent: Agent) -> HomeAssistant | None:
