@@ -363,8 +363,8 @@ async def purge(store: Store, before: datetime, batch: int) -> int:
 
 
 async def record_left(store: Store, at: datetime, topic: str, payload: str) -> None:
-    """A message other than an alert (Hearth's status) that left for the care team, in the
-    audit."""
+    """A message in the audit that no outbox row records: a status Hearth gave of itself, an
+    alert sent from memory (a full disk), one not sent at all (``WITHHELD``)."""
     async with store._writing("record what left in"):
         await store.db.execute(
             "INSERT INTO audit VALUES (?, ?, ?)", (at.timestamp(), topic, payload)

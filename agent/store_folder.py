@@ -59,3 +59,9 @@ def only_hearth_on(path: str | Path) -> Iterator[None]:
                 " (sudo systemctl stop hearth)"
             ) from None
         yield
+
+
+def store_files(path: str | Path) -> list[Path]:
+    """The store's files on disk: the database, its write-ahead log, and the log's index."""
+    p = Path(path)
+    return [p, p.with_name(p.name + "-wal"), p.with_name(p.name + "-shm")]

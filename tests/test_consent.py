@@ -25,6 +25,7 @@ from agent.store_schema import WITHHELD
 from models.alert_policy import Alert
 from models.finding import Severity
 from tests.conftest import CONFIG, Mosquitto, dataset, hearth
+from tests.test_replay import ALERT_KEYS
 
 AT = datetime(2026, 3, 28, 15, 41, tzinfo=UTC)
 RECIPIENTS: list[dict[str, Any]] = [
@@ -152,18 +153,7 @@ def test_weeks_of_a_real_home_leave_only_as_each_recipient_agreed(
         prefix, _, kind = topic.rpartition("/alerts/")
         assert prefix in readers, topic  # no raw event, nothing but alerts and the status
         doc = json.loads(payload)
-        assert set(doc) <= {
-            "schema_version",
-            "id",
-            "household",
-            "type",
-            "severity",
-            "started_at",
-            "detected_at",
-            "summary",
-            "evidence",
-            "recipients",
-        }
+        assert set(doc) <= ALERT_KEYS | {"recipients"}
         assert doc["type"] == kind
         assert set(doc["recipients"]) <= readers[prefix]
         for name in doc["recipients"]:

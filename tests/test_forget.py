@@ -15,7 +15,7 @@ import yaml
 from agent.errors import StoreError
 from agent.runtime.keeping import STATE_KEY, WATCHING_KEY, watching
 from agent.store import Store
-from agent.store_folder import only_hearth_on
+from agent.store_folder import only_hearth_on, store_files
 from models.alert_policy import Alert
 from models.events import SensorEvent
 from tests.conftest import ROOT, hearth
@@ -28,8 +28,7 @@ ROUTINE = {"routine": "zqx-marker-routine " * 400}  # large: kept compressed
 
 def kept(path: Path) -> bytes:
     """Every byte the store has on disk: the file, its write-ahead log, its index."""
-    files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
-    return b"".join(f.read_bytes() for f in files if f.exists())
+    return b"".join(f.read_bytes() for f in store_files(path) if f.exists())
 
 
 def a_hub_that_ran(tmp_path: Path, looked: datetime) -> tuple[Path, Path]:

@@ -86,20 +86,21 @@ def test_a_broker_whose_certificate_the_hub_cannot_trust_is_refused(
     # Another CA: a stranger's broker (or one in the middle) is not the care team's.
     assert "certificate verify failed" in connect(upstream(care, pki.other_ca, pki.hub))
     # The care team's CA, but a certificate for another host than the one the hub dialled.
-    elsewhere = started(tmp_path, pki, pki.elsewhere)
-    try:
-        said = connect(upstream(elsewhere, pki.ca, pki.hub))
-    finally:
-        elsewhere.stop()
+    said = connect_to_one_showing(tmp_path, pki, pki.elsewhere)
     assert "certificate verify failed" in said, said
     assert "mismatch" in said, said
     # The right name and CA, but out of date.
-    expired = started(tmp_path, pki, pki.expired)
-    try:
-        said = connect(upstream(expired, pki.ca, pki.hub))
-    finally:
-        expired.stop()
+    said = connect_to_one_showing(tmp_path, pki, pki.expired)
     assert "certificate has expired" in said, said
+
+
+def connect_to_one_showing(tmp_path: Path, pki: Pki, cert: tuple[Path, Path]) -> str:
+    """What the hub (with its own certificate) makes of a broker showing ``cert``."""
+    b = started(tmp_path, pki, cert)
+    try:
+        return connect(upstream(b, pki.ca, pki.hub))
+    finally:
+        b.stop()
 
 
 def test_a_hub_without_its_certificate_is_refused_by_the_broker(care: Mosquitto, pki: Pki) -> None:

@@ -32,12 +32,12 @@ def run(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     try:
         back = parse_duration(args.since)
-        now - back
+        since = now - back  # past the year 1: OverflowError
     except (ValueError, OverflowError) as exc:
         raise HearthError(f"--since {args.since}: {exc}") from None
-    sent = read_audit(cfg, now - back)
+    sent = read_audit(cfg, since)
     if args.json:
-        doc = {"household": cfg.household.id, "since": (now - back).isoformat(), "sent": sent}
+        doc = {"household": cfg.household.id, "since": since.isoformat(), "sent": sent}
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         print("\n".join(words(cfg, sent, back)))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from agent.config import load_config
 from agent.errors import HearthError
-from agent.store_folder import only_hearth_on
+from agent.store_folder import only_hearth_on, store_files
 from agent.store_schema import SCHEMA
 
 TABLES = ("events", "state", "outbox", "audit")
@@ -58,10 +58,10 @@ def run(args: argparse.Namespace) -> int:
         if typed.strip() != cfg.household.id:
             print("not confirmed: nothing was erased")
             return 1
-    before = sum(f.stat().st_size for f in _files(path) if f.exists())
+    before = sum(f.stat().st_size for f in store_files(path) if f.exists())
     with only_hearth_on(path):  # a Hearth that started meanwhile holds it
         counts = forget(path, datetime.now(UTC))
-    after = sum(f.stat().st_size for f in _files(path) if f.exists())
+    after = sum(f.stat().st_size for f in store_files(path) if f.exists())
     said = ", ".join(f"{n} {what if n != 1 else what.replace('s ', ' ', 1).rstrip('s')}"
                      for what, n in counts.items())  # fmt: skip
     print(f"{cfg.household.id}: erased {said} from {path}")
@@ -70,13 +70,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _files(path: Path) -> list[Path]:
-    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
-
-
 def forget(path: Path, now: datetime) -> dict[str, int]:
     """Every row erased, the file rebuilt and its log truncated; how many rows of each kind
-    (events, saved states, alerts) were erased. A store another process is writing is a
+    (events, saved states, alerts, audit) were erased. A store another process is writing is a
     ``HearthError``, with nothing erased."""
     try:
         with closing(sqlite3.connect(path, timeout=5, isolation_level=None)) as db:

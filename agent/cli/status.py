@@ -23,6 +23,7 @@ from agent.config.brokers import is_loopback
 from agent.delivery.status import STALE_S
 from agent.errors import HearthError, StateError
 from agent.state_format import decode_state
+from agent.store_folder import store_files
 from models.detectors.wording import duration_text
 from models.learning import Learning, learning
 
@@ -133,7 +134,7 @@ def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
     unwell = note.get("sensors")
     for x in sensors.values():
         x.problems = None if not isinstance(unwell, dict) else list(unwell.get(x.id, []))
-    files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+    files = store_files(path)
     return HubStatus(
         household=cfg.household.id,
         store=str(path.resolve()),

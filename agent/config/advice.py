@@ -66,44 +66,44 @@ def advice(cfg: HearthConfig, file: str, lines: dict[Path_, int]) -> Advice:
     at = _where(file, lines)
     out = Advice(warnings=warnings_of(cfg, file, lines))
     for section, broker in (("local_broker", cfg.local_broker), ("upstream", cfg.upstream)):
-        for key, name, why in [] if broker is None else unreadable_tls_files(broker):
-            out.errors.append(at((section, "tls", key), f"cannot read {name} ({why})"))
-        for loc, problem in [] if broker is None else secret_problems(broker):
-            out.errors.append(at((section, *loc), problem))
-        for loc, problem in [] if broker is None else tls_problems(broker):
+        for loc, problem in [] if broker is None else broker_problems(broker):
             out.errors.append(at((section, *loc), problem))
     return out
 
 
-def tls_problems(broker: BrokerConfig) -> list[tuple[tuple[str, ...], str]]:
-    """The TLS context the settings make, built: why not, if it cannot be (a key that is not
-    the certificate's, a wrong or missing passphrase, a CA file holding no certificate). None
-    to say while a file cannot be read, or a secret is wrong: those are said already."""
-    if broker.tls is None or unreadable_tls_files(broker) or secret_problems(broker):
-        return []
-    try:
-        tls_context(broker.tls)
-    except TlsProblem as exc:
-        return [(("tls", exc.key), str(exc))]
-    return []
+def broker_problems(broker: BrokerConfig) -> list[tuple[tuple[str, ...], str]]:
+    """What would stop Hearth connecting to this broker, as the settings stand: (where in the
+    section, what is wrong; never a secret). A TLS file that cannot be read, a secret that
+    cannot be (or should not be); once those are right, the TLS context they make, built (a
+    key that is not the certificate's, a wrong or missing passphrase, a CA file holding none)."""
+    found: list[tuple[tuple[str, ...], str]] = [
+        (("tls", key), f"cannot read {name} ({why})")
+        for key, name, why in unreadable_tls_files(broker)
+    ]
+    found += secret_problems(broker)
+    if broker.tls is not None and not found:
+        try:
+            tls_context(broker.tls)
+        except TlsProblem as exc:
+            found.append((("tls", exc.key), str(exc)))
+    return found
 
 
 def secret_problems(broker: BrokerConfig) -> list[tuple[tuple[str, ...], str]]:
     """Each secret the broker's settings name that cannot be read, or should not be: (where
     in the section, what is wrong), never the secret itself."""
     out: list[tuple[tuple[str, ...], str]] = []
-    places: list[tuple[tuple[str, ...], str | None, str | None, str]] = [
-        (("password_file",), broker.password_file, broker.password_env, "password_env")
+    places: list[tuple[tuple[str, ...], str | None, str | None]] = [
+        (("password",), broker.password_file, broker.password_env)
     ]
     if broker.tls is not None:
         t = broker.tls
-        places.append((("tls", "key_password_file"), t.key_password_file, t.key_password_env,
-                       "key_password_env"))  # fmt: skip
-    for loc, file, env, env_key in places:
+        places.append((("tls", "key_password"), t.key_password_file, t.key_password_env))
+    for (*section, key), file, env in places:
         try:
             read_secret(file, env)
         except SecretProblem as exc:
-            out.append((loc if env is None else (*loc[:-1], env_key), str(exc)))
+            out.append(((*section, f"{key}_env" if env is not None else f"{key}_file"), str(exc)))
     return out
 
 

@@ -117,7 +117,7 @@ class Upstream:
             sends = deliveries(self.cfg, alert)
             if not sends:
                 await withheld(self.store, self.now(), alert)
-            if sends:
+            else:
                 first, *rest = sends
                 also = [(d.row_id, d.topic, d.payload) for d in rest]
                 try:

@@ -4,14 +4,13 @@ place aiomqtt's ``MqttError`` is turned into Hearth's ``BrokerUnavailable`` (try
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiomqtt
 from aiomqtt.exceptions import MqttConnectError
 
-from agent.config.advice import secret_problems, tls_problems, unreadable_tls_files
+from agent.config.advice import broker_problems
 from agent.config.brokers import BrokerConfig
 from agent.config.secrets import SecretProblem, read_secret
 from agent.config.tls import tls_context
@@ -32,11 +31,7 @@ def check_files(broker: BrokerConfig, section: str) -> None:
     Traceback (most recent call last):
     agent.errors.BrokerRefused: upstream.tls.ca_file: cannot read /no/ca.pem (No such file...)
     """
-    for key, name, why in unreadable_tls_files(broker)[:1]:
-        raise BrokerRefused(f"{section}.tls.{key}: cannot read {name} ({why})")
-    for loc, problem in secret_problems(broker)[:1]:
-        raise BrokerRefused(f"{section}.{'.'.join(loc)}: {problem}")
-    for loc, problem in tls_problems(broker)[:1]:
+    for loc, problem in broker_problems(broker)[:1]:
         raise BrokerRefused(f"{section}.{'.'.join(loc)}: {problem}")
 
 
@@ -80,7 +75,7 @@ async def session(
     the broker refusing these credentials is ``BrokerRefused``."""
     try:
         client = client_for(broker, client_id, will, persistent, manual_ack)
-    except (SecretProblem, ssl.SSLError) as exc:  # changed since the start, or never checked
+    except SecretProblem as exc:  # changed since the start (a TlsProblem is one too)
         raise BrokerRefused(f"the settings for {broker.host}:{broker.port}: {exc}") from None
     try:
         async with client:
