@@ -11,7 +11,8 @@ from typing import Any, ClassVar
 
 from models.finding import Finding, JsonValue, Severity
 
-ALERT_SCHEMA_VERSION = 1
+# What each version changed: docs/schema/CHANGELOG.md.
+ALERT_SCHEMA_VERSION = 2
 _ALERT_NAMESPACE = uuid.UUID("0b7c1f0e-6d1c-4f3e-9a51-4e6f2b7d8a90")
 
 

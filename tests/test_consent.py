@@ -25,6 +25,7 @@ from agent.store_schema import WITHHELD
 from models.alert_policy import Alert
 from models.finding import Severity
 from tests.conftest import CONFIG, Mosquitto, dataset, hearth
+from tests.published import assert_valid_alert, assert_valid_status
 from tests.test_replay import ALERT_KEYS
 
 AT = datetime(2026, 3, 28, 15, 41, tzinfo=UTC)
@@ -149,11 +150,13 @@ def test_weeks_of_a_real_home_leave_only_as_each_recipient_agreed(
     for topic, payload in everything:
         if topic == "hearth/tihm-home/status":
             assert payload in (b"online", b"offline"), payload
+            assert_valid_status(payload)
             continue
         prefix, _, kind = topic.rpartition("/alerts/")
         assert prefix in readers, topic  # no raw event, nothing but alerts and the status
         doc = json.loads(payload)
         assert set(doc) <= ALERT_KEYS | {"recipients"}
+        assert_valid_alert(doc)
         assert doc["type"] == kind
         assert set(doc["recipients"]) <= readers[prefix]
         for name in doc["recipients"]:

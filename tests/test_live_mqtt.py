@@ -31,6 +31,7 @@ from agent.simulation.persona import Persona
 from agent.state_format import decode_state
 from agent.store import Store
 from tests.conftest import CONFIG, Mosquitto, make_ca
+from tests.published import assert_valid_alert
 
 LONDON = ZoneInfo("Europe/London")
 HISTORY_START = date(2025, 5, 5)  # a Monday
@@ -279,7 +280,7 @@ def test_still_afternoon_reaches_the_care_team(
     assert alert["type"] == "inactivity"
     assert alert["severity"] == "urgent"
     assert alert["household"] == "live-home"
-    assert alert["schema_version"] == 1
+    assert_valid_alert(alert)
     assert "No movement at home since 13:00" in alert["summary"]
     assert alert["recipients"] == ["Home-care team"]  # the daughter has her own topic
     detected = datetime.fromisoformat(alert["detected_at"])

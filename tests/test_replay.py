@@ -14,6 +14,7 @@ from agent.config import load_config
 from agent.sources.recordings import ReadReport, read_recording
 from models.finding import ALERT_TYPES
 from tests.conftest import CONFIG, ROOT, dataset
+from tests.published import assert_valid_alert
 
 ALERT_KEYS = {
     "schema_version",
@@ -32,7 +33,7 @@ def check_alert_lines(path: Path) -> list[dict[str, object]]:
     alerts = [json.loads(line) for line in path.read_text().splitlines()]
     for a in alerts:
         assert set(a) >= ALERT_KEYS
-        assert a["schema_version"] == 1
+        assert_valid_alert(a)
         assert a["type"] in ALERT_TYPES
         assert isinstance(a["summary"], str)
         assert a["summary"]

@@ -10,6 +10,7 @@ from pathlib import Path
 from agent.config import ConfigError, json_schema
 from agent.config.advice import advice
 from agent.config.loading import load_with_lines, read_config_text
+from agent.delivery.alert_schema import SCHEMAS
 from agent.delivery.rendering import what_each_receives
 
 
@@ -17,7 +18,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     c = sub.add_parser("check-config", help="validate household YAML files")
     c.add_argument("files", nargs="+")
     c.set_defaults(func=check_config)
-    s = sub.add_parser("schema", help="print the JSON Schema of the YAML file")
+    s = sub.add_parser(
+        "schema", help="print the JSON Schema of the YAML file, or of what leaves the hub"
+    )
+    s.add_argument(
+        "--of",
+        choices=["config", "alert", "status"],
+        default="config",
+        help="the household YAML file (the default), an alert, or the status upstream",
+    )
     s.add_argument("--output", help="write it here instead")
     s.set_defaults(func=schema)
 
@@ -52,7 +61,8 @@ def check_config(args: argparse.Namespace) -> int:
 
 
 def schema(args: argparse.Namespace) -> int:
-    text = json.dumps(json_schema(), indent=2) + "\n"
+    doc = json_schema() if args.of == "config" else SCHEMAS[args.of]()
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
