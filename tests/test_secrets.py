@@ -137,6 +137,35 @@ def test_alerts_leave_this_hub_over_tls_unless_the_yaml_says_insecure(tmp_path: 
     assert "go to care.example.org UNENCRYPTED (insecure: true)" in run.stdout
 
 
+def test_alerts_leave_with_the_hubs_own_certificate_unless_the_yaml_says_without(
+    tmp_path: Path,
+) -> None:
+    ca = make_ca(tmp_path / "pki", "care")
+    cert, key = make_cert(tmp_path / "pki", "hub", "DNS:hub")
+
+    def upstream(tls: dict[str, object], host: str = "care.example.org") -> str:
+        doc = {"host": host, "tls": {"ca_file": str(ca), **tls}}
+        return GOOD + TOLD + "upstream: " + json.dumps(doc) + "\n"
+
+    with pytest.raises(ConfigError, match=r"tls: has no cert_file: care\.example\.org could not"):
+        load_config_text(upstream({}), "home.yaml")
+    run = checked(tmp_path, upstream({}))
+    assert run.returncode == 1
+    assert "add cert_file: and key_file:" in run.stderr, run.stderr
+    # With it, no warning of it; said on purpose, a warning; both, a contradiction.
+    run = checked(tmp_path, upstream({"cert_file": str(cert), "key_file": str(key)}))
+    assert run.returncode == 0, run.stderr
+    assert "client certificate" not in run.stdout
+    run = checked(tmp_path, upstream({"without_client_certificate": True}))
+    assert run.returncode == 0, run.stderr
+    assert "no client certificate (without_client_certificate: true)" in run.stdout
+    both = {"cert_file": str(cert), "key_file": str(key), "without_client_certificate": True}
+    with pytest.raises(ConfigError, match="cert_file and without_client_certificate"):
+        load_config_text(upstream(both), "home.yaml")
+    # A broker on this hub itself (bridging on) needs no certificate to be told from others.
+    assert load_config_text(upstream({}, "127.0.0.1")).upstream is not None
+
+
 def test_an_insecure_link_is_said_at_start_and_in_the_status(tmp_path: Path) -> None:
     doc = yaml.safe_load((ROOT / "config/demo-home.yaml").read_text())
     # TEST-NET-1: never reachable, so the hub keeps trying while the log is read.

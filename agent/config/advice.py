@@ -120,9 +120,10 @@ def warnings_of(cfg: HearthConfig, file: str, lines: dict[Path_, int]) -> list[C
         said = "the password and the alerts" if up.username else "the alerts"
         warn(at(("upstream", "insecure"), f"{said} go to {up.host} UNENCRYPTED (insecure: true):"
                 " anyone on the way can read them; add tls: instead"))  # fmt: skip
-    elif up.tls is not None and up.tls.cert_file is None:
-        warn(at(("upstream", "tls"), "no client certificate (cert_file:, key_file:): the care"
-                " team's broker knows this hub by its password alone"))  # fmt: skip
+    elif up.tls is not None and up.tls.without_client_certificate:
+        warn(at(("upstream", "tls", "without_client_certificate"), "no client certificate"
+                " (without_client_certificate: true): the care team's broker knows this hub by"
+                " its password alone"))  # fmt: skip
     home = cfg.local_broker
     if home is not None and home.tls is None and home.username and not is_loopback(home.host):
         warn(at(("local_broker", "host"), f"the home broker's password goes to {home.host}"

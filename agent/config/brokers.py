@@ -1,6 +1,8 @@
 """The brokers' sections: the home's (where the sensors publish) and the care team's (where
-alerts go). Alerts leave the home over TLS, or in plain text only to a loopback host or where
-the YAML says ``insecure: true``; a password is kept out of the YAML (``agent.config.secrets``).
+alerts go). Alerts leave the home over TLS, with a certificate of the hub's own, unless the YAML
+says otherwise (``without_client_certificate: true``), or in plain text only to a loopback host
+or where it says ``insecure: true``; a password is kept out of the YAML
+(``agent.config.secrets``).
 """
 
 from __future__ import annotations
@@ -53,11 +55,21 @@ class TlsConfig(Strict):
         title="Client key passphrase variable",
         description="If the key has a passphrase: the environment variable holding it.",
     )
+    without_client_certificate: bool = Field(
+        False,
+        title="Without a client certificate",
+        description=(
+            "true: this hub has no certificate of its own, on purpose (the care team's broker"
+            " knows hubs by password alone). Warned of at every start."
+        ),
+    )
 
     @model_validator(mode="after")
     def _a_key_with_its_certificate(self) -> Self:
         if self.key_file is not None and self.cert_file is None:
             raise ValueError("key_file needs cert_file (this hub's certificate, whose key it is)")
+        if self.cert_file is not None and self.without_client_certificate:
+            raise ValueError("cert_file and without_client_certificate: true both set")
         _one_place(self.key_password_file, self.key_password_env, "key_password")
         return self
 
@@ -125,5 +137,14 @@ class UpstreamConfig(BrokerConfig):
                 f"alerts (and any password) would go to {self.host} unencrypted: add tls: (with"
                 " ca_file: the care team's CA, cert_file: and key_file: this hub's own), or"
                 " insecure: true if the link is protected some other way"
+            )
+        t = self.tls
+        anonymous = t is not None and t.cert_file is None and not t.without_client_certificate
+        if anonymous and not is_loopback(self.host):
+            raise ValueError(
+                f"tls: has no cert_file: {self.host} could not tell this hub from any other"
+                " client that has its password: add cert_file: and key_file: (the certificate"
+                " the care team issued this hub), or without_client_certificate: true if their"
+                " broker knows hubs by password alone"
             )
         return self
