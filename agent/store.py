@@ -23,7 +23,7 @@ import aiosqlite
 from agent.errors import StoreError
 from agent.state_format import decode_state, encode_state
 from agent.store_folder import check_folder
-from agent.store_schema import AUDIT_KEPT, AUDIT_SENT, OUTBOX_ROW, SCHEMA
+from agent.store_schema import AUDIT_KEPT, AUDIT_SENT, OUTBOX_ROW, SCHEMA, WITHHELD
 from models.alert_policy import Alert
 from models.events import READINGS, SensorEvent
 
@@ -369,4 +369,22 @@ async def record_left(store: Store, at: datetime, topic: str, payload: str) -> N
         await store.db.execute(
             "INSERT INTO audit VALUES (?, ?, ?)", (at.timestamp(), topic, payload)
         )
+        await store.db.commit()
+
+
+async def revise(store: Store, row_id: str, topic: str, payload: str) -> None:
+    """An outbox row, unsent, to leave on ``topic`` as ``payload`` (consent changed)."""
+    async with store._writing("revise an alert in"):
+        args = (topic, payload, row_id)
+        await store.db.execute("UPDATE outbox SET topic = ?, payload = ? WHERE id = ?", args)
+        await store.db.commit()
+
+
+async def settle_withheld(store: Store, row_id: str, at: datetime, said: str) -> None:
+    """An outbox row never to send (nobody it names agrees to it now): settled as if sent, so
+    that it is not tried again, and in the audit as not sent (``WITHHELD``), with ``said``."""
+    async with store._writing("settle a withheld alert in"):
+        args = (at.timestamp(), row_id)
+        await store.db.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", args)
+        await store.db.execute("INSERT INTO audit VALUES (?, ?, ?)", (args[0], WITHHELD, said))
         await store.db.commit()

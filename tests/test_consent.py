@@ -7,16 +7,17 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiomqtt
 import yaml
 
+from agent.cli.audit import read_audit, words
 from agent.config import load_config_text
 from agent.config.schema import HearthConfig
-from agent.delivery.rendering import deliveries
+from agent.delivery.rendering import as_agreed_now, deliveries
 from agent.delivery.upstream import Upstream
 from agent.replay import replay
 from agent.sources.recordings import ReadReport, read_recording
@@ -29,6 +30,7 @@ from tests.published import assert_valid_alert, assert_valid_status
 from tests.test_replay import ALERT_KEYS
 
 AT = datetime(2026, 3, 28, 15, 41, tzinfo=UTC)
+ID1, ID2 = (f"00000000-0000-5000-8000-00000000000{i}" for i in (1, 2))
 RECIPIENTS: list[dict[str, Any]] = [
     {"name": "Daughter (Sarah)", "severities": ["urgent"], "types": ["inactivity"],
      "topic": "hearth/h1/to/sarah"},
@@ -71,6 +73,21 @@ def test_each_recipient_is_told_only_what_they_agreed_to() -> None:
     # One outbox row each, the first under the alert's id (which keeps its memory).
     rows = [d.row_id for d in deliveries(cfg, alert("inactivity", "urgent"))]
     assert rows == ["a1", "a1@hearth/h1/alerts/inactivity", "a1@hearth/h1/to/gp/alerts/inactivity"]
+
+
+def test_a_queued_message_follows_its_recipient_to_the_topic_she_reads_today() -> None:
+    (d,) = deliveries(home([RECIPIENTS[1]]), alert("inactivity", "urgent"))
+    assert d.topic == "hearth/h1/alerts/inactivity"
+    moved = home([dict(RECIPIENTS[1], topic="care/h1"), dict(RECIPIENTS[1], name="Night team")])
+    topic, payload = as_agreed_now(moved, d.topic, d.payload) or ("", "")
+    assert topic == "care/h1/alerts/inactivity"
+    assert json.loads(payload)["recipients"] == ["Home-care team"]
+    assert json.loads(payload)["evidence"] == {"room": "x"}
+    # Whoever reads the topic it leaves on is named, one who joined since too.
+    joined = home([RECIPIENTS[1], dict(RECIPIENTS[1], name="Night team")])
+    _, payload = as_agreed_now(joined, d.topic, d.payload) or ("", "")
+    assert json.loads(payload)["recipients"] == ["Home-care team", "Night team"]
+    assert as_agreed_now(home([RECIPIENTS[1]]), d.topic, d.payload) == (d.topic, d.payload)
 
 
 def test_check_config_says_what_each_will_and_will_not_receive(tmp_path: Path) -> None:
@@ -177,3 +194,85 @@ def test_weeks_of_a_real_home_leave_only_as_each_recipient_agreed(
     with sqlite3.connect(tmp_path / "hub.sqlite") as db:
         rows = db.execute("SELECT payload FROM audit WHERE topic = ?", (WITHHELD,)).fetchall()
     assert sorted(json.loads(r[0])["id"] for r in rows) == sorted(a.id for a in withheld)
+
+
+def test_what_waited_in_the_outbox_leaves_only_as_each_recipient_agrees_today(
+    upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    """Alerts queued while the care team's broker was out of reach, then the YAML changed
+    before they could leave: the daughter withdrew her consent, the care team now wants the
+    summary only, the GP practice is gone. A real store, a real broker, everything on # read."""
+    doc = {
+        "household": {"id": "h1", "timezone": "Europe/London"},
+        "sensors": [{"id": "k", "kind": "power", "room": "kitchen", "role": "kettle"}],
+        "upstream": {"host": upstream_broker.host, "port": upstream_broker.port},
+        "store": {"path": str(tmp_path / "hub.sqlite")},
+    }
+    then = home(RECIPIENTS, doc)
+    today = home(
+        [
+            dict(RECIPIENTS[0], types=["missed_morning"]),
+            {k: v for k, v in RECIPIENTS[1].items() if k != "detail"},
+        ],
+        doc,
+    )
+    fall = Alert(ID1, "h1", "inactivity", "urgent", AT, AT, "No movement since 13:05.",
+                 {"room": "lounge"})  # fmt: skip
+    digest = Alert(ID2, "h1", "digest", "info", AT, AT, "Bathroom visits at night.", {"n": 7})
+    everything: list[tuple[str, bytes]] = []
+
+    async def go() -> None:
+        async with await Store.open(tmp_path / "hub.sqlite") as store:
+            for a in (fall, digest):  # queued under the consent of the time; never sent
+                await Upstream(then, store, lambda: datetime.now(UTC)).enqueue(a)
+        queued = {i.topic for i in await unsent(tmp_path)}
+        assert queued == {"hearth/h1/to/sarah/alerts/inactivity",
+                          "hearth/h1/alerts/inactivity", "hearth/h1/to/gp/alerts/inactivity",
+                          "hearth/h1/alerts/digest"}  # fmt: skip
+        ready = asyncio.Event()
+
+        async def listen() -> None:
+            async with aiomqtt.Client(upstream_broker.host, upstream_broker.port) as c:
+                await c.subscribe("#", qos=1)
+                ready.set()
+                async for m in c.messages:
+                    p = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
+                    everything.append((str(m.topic), p))
+
+        listener = asyncio.create_task(listen())
+        await asyncio.wait_for(ready.wait(), 10)
+        async with await Store.open(tmp_path / "hub.sqlite") as store:  # Hearth restarted
+            up = Upstream(today, store, lambda: datetime.now(UTC))
+            up.stopping.set()
+            await asyncio.wait_for(up.run(), 60)
+            assert await store.unsent() == []
+        await asyncio.sleep(0.5)
+        listener.cancel()
+
+    async def unsent(path: Path) -> list[Any]:
+        async with await Store.open(path / "hub.sqlite") as store:
+            return await store.unsent()
+
+    asyncio.run(go())
+    alerts = {t: json.loads(p) for t, p in everything if "/alerts/" in t}
+    # Only the care team's two, each without the evidence it no longer agrees to.
+    assert sorted(alerts) == ["hearth/h1/alerts/digest", "hearth/h1/alerts/inactivity"]
+    for doc_ in alerts.values():
+        assert_valid_alert(doc_)
+        assert doc_["recipients"] == ["Home-care team"]
+        assert "evidence" not in doc_
+    assert alerts["hearth/h1/alerts/inactivity"]["summary"] == fall.summary
+    # The audit holds what left as it left, and the two withdrawn as not sent.
+    with sqlite3.connect(tmp_path / "hub.sqlite") as db:
+        rows = db.execute("SELECT topic, payload FROM audit").fetchall()
+    left = {t: json.loads(p) for t, p in rows if "/alerts/" in t}
+    assert left == alerts
+    withheld = sorted(json.loads(p)["queued_for"] for t, p in rows if t == WITHHELD)
+    assert withheld == ["hearth/h1/to/gp/alerts/inactivity", "hearth/h1/to/sarah/alerts/inactivity"]
+    said = hearth_audit_words(today)
+    assert said.count("NOT SENT (urgent inactivity): its recipients no longer agree") == 2, said
+
+
+def hearth_audit_words(cfg: HearthConfig) -> str:
+    since = datetime.now(UTC) - timedelta(days=1)
+    return "\n".join(words(cfg, read_audit(cfg, since), timedelta(days=1)))

@@ -37,13 +37,18 @@ def consenting(cfg: HearthConfig, alert: Alert) -> list[Recipient]:
     """The recipients who agreed to be told of this alert (its severity, and its type). A
     change the household made to what is watched (a pause) goes to everyone told of the
     resident, whatever they chose: it says their alerts will not come."""
-    if alert.type == "household_control":
-        return [r for r in cfg.alerts.recipients if set(r.severities) - {"technical"}]
-    return [
-        r
-        for r in cfg.alerts.recipients
-        if alert.severity in r.severities and (r.types is None or alert.type in r.types)
-    ]
+    return [r for r in cfg.alerts.recipients if _agrees(r, alert.type, alert.severity)]
+
+
+def _agrees(r: Recipient, kind: str, severity: str) -> bool:
+    if kind == "household_control":
+        return bool(set(r.severities) - {"technical"})
+    return severity in r.severities and (r.types is None or kind in r.types)
+
+
+def _topic_of(cfg: HearthConfig, r: Recipient, kind: str) -> str:
+    prefix = f"{topic_prefix(cfg)}/{cfg.household.id}" if r.topic is None else r.topic
+    return f"{prefix}/alerts/{kind}"
 
 
 def recipients_for(cfg: HearthConfig, alert: Alert) -> list[str]:
@@ -88,8 +93,7 @@ def deliveries(cfg: HearthConfig, alert: Alert) -> list[Delivery]:
     """
     by_topic: dict[str, list[Recipient]] = {}
     for r in consenting(cfg, alert):
-        topic = alert_topic(cfg, alert) if r.topic is None else f"{r.topic}/alerts/{alert.type}"
-        by_topic.setdefault(topic, []).append(r)
+        by_topic.setdefault(_topic_of(cfg, r, alert.type), []).append(r)
     out = []
     for i, (topic, readers) in enumerate(by_topic.items()):
         doc = alert.to_json()
@@ -99,6 +103,48 @@ def deliveries(cfg: HearthConfig, alert: Alert) -> list[Delivery]:
         payload = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
         out.append(Delivery(alert.id if i == 0 else f"{alert.id}@{topic}", topic, payload))
     return out
+
+
+def as_agreed_now(cfg: HearthConfig, topic: str, payload: str) -> tuple[str, str] | None:
+    """A message queued under the consent of its time, as it may leave under today's (the
+    YAML may have changed while it waited for the care team's broker): to the recipients it
+    names who still agree to it, on the topic they read now, naming that topic's readers, with
+    its evidence only if each of them agreed to it. None if none of them still agrees (the
+    resident withdrew it, or the recipient is gone): it is not sent.
+
+    >>> from datetime import datetime, timezone
+    >>> from agent.config import load_config_text
+    >>> text = "household: {id: h1, timezone: Europe/London}\\nsensors: [{id: k, kind: power,"
+    >>> text += " room: kitchen, role: kettle}]\\nalerts: {recipients: [{name: Ann,"
+    >>> text += " detail: evidence}]}\\n"
+    >>> at = datetime(2026, 3, 28, 15, 41, tzinfo=timezone.utc)
+    >>> a = Alert("id1", "h1", "inactivity", "urgent", at, at, "No movement.", {"room": "lounge"})
+    >>> (d,) = deliveries(load_config_text(text), a)
+    >>> as_agreed_now(load_config_text(text), d.topic, d.payload) == (d.topic, d.payload)
+    True
+    >>> summary = load_config_text(text.replace("detail: evidence", "detail: summary"))
+    >>> topic, payload = as_agreed_now(summary, d.topic, d.payload) or ("", "")
+    >>> "evidence" in json.loads(payload)
+    False
+    >>> as_agreed_now(load_config_text(text.replace("Ann,", "Ann, types: [digest],")),
+    ...               d.topic, d.payload) is None
+    True
+    """
+    doc = json.loads(payload)
+    kind, severity = doc["type"], doc["severity"]
+    named = set(doc["recipients"])
+    still = [r for r in cfg.alerts.recipients if r.name in named and _agrees(r, kind, severity)]
+    if not still:
+        return None
+    read_at = [_topic_of(cfg, r, kind) for r in still]
+    where = topic if topic in read_at else read_at[0]
+    readers = [r for r in cfg.alerts.recipients if _topic_of(cfg, r, kind) == where]
+    now = dict(doc, recipients=[r.name for r in readers])
+    if any(r.detail == "summary" for r in readers):
+        now.pop("evidence", None)
+    if where == topic and now == doc:
+        return topic, payload
+    return where, json.dumps(now, separators=(",", ":"), ensure_ascii=False)
 
 
 SEVERITIES = ("urgent", "warning", "info", "technical")

@@ -19,12 +19,12 @@ from datetime import datetime
 import aiomqtt
 
 from agent.config.schema import HearthConfig
-from agent.delivery.rendering import deliveries, status_topic
+from agent.delivery.rendering import as_agreed_now, deliveries, status_topic
 from agent.delivery.status import Health
 from agent.errors import BrokerUnavailable, StoreError
 from agent.sources.backoff import Backoff
 from agent.sources.mqtt import session
-from agent.store import OutboxItem, Store, record_left
+from agent.store import OutboxItem, Store, record_left, revise, settle_withheld
 from agent.store_schema import WITHHELD
 from models.alert_policy import Alert
 
@@ -91,7 +91,8 @@ class Upstream:
             log.warning("the outbox cannot be read (%s): sending what is held in memory", exc)
             stored = []
         items = [i for i in stored if i.id not in self.sent_unrecorded]
-        return items + [item for _, item in self.held]
+        agreed = [a for i in items if (a := await reconsented(self.store, self.cfg, i, self.now()))]
+        return agreed + [item for _, item in self.held]
 
     async def _sent(self, item: OutboxItem) -> None:
         if any(i.id == item.id for _, i in self.held):  # sent from memory: in no outbox row
@@ -151,13 +152,7 @@ class Upstream:
             try:
                 async with session(up, f"hearth-{self.cfg.household.id}-up", will) as client:
                     await self._publish_status(client)
-                    log.info(
-                        "connected to upstream broker %s:%d; alerts go to %s/%s/alerts/<type>",
-                        up.host,
-                        up.port,
-                        up.topic_prefix,
-                        self.cfg.household.id,
-                    )
+                    log.info("connected to upstream broker %s:%d", up.host, up.port)
                     backoff.reset()
                     self.connected.set()
                     try:
@@ -186,7 +181,7 @@ class Upstream:
     async def _send_outbox(self, client: aiomqtt.Client) -> None:
         # Nothing is subscribed upstream: the message iterator only serves to raise MqttError
         # the moment the connection drops, so that it is known before the next alert is due.
-        link = asyncio.create_task(self._until_disconnected(client))
+        link = asyncio.create_task(_until_disconnected(client))
         try:
             while True:
                 self.outbox_ready.clear()
@@ -230,11 +225,6 @@ class Upstream:
             self.unaudited.append((self.now(), topic, payload))
             log.warning("%s sent, but not yet recorded in the audit: %s", topic, exc)
 
-    @staticmethod
-    async def _until_disconnected(client: aiomqtt.Client) -> None:
-        async for _ in client.messages:
-            pass
-
 
 async def withheld(store: Store, now: datetime, alert: Alert) -> None:
     """An alert no recipient agreed to: not sent, and recorded as such in the audit."""
@@ -244,3 +234,36 @@ async def withheld(store: Store, now: datetime, alert: Alert) -> None:
         await record_left(store, now, WITHHELD, json.dumps(doc))
     except StoreError as exc:
         log.warning("alert %s not sent, and that not recorded in the audit: %s", alert.id, exc)
+
+
+async def _until_disconnected(client: aiomqtt.Client) -> None:
+    async for _ in client.messages:
+        pass
+
+
+async def reconsented(
+    store: Store, cfg: HearthConfig, item: OutboxItem, now: datetime
+) -> OutboxItem | None:
+    """A queued message as today's consent lets it leave (``as_agreed_now``: the YAML may have
+    changed while it waited): revised in its outbox row first, so that the audit records what
+    left; or, if nobody it names still agrees, settled unsent and audited as withheld. None:
+    not to send now (withheld, or its row could not be revised: tried again at the next pass).
+    """
+    agreed = as_agreed_now(cfg, item.topic, item.payload)
+    if agreed == (item.topic, item.payload):
+        return item
+    try:
+        if agreed is None:
+            doc = json.loads(item.payload)
+            said = {k: doc.get(k) for k in ("id", "type", "severity", "summary")}
+            log.info("alert %s not sent: its recipients no longer agree to it", item.id)
+            await settle_withheld(
+                store, item.id, now, json.dumps(said | {"queued_for": item.topic})
+            )
+            return None
+        await revise(store, item.id, *agreed)
+    except StoreError as exc:
+        log.warning("alert %s waits: its consent changed, and the outbox: %s", item.id, exc)
+        return None
+    log.info("alert %s leaves as its recipients agree today, on %s", item.id, agreed[0])
+    return OutboxItem(item.id, *agreed)
