@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiomqtt
 import pytest
 import yaml
 
+from agent.config import load_config
+from agent.delivery.home_assistant import HubView, states
 from agent.errors import StoreError
 from agent.runtime.keeping import STATE_KEY, WATCHING_KEY, watching
 from agent.store import Store
 from agent.store_folder import only_hearth_on, store_files
 from models.alert_policy import Alert
 from models.events import SensorEvent
-from tests.conftest import ROOT, hearth
+from tests.conftest import ROOT, Mosquitto, hearth
 
 # Distinctive, so that a byte of them left anywhere in the files is found.
 SENSOR = "zqx-marker-sensor"
@@ -141,3 +145,52 @@ def test_forget_and_audit_read_a_store_made_before_the_audit(tmp_path: Path) -> 
     run = hearth("forget", "--config", str(home), "--yes")
     assert run.returncode == 0, run.stderr
     assert SENSOR.encode() not in kept(db)
+
+
+def test_forget_empties_what_home_assistant_was_shown_on_the_home_broker(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    """The last alert's words stay retained on the home broker for Home Assistant after the
+    store is erased, unless forget empties them; it says so when the broker is out of reach."""
+    _, home = a_hub_that_ran(tmp_path, datetime.now(UTC) - timedelta(hours=1))
+    doc = yaml.safe_load(home.read_text())
+    doc["local_broker"] = {"host": broker.host, "port": broker.port}
+    doc["home_assistant"] = {"share": ["watching", "last_alert", "learning"]}
+    home.write_text(yaml.safe_dump(doc))
+    cfg = load_config(home)
+    now = datetime.now(UTC)
+    fall = Alert("a0", "demo-home", "inactivity", "urgent", now, now, SUMMARY, {})
+    shown = states(cfg, HubView(now, now, "online", fall, ()))
+    assert any(SUMMARY.encode() in p for p in shown.values())
+
+    async def publish(retained: dict[str, bytes]) -> None:
+        async with aiomqtt.Client(broker.host, broker.port) as c:
+            for topic, payload in retained.items():
+                await c.publish(topic, payload, qos=1, retain=True)
+
+    async def retained_now() -> dict[str, bytes]:
+        got: dict[str, bytes] = {}
+        async with aiomqtt.Client(broker.host, broker.port) as c:
+            await c.subscribe("hearth/#", qos=1)
+            with suppress(TimeoutError):
+                async with asyncio.timeout(1.5):
+                    async for m in c.messages:
+                        got[str(m.topic)] = bytes(m.payload)
+        return got
+
+    asyncio.run(publish(shown))
+    assert asyncio.run(retained_now()) == shown  # what a hub that ran leaves on its broker
+    run = hearth("forget", "--config", str(home), "--yes")
+    assert run.returncode == 0, run.stderr
+    assert "Home Assistant: 10 retained states emptied" in run.stdout
+    assert "Home Assistant's own history" in run.stdout
+    assert "journalctl --namespace=hearth" in run.stdout
+    assert asyncio.run(retained_now()) == {}
+    # Out of reach: the store is still erased, and what is left is said, exit 1.
+    asyncio.run(publish(shown))
+    broker.stop()
+    run = hearth("forget", "--config", str(home), "--yes")
+    assert run.returncode == 1
+    assert "demo-home: erased 0 events" in run.stdout
+    assert "Home Assistant: NOT cleared: the home broker" in run.stderr
+    assert "run hearth forget again once it is up" in run.stderr

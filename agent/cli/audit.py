@@ -83,8 +83,11 @@ def words(cfg: HearthConfig, sent: list[dict[str, Any]], back: timedelta) -> lis
         when = f"{datetime.fromisoformat(m['at']).astimezone(tz):%a %d %b %H:%M}"
         p = m["payload"]
         if m["kind"] == "not sent" and isinstance(p, dict):
-            why = ("its recipients no longer agree to it (consent changed while it waited)"
-                   if "queued_for" in p else "no recipient agreed to be told of it")
+            why = (
+                "its recipients no longer agree to it (consent changed while it waited)"
+                if "queued_for" in p
+                else "no recipient agreed to be told of it"
+            )
             lines.append(f"{when}  NOT SENT ({p.get('severity')} {p.get('type')}): {why}:"
                          f" {p.get('summary', '')}")  # fmt: skip
         elif m["kind"] == "alert" and isinstance(p, dict):

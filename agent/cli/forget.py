@@ -9,6 +9,7 @@ one's data)."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sqlite3
 import sys
@@ -16,7 +17,7 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent.config import load_config
+from agent.config import HearthConfig, load_config
 from agent.errors import HearthError
 from agent.store_folder import only_hearth_on, store_files
 from agent.store_schema import SCHEMA
@@ -66,7 +67,51 @@ def run(args: argparse.Namespace) -> int:
                      for what, n in counts.items())  # fmt: skip
     print(f"{cfg.household.id}: erased {said} from {path}")
     print(f"the file and its log: {before:,} bytes before, {after:,} now (rebuilt, the log empty)")
+    cleared = 0
+    if cfg.home_assistant is not None and cfg.local_broker is not None:
+        cleared = asyncio.run(_clear_home_assistant(cfg))
     print("Hearth learns the routine afresh when it starts again.")
+    print("Not erased by Hearth: " + "; ".join(_elsewhere(cfg)))
+    return cleared
+
+
+def _elsewhere(cfg: HearthConfig) -> list[str]:
+    """What Hearth sent or printed that lives where it cannot erase it: for the resident to
+    ask of whoever keeps it."""
+    out = []
+    if cfg.upstream is not None:
+        out.append(f"what was sent to the care team ({cfg.upstream.host}): ask them to erase it")
+    if cfg.home_assistant is not None:
+        out.append("Home Assistant's own history of what it was shown (its recorder:"
+                   " recorder.purge_entities)")  # fmt: skip
+    if cfg.alerts.console:
+        out.append("the alerts' words in the system journal (alerts.console: true):"
+                   " sudo journalctl --namespace=hearth --rotate --vacuum-time=1s")  # fmt: skip
+    return out
+
+
+async def _clear_home_assistant(cfg: HearthConfig) -> int:
+    """The states Hearth left retained for Home Assistant on the home broker (the last alert's
+    words, the learning, the status), emptied: the broker keeps them no longer. 0 if done, 1
+    (said) if the broker could not be reached."""
+    from agent.delivery.home_assistant import ENTITIES, state_topics
+    from agent.sources.mqtt import session
+
+    broker = cfg.local_broker
+    assert broker is not None
+    topics = [t for e in ENTITIES for t in state_topics(cfg, e.object_id)]
+    try:
+        async with (
+            asyncio.timeout(30),
+            session(broker, f"hearth-{cfg.household.id}-forget") as client,
+        ):
+            for topic in topics:
+                await client.publish(topic, b"", qos=1, retain=True)
+    except (HearthError, TimeoutError) as exc:
+        print(f"Home Assistant: NOT cleared: the home broker {broker.host}:{broker.port}"
+              f" ({exc}); run hearth forget again once it is up", file=sys.stderr)  # fmt: skip
+        return 1
+    print(f"Home Assistant: {len(topics)} retained states emptied on {broker.host}:{broker.port}")
     return 0
 
 
