@@ -23,7 +23,7 @@ import aiosqlite
 from agent.errors import StoreError
 from agent.state_format import decode_state, encode_state
 from agent.store_folder import check_folder
-from agent.store_schema import AUDIT_KEPT, AUDIT_SENT, OUTBOX_ROW, SCHEMA, WITHHELD
+from agent.store_schema import AUDIT_KEPT, AUDIT_LEFT, AUDIT_SENT, OUTBOX_ROW, SCHEMA, WITHHELD
 from models.alert_policy import Alert
 from models.events import READINGS, SensorEvent
 
@@ -49,6 +49,11 @@ async def _add_missing_columns(db: aiosqlite.Connection) -> None:
         columns = {row[0] for row in await cur.fetchall()}
     if "memory" not in columns:
         await db.execute("ALTER TABLE outbox ADD COLUMN memory TEXT")
+    if "upstream" not in columns:
+        await db.execute("ALTER TABLE outbox ADD COLUMN upstream TEXT NOT NULL DEFAULT ''")
+    async with db.execute("SELECT name FROM pragma_table_info('audit')") as cur:
+        if "broker" not in {row[0] for row in await cur.fetchall()}:
+            await db.execute("ALTER TABLE audit ADD COLUMN broker TEXT NOT NULL DEFAULT ''")
 
 
 async def _last_rowid(db: aiosqlite.Connection, table: str) -> int:
@@ -67,16 +72,25 @@ async def _put_state(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: str
+    topic: str
+    payload: str
+    broker: str = ""  # the care team's; else the name of the recipient with a broker of its own
+
+
 def _outbox_rows(
-    alert: Alert, topic: str, payload: str, row_id: str | None, also: Sequence[tuple[str, ...]]
+    alert: Alert, first: OutboxItem, also: Sequence[OutboxItem]
 ) -> list[tuple[object, ...]]:
     """An alert's outbox rows, written together with the events waiting: a restart that
     replays them raises it again under the same id, never under another from a message sent
     again, and never with some of its recipients' rows lost."""
-    memory = alert.memory if row_id in (None, alert.id) else None
+    memory = alert.memory if first.id == alert.id else None
     kept = json.dumps(memory, separators=(",", ":")) if memory else None
     at = alert.detected_at.timestamp()
-    return [(row_id or alert.id, topic, payload, at, kept)] + [(*r, at, None) for r in also]
+    return [(r.id, r.topic, r.payload, at, kept if r is first else None, r.broker)
+            for r in (first, *also)]  # fmt: skip
 
 
 async def _insert_events(db: aiosqlite.Connection, pending: list[Any]) -> int:
@@ -84,13 +98,6 @@ async def _insert_events(db: aiosqlite.Connection, pending: list[Any]) -> int:
     n = len(pending)
     await db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", pending[:n])
     return n
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    id: str
-    topic: str
-    payload: str
 
 
 class Store:
@@ -261,12 +268,13 @@ class Store:
         topic: str,
         payload: str,
         row_id: str | None = None,
-        also: Sequence[tuple[str, str, str]] = (),
+        also: Sequence[OutboxItem] = (),
+        broker: str = "",
     ) -> bool:
         """An alert to send, as outbox row ``row_id`` (default: its id; the row that keeps its
         memory) and rows ``also`` (id, topic, payload), in one write with the events waiting
         (``_outbox_rows``). False if the first was already queued."""
-        rows = _outbox_rows(alert, topic, payload, row_id, also)
+        rows = _outbox_rows(alert, OutboxItem(row_id or alert.id, topic, payload, broker), also)
         async with self._writing("queue an alert in"):
             n = await _insert_events(self.db, self._pending)
             cur = await self.db.execute(OUTBOX_ROW, rows[0])
@@ -280,7 +288,7 @@ class Store:
     async def unsent(self, limit: int = 100) -> list[OutboxItem]:
         with _sqlite("read the outbox"):
             async with self.db.execute(
-                "SELECT id, topic, payload FROM outbox WHERE sent_at IS NULL"
+                "SELECT id, topic, payload, upstream FROM outbox WHERE sent_at IS NULL"
                 " ORDER BY created_at, rowid LIMIT ?",
                 (limit,),
             ) as cur:
@@ -362,21 +370,22 @@ async def purge(store: Store, before: datetime, batch: int) -> int:
         return int(cur.rowcount)
 
 
-async def record_left(store: Store, at: datetime, topic: str, payload: str) -> None:
+async def record_left(
+    store: Store, at: datetime, topic: str, payload: str, broker: str = ""
+) -> None:
     """A message in the audit that no outbox row records: a status Hearth gave of itself, an
     alert sent from memory (a full disk), one not sent at all (``WITHHELD``)."""
     async with store._writing("record what left in"):
-        await store.db.execute(
-            "INSERT INTO audit VALUES (?, ?, ?)", (at.timestamp(), topic, payload)
-        )
+        await store.db.execute(AUDIT_LEFT, (at.timestamp(), topic, payload, broker))
         await store.db.commit()
 
 
-async def revise(store: Store, row_id: str, topic: str, payload: str) -> None:
-    """An outbox row, unsent, to leave on ``topic`` as ``payload`` (consent changed)."""
+async def revise(store: Store, item: OutboxItem) -> None:
+    """An outbox row, unsent, to leave as ``item`` says (consent changed)."""
     async with store._writing("revise an alert in"):
-        args = (topic, payload, row_id)
-        await store.db.execute("UPDATE outbox SET topic = ?, payload = ? WHERE id = ?", args)
+        args = (item.topic, item.payload, item.broker, item.id)
+        sql = "UPDATE outbox SET topic = ?, payload = ?, upstream = ? WHERE id = ?"
+        await store.db.execute(sql, args)
         await store.db.commit()
 
 
@@ -386,5 +395,5 @@ async def settle_withheld(store: Store, row_id: str, at: datetime, said: str) ->
     async with store._writing("settle a withheld alert in"):
         args = (at.timestamp(), row_id)
         await store.db.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", args)
-        await store.db.execute("INSERT INTO audit VALUES (?, ?, ?)", (args[0], WITHHELD, said))
+        await store.db.execute(AUDIT_LEFT, (args[0], WITHHELD, said, ""))
         await store.db.commit()

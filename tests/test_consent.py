@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiomqtt
+import pytest
 import yaml
 
 from agent.cli.audit import read_audit, words
@@ -19,6 +20,7 @@ from agent.config import load_config_text
 from agent.config.schema import HearthConfig
 from agent.delivery.rendering import as_agreed_now, deliveries
 from agent.delivery.upstream import Upstream
+from agent.errors import ConfigError
 from agent.replay import replay
 from agent.sources.recordings import ReadReport, read_recording
 from agent.store import Store
@@ -79,15 +81,22 @@ def test_a_queued_message_follows_its_recipient_to_the_topic_she_reads_today() -
     (d,) = deliveries(home([RECIPIENTS[1]]), alert("inactivity", "urgent"))
     assert d.topic == "hearth/h1/alerts/inactivity"
     moved = home([dict(RECIPIENTS[1], topic="care/h1"), dict(RECIPIENTS[1], name="Night team")])
-    topic, payload = as_agreed_now(moved, d.topic, d.payload) or ("", "")
-    assert topic == "care/h1/alerts/inactivity"
-    assert json.loads(payload)["recipients"] == ["Home-care team"]
-    assert json.loads(payload)["evidence"] == {"room": "x"}
+    now = as_agreed_now(moved, d)
+    assert now is not None
+    assert (now.row_id, now.topic, now.broker) == (d.row_id, "care/h1/alerts/inactivity", "")
+    assert json.loads(now.payload)["recipients"] == ["Home-care team"]
+    assert json.loads(now.payload)["evidence"] == {"room": "x"}
     # Whoever reads the topic it leaves on is named, one who joined since too.
     joined = home([RECIPIENTS[1], dict(RECIPIENTS[1], name="Night team")])
-    _, payload = as_agreed_now(joined, d.topic, d.payload) or ("", "")
-    assert json.loads(payload)["recipients"] == ["Home-care team", "Night team"]
-    assert as_agreed_now(home([RECIPIENTS[1]]), d.topic, d.payload) == (d.topic, d.payload)
+    now = as_agreed_now(joined, d)
+    assert now is not None
+    assert json.loads(now.payload)["recipients"] == ["Home-care team", "Night team"]
+    assert as_agreed_now(home([RECIPIENTS[1]]), d) == d
+    # To a broker of her own now: it leaves there.
+    own = {"host": "gp.example.org", "port": 8883, "tls": {"without_client_certificate": True}}
+    now = as_agreed_now(home([dict(RECIPIENTS[1], upstream=own)]), d)
+    assert now is not None
+    assert (now.topic, now.broker) == ("hearth/h1/alerts/inactivity", "Home-care team")
 
 
 def test_check_config_says_what_each_will_and_will_not_receive(tmp_path: Path) -> None:
@@ -276,3 +285,113 @@ def test_what_waited_in_the_outbox_leaves_only_as_each_recipient_agrees_today(
 def hearth_audit_words(cfg: HearthConfig) -> str:
     since = datetime.now(UTC) - timedelta(days=1)
     return "\n".join(words(cfg, read_audit(cfg, since), timedelta(days=1)))
+
+
+def test_a_recipient_with_a_broker_of_its_own_is_sent_there_alone(
+    upstream_broker: Mosquitto, broker: Mosquitto, tmp_path: Path
+) -> None:
+    """The GP practice reads its own broker (``broker`` here), the care team theirs: each
+    receives what it agreed to, there alone, with Hearth's status; one broker out of reach
+    holds back only its own messages, which leave once it is back."""
+    gp = broker
+    doc = {
+        "household": {"id": "h1", "timezone": "Europe/London"},
+        "sensors": [{"id": "k", "kind": "power", "room": "kitchen", "role": "kettle"}],
+        "upstream": {"host": upstream_broker.host, "port": upstream_broker.port},
+        "store": {"path": str(tmp_path / "hub.sqlite")},
+    }
+    own = {"host": gp.host, "port": gp.port, "topic_prefix": "surgery"}
+    recipients = [RECIPIENTS[1], dict(RECIPIENTS[2], upstream=own, topic=None)]
+    recipients[1].pop("topic")
+    cfg = home(recipients, doc)
+    said = hearth_check_config(tmp_path, cfg)
+    assert (
+        f"GP practice receives: urgent night_exit, inactivity alerts, the summary only, on"
+        f" surgery/h1/alerts/<type> at {gp.host}:{gp.port}, a broker of their own"
+    ) in said
+    ids = (f"00000000-0000-5000-8000-00000000001{i}" for i in range(3))
+    alerts = [
+        Alert(next(ids), "h1", "inactivity", "urgent", AT, AT, "No movement since 13:05.", {}),
+        Alert(next(ids), "h1", "digest", "info", AT, AT, "Bathroom visits at night.", {}),
+        Alert(next(ids), "h1", "night_exit", "urgent", AT, AT, "Front door at 03:12.", {}),
+    ]
+    seen: dict[str, list[tuple[str, bytes]]] = {"care": [], "gp": []}
+
+    async def listen(b: Mosquitto, into: list[tuple[str, bytes]], ready: asyncio.Event) -> None:
+        async with aiomqtt.Client(b.host, b.port) as c:
+            await c.subscribe("#", qos=1)
+            ready.set()
+            async for m in c.messages:
+                p = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
+                into.append((str(m.topic), p))
+
+    async def deliver(first: bool) -> None:
+        ready = [asyncio.Event(), asyncio.Event()]
+        listening = [asyncio.create_task(listen(upstream_broker, seen["care"], ready[0]))]
+        if not first:
+            listening.append(asyncio.create_task(listen(gp, seen["gp"], ready[1])))
+        await asyncio.wait_for(ready[0].wait(), 10)
+        async with await Store.open(tmp_path / "hub.sqlite") as store:
+            up = Upstream(cfg, store, lambda: datetime.now(UTC))
+            for a in alerts if first else []:
+                await up.enqueue(a)
+            up.stopping.set()
+            await asyncio.wait_for(up.run(), 60)
+        await asyncio.sleep(0.5)
+        for t in listening:
+            t.cancel()
+
+    gp.stop()  # the surgery's broker is down at first
+    asyncio.run(deliver(first=True))
+    care = {t: json.loads(p) for t, p in seen["care"] if "/alerts/" in t}
+    assert sorted(care) == ["hearth/h1/alerts/digest", "hearth/h1/alerts/inactivity",
+                            "hearth/h1/alerts/night_exit"]  # fmt: skip
+    assert all(d["recipients"] == ["Home-care team"] for d in care.values())
+    assert not any(b"GP practice" in p for _, p in seen["care"])
+    with sqlite3.connect(tmp_path / "hub.sqlite") as db:
+        waiting = db.execute("SELECT topic, upstream FROM outbox WHERE sent_at IS NULL").fetchall()
+    assert sorted(waiting) == [("surgery/h1/alerts/inactivity", "GP practice"),
+                               ("surgery/h1/alerts/night_exit", "GP practice")]  # fmt: skip
+    gp.start()
+    asyncio.run(deliver(first=False))
+    there = {t: json.loads(p) for t, p in seen["gp"] if "/alerts/" in t}
+    assert sorted(there) == ["surgery/h1/alerts/inactivity", "surgery/h1/alerts/night_exit"]
+    for d in there.values():
+        assert_valid_alert(d)
+        assert d["recipients"] == ["GP practice"]
+        assert "evidence" not in d
+    statuses = [p for t, p in seen["gp"] if t == "surgery/h1/status"]
+    assert (statuses[0], statuses[-1]) == (b"online", b"offline")
+    assert {t for t, _ in seen["gp"]} == {*there, "surgery/h1/status"}
+    assert not any(b"Home-care team" in p for _, p in seen["gp"])
+    # The audit says where each went.
+    words_ = hearth_audit_words(cfg)
+    assert f"urgent alert to GP practice (at {gp.host}:{gp.port}): Front door at 03:12." in words_
+    assert "urgent alert to Home-care team: Front door at 03:12." in words_
+
+
+def hearth_check_config(tmp_path: Path, cfg: HearthConfig) -> str:
+    path = tmp_path / "home.yaml"
+    path.write_text(yaml.safe_dump(cfg.model_dump(mode="json", exclude_none=True)))
+    run = hearth("check-config", str(path))
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def test_a_broker_of_ones_own_is_checked_as_the_care_teams_is() -> None:
+    gp = {"host": "gp.example.org", "port": 8883, "tls": {"without_client_certificate": True}}
+    base = [RECIPIENTS[1]]
+    with pytest.raises(ConfigError, match=r"recipients\[1\]\.upstream: alerts .* unencrypted"):
+        home([*base, {"name": "GP", "upstream": {"host": "gp.example.org"}}])
+    with pytest.raises(ConfigError, match=r"'GP' and 'GP 2' both have gp\.example\.org:8883"):
+        home([*base, {"name": "GP", "upstream": gp}, {"name": "GP 2", "upstream": gp}])
+    up = {"household": {"id": "h1", "timezone": "Europe/London"},
+          "sensors": [{"id": "k", "kind": "power", "room": "kitchen", "role": "kettle"}],
+          "upstream": {"host": "gp.example.org", "port": 8883,
+                       "tls": {"without_client_certificate": True}}}  # fmt: skip
+    with pytest.raises(ConfigError, match="'GP': its own broker is the care team's"):
+        home([*base, {"name": "GP", "upstream": gp}], up)
+    with pytest.raises(ConfigError, match="names nobody who reads it"):
+        home([{"name": "GP", "upstream": dict(gp, host="other.example.org")}], up)
+    cfg = home([*base, {"name": "GP", "upstream": gp}])
+    assert [r.broker for r in cfg.alerts.recipients] == ["", "GP"]

@@ -2,7 +2,8 @@
 their family can read (``--json`` for a care record): each alert as it was sent, and each
 status Hearth gave of itself, from the store's audit (recorded as the broker acknowledged
 each one; kept a year longer than the events), and each alert not sent because no recipient
-agreed to be told of it."""
+agreed to be told of it, or none still did when it could leave. A message to a recipient's
+own broker says which."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from agent.config import HearthConfig, load_config
 from agent.config.durations import parse_duration
+from agent.delivery.rendering import brokers
 from agent.errors import HearthError
 from agent.store_schema import WITHHELD
 from models.detectors.wording import duration_text
@@ -52,12 +54,15 @@ def read_audit(cfg: HearthConfig, since: datetime) -> list[dict[str, Any]]:
     with read_only(cfg) as db:
         if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'audit'").fetchone():
             return []  # a store from before the audit: nothing recorded yet
+        cols = {r[0] for r in db.execute("SELECT name FROM pragma_table_info('audit')")}
+        broker = "broker" if "broker" in cols else "''"  # a store from before brokers of their own
         rows = db.execute(
-            "SELECT at, topic, payload FROM audit WHERE at >= ? ORDER BY at, rowid",
+            f"SELECT at, topic, payload, {broker} FROM audit WHERE at >= ? ORDER BY at, rowid",
             (since.timestamp(),),
         ).fetchall()
+    hosts = {k: f"{up.host}:{up.port}" for k, up in brokers(cfg).items()}
     out = []
-    for at, topic, payload in rows:
+    for at, topic, payload, key in rows:
         kind = "status" if topic.endswith("/status") else "alert"
         kind = "not sent" if topic == WITHHELD else kind
         body: Any = payload
@@ -67,7 +72,8 @@ def read_audit(cfg: HearthConfig, since: datetime) -> list[dict[str, Any]]:
             except json.JSONDecodeError:
                 kind = "unreadable"
         iso = datetime.fromtimestamp(at, UTC).isoformat()
-        out.append({"at": iso, "topic": topic, "kind": kind, "payload": body})
+        where = hosts.get(key, f"{key}'s own broker") if kind != "not sent" else None
+        out.append({"at": iso, "broker": where, "topic": topic, "kind": kind, "payload": body})
     return out
 
 
@@ -76,6 +82,9 @@ def words(cfg: HearthConfig, sent: list[dict[str, Any]], back: timedelta) -> lis
     tz = ZoneInfo(cfg.household.timezone)
     up = cfg.upstream
     where = f"the care team's broker ({up.host})" if up else "no care team (no upstream)"
+    main = f"{up.host}:{up.port}" if up else None
+    if any(r.upstream for r in cfg.alerts.recipients):
+        where += " and the recipients' own brokers"
     since = duration_text(back.total_seconds())
     head = f"What left this hub for {where} in the last {since}: {len(sent)} messages"
     lines = [head]
@@ -92,9 +101,12 @@ def words(cfg: HearthConfig, sent: list[dict[str, Any]], back: timedelta) -> lis
                          f" {p.get('summary', '')}")  # fmt: skip
         elif m["kind"] == "alert" and isinstance(p, dict):
             to = ", ".join(p.get("recipients") or []) or "nobody named"
-            lines.append(f"{when}  {p.get('severity', '?')} alert to {to}: {p.get('summary', '')}")
+            own = "" if m["broker"] == main else f" (at {m['broker']})"
+            lines.append(f"{when}  {p.get('severity', '?')} alert to {to}{own}:"
+                         f" {p.get('summary', '')}")  # fmt: skip
         else:
-            lines.append(f"{when}  Hearth's status: {p}")
+            own = "" if m["broker"] == main else f" (at {m['broker']})"
+            lines.append(f"{when}  Hearth's status{own}: {p}")
     if not sent:
         lines.append("nothing")
     return lines

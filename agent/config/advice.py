@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.config.brokers import BrokerConfig, is_loopback
+from agent.config.brokers import BrokerConfig, UpstreamConfig, is_loopback
 from agent.config.loading import Path_, dotted, line_for
 from agent.config.schema import HearthConfig
 from agent.config.secrets import SecretProblem, read_secret
@@ -65,10 +65,20 @@ def _where(file: str, lines: dict[Path_, int]) -> Callable[[Path_, str], ConfigP
 def advice(cfg: HearthConfig, file: str, lines: dict[Path_, int]) -> Advice:
     at = _where(file, lines)
     out = Advice(warnings=warnings_of(cfg, file, lines))
-    for section, broker in (("local_broker", cfg.local_broker), ("upstream", cfg.upstream)):
-        for loc, problem in [] if broker is None else broker_problems(broker):
-            out.errors.append(at((section, *loc), problem))
+    for section, broker in every_broker(cfg):
+        for loc, problem in broker_problems(broker):
+            out.errors.append(at((*section, *loc), problem))
     return out
+
+
+def every_broker(cfg: HearthConfig) -> list[tuple[Path_, BrokerConfig]]:
+    """Each broker the file names, with where: the home's, the care team's, and each
+    recipient's own."""
+    out: list[tuple[Path_, BrokerConfig]] = []
+    out += [(("local_broker",), cfg.local_broker)] if cfg.local_broker else []
+    out += [(("upstream",), cfg.upstream)] if cfg.upstream else []
+    return out + [(("alerts", "recipients", i, "upstream"), r.upstream)
+                  for i, r in enumerate(cfg.alerts.recipients) if r.upstream]  # fmt: skip
 
 
 def broker_problems(broker: BrokerConfig) -> list[tuple[tuple[str, ...], str]]:
@@ -112,18 +122,20 @@ def warnings_of(cfg: HearthConfig, file: str, lines: dict[Path_, int]) -> list[C
     at = _where(file, lines)
     out: list[ConfigProblem] = []
     warn = out.append
-    up = cfg.upstream
-    if up is None:
+    if cfg.upstream is None:
         warn(at(("upstream",), "none: alerts reach only this hub's log (add upstream:, the care"
                 " team's broker)"))  # fmt: skip
-    elif up.tls is None and up.insecure and not is_loopback(up.host):
-        said = "the password and the alerts" if up.username else "the alerts"
-        warn(at(("upstream", "insecure"), f"{said} go to {up.host} UNENCRYPTED (insecure: true):"
-                " anyone on the way can read them; add tls: instead"))  # fmt: skip
-    elif up.tls is not None and up.tls.without_client_certificate:
-        warn(at(("upstream", "tls", "without_client_certificate"), "no client certificate"
-                " (without_client_certificate: true): the care team's broker knows this hub by"
-                " its password alone"))  # fmt: skip
+    for section, up in every_broker(cfg):
+        if section == ("local_broker",) or not isinstance(up, UpstreamConfig):
+            continue
+        if up.tls is None and up.insecure and not is_loopback(up.host):
+            said = "the password and the alerts" if up.username else "the alerts"
+            warn(at((*section, "insecure"), f"{said} go to {up.host} UNENCRYPTED (insecure:"
+                    " true): anyone on the way can read them; add tls: instead"))  # fmt: skip
+        elif up.tls is not None and up.tls.without_client_certificate:
+            warn(at((*section, "tls", "without_client_certificate"), "no client certificate"
+                    f" (without_client_certificate: true): {up.host} knows this hub by its"
+                    " password alone"))  # fmt: skip
     home = cfg.local_broker
     if home is not None and home.tls is None and home.username and not is_loopback(home.host):
         warn(at(("local_broker", "host"), f"the home broker's password goes to {home.host}"

@@ -1,6 +1,6 @@
 """The recipients in the household's YAML: who the resident agreed may be told, of which
-alerts, in how much detail, on which topic (``agent.delivery.rendering.deliveries`` sends
-only that)."""
+alerts, in how much detail, on which topic and broker (``agent.delivery.rendering.deliveries``
+sends only that)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from agent.config.brokers import UpstreamConfig
+from agent.config.durations import Duration
 from agent.config.strict import Strict
 from models.finding import ALERT_TYPES, Severity
 
@@ -48,6 +50,21 @@ class Recipient(Strict):
         ),
     )
 
+    upstream: UpstreamConfig | None = Field(
+        None,
+        title="Own broker",
+        description=(
+            "Their alerts go to this broker of their own (a GP practice's, say), not the care"
+            " team's: to <topic>/alerts/<type> there, else <its topic_prefix>/<household>/"
+            "alerts/<type>, with Hearth's status beside them. Over TLS, as the care team's."
+        ),
+    )
+
+    @property
+    def broker(self) -> str:
+        """Which broker they read: '' the care team's (``upstream``), else their own (by name)."""
+        return "" if self.upstream is None else self.name
+
     @field_validator("types")
     @classmethod
     def _known_types(cls, v: list[str] | None) -> list[str] | None:
@@ -63,4 +80,43 @@ class Recipient(Strict):
     def _a_topic(cls, v: str | None) -> str | None:
         if v is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*", v):
             raise ValueError(f"{v!r} is not a topic: levels of letters, digits, _ . -, joined by /")
+        return v
+
+
+class AlertsConfig(Strict):
+    recipients: list[Recipient] = Field(
+        default_factory=list, title="Recipients", description="Who receives which alerts."
+    )
+    cooldown: dict[str, Duration] = Field(
+        default_factory=dict,
+        title="Cooldown per alert type",
+        description="Raise an alert type at most once in this long, e.g. inactivity: 2h.",
+    )
+    console: bool = Field(True, title="Console", description="Also print alerts to the log.")
+
+    @field_validator("recipients")
+    @classmethod
+    def _one_consent_a_topic(cls, v: list[Recipient]) -> list[Recipient]:
+        """Everyone who reads a topic reads all that is sent there: so recipients sharing one
+        must have agreed to the same (else one reads what only another agreed to)."""
+        first: dict[tuple[str, str | None], Recipient] = {}
+        own: dict[tuple[str, int], Recipient] = {}
+        for r in v:
+            if r.upstream is not None:
+                other = own.setdefault((r.upstream.host, r.upstream.port), r)
+                if other is not r:
+                    raise ValueError(
+                        f"{other.name!r} and {r.name!r} both have {r.upstream.host}:"
+                        f"{r.upstream.port} as a broker of their own: one recipient a broker"
+                        " (give the other a topic of its own on the care team's broker, or"
+                        " name them as one recipient)"
+                    )
+            other = first.setdefault((r.broker, r.topic), r)
+            if (other.severities, other.types, other.detail) != (r.severities, r.types, r.detail):
+                where = "the household's topic" if r.topic is None else f"topic {r.topic}"
+                raise ValueError(
+                    f"{other.name!r} and {r.name!r} read {where} but agreed to different"
+                    " alerts or detail: each would read what only the other agreed to; give"
+                    " one a topic: of its own"
+                )
         return v

@@ -18,7 +18,7 @@ from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_v
 
 from agent.config.brokers import BrokerConfig, UpstreamConfig
 from agent.config.durations import Duration
-from agent.config.recipients import Recipient
+from agent.config.recipients import AlertsConfig
 from agent.config.strict import Strict
 from models.household import Role, SensorKind
 
@@ -242,35 +242,6 @@ class SettingsSection(Strict):
         return self.settings_class(**values)
 
 
-class AlertsConfig(Strict):
-    recipients: list[Recipient] = Field(
-        default_factory=list, title="Recipients", description="Who receives which alerts."
-    )
-    cooldown: dict[str, Duration] = Field(
-        default_factory=dict,
-        title="Cooldown per alert type",
-        description="Raise an alert type at most once in this long, e.g. inactivity: 2h.",
-    )
-    console: bool = Field(True, title="Console", description="Also print alerts to the log.")
-
-    @field_validator("recipients")
-    @classmethod
-    def _one_consent_a_topic(cls, v: list[Recipient]) -> list[Recipient]:
-        """Everyone who reads a topic reads all that is sent there: so recipients sharing one
-        must have agreed to the same (else one reads what only another agreed to)."""
-        first: dict[str | None, Recipient] = {}
-        for r in v:
-            other = first.setdefault(r.topic, r)
-            if (other.severities, other.types, other.detail) != (r.severities, r.types, r.detail):
-                where = "the household's topic" if r.topic is None else f"topic {r.topic}"
-                raise ValueError(
-                    f"{other.name!r} and {r.name!r} read {where} but agreed to different"
-                    " alerts or detail: each would read what only the other agreed to; give"
-                    " one a topic: of its own"
-                )
-        return v
-
-
 class LearningConfig(Strict):
     days: int = Field(
         14,
@@ -369,12 +340,21 @@ class HearthConfig(Strict):
 
     @model_validator(mode="after")
     def _someone_to_tell(self) -> Self:
-        if self.upstream is not None and not self.alerts.recipients:
+        readers = [r for r in self.alerts.recipients if r.upstream is None]
+        if self.upstream is not None and not readers:
             raise ValueError(
-                "upstream is set but alerts.recipients names nobody: no alert would leave the"
-                " hub (each goes only to whom the resident agreed); add the care team, e.g."
-                " {name: Home-care team, severities: [urgent, warning, info, technical]}"
+                "upstream is set but alerts.recipients names nobody who reads it: no alert"
+                " would leave the hub there (each goes only to whom the resident agreed); add"
+                " the care team, e.g. {name: Home-care team, severities: [urgent, warning,"
+                " info, technical]}"
             )
+        main = None if self.upstream is None else (self.upstream.host, self.upstream.port)
+        for r in self.alerts.recipients:
+            if r.upstream is not None and (r.upstream.host, r.upstream.port) == main:
+                raise ValueError(
+                    f"{r.name!r}: its own broker is the care team's (upstream): give it a"
+                    " topic: of its own there instead"
+                )
         return self
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:

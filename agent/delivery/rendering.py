@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from agent.config.brokers import UpstreamConfig
 from agent.config.recipients import Recipient
 from agent.config.schema import HearthConfig
 from models.alert_policy import Alert
@@ -46,9 +47,22 @@ def _agrees(r: Recipient, kind: str, severity: str) -> bool:
     return severity in r.severities and (r.types is None or kind in r.types)
 
 
-def _topic_of(cfg: HearthConfig, r: Recipient, kind: str) -> str:
-    prefix = f"{topic_prefix(cfg)}/{cfg.household.id}" if r.topic is None else r.topic
-    return f"{prefix}/alerts/{kind}"
+def _where(cfg: HearthConfig, r: Recipient, kind: str) -> tuple[str, str]:
+    """Which broker (``Recipient.broker``) and topic ``r`` reads alerts of ``kind`` on."""
+    own = r.upstream.topic_prefix if r.upstream else topic_prefix(cfg)
+    prefix = f"{own}/{cfg.household.id}" if r.topic is None else r.topic
+    return r.broker, f"{prefix}/alerts/{kind}"
+
+
+def brokers(cfg: HearthConfig) -> dict[str, UpstreamConfig]:
+    """Every broker alerts leave for: '' the care team's (if set), and each recipient's own."""
+    out = {} if cfg.upstream is None else {"": cfg.upstream}
+    return out | {r.broker: r.upstream for r in cfg.alerts.recipients if r.upstream}
+
+
+def status_topic_on(cfg: HearthConfig, broker: str) -> str:
+    up = brokers(cfg)[broker]
+    return f"{up.topic_prefix}/{cfg.household.id}/status"
 
 
 def recipients_for(cfg: HearthConfig, alert: Alert) -> list[str]:
@@ -65,11 +79,13 @@ def alert_payload(cfg: HearthConfig, alert: Alert) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One message of an alert to the care team's broker: its outbox row, topic and payload."""
+    """One message of an alert: its outbox row, topic, payload and broker ('' the care
+    team's, else the name of the recipient whose own it is)."""
 
     row_id: str
     topic: str
     payload: str
+    broker: str = ""
 
 
 def deliveries(cfg: HearthConfig, alert: Alert) -> list[Delivery]:
@@ -91,24 +107,31 @@ def deliveries(cfg: HearthConfig, alert: Alert) -> list[Delivery]:
     id1 ann/alerts/inactivity ['Ann'] False
     id1@hearth/h1/alerts/inactivity hearth/h1/alerts/inactivity ['Team'] True
     """
-    by_topic: dict[str, list[Recipient]] = {}
+    by_topic: dict[tuple[str, str], list[Recipient]] = {}
     for r in consenting(cfg, alert):
-        by_topic.setdefault(_topic_of(cfg, r, alert.type), []).append(r)
+        by_topic.setdefault(_where(cfg, r, alert.type), []).append(r)
     out = []
-    for i, (topic, readers) in enumerate(by_topic.items()):
+    for i, ((broker, topic), readers) in enumerate(by_topic.items()):
         doc = alert.to_json()
         if any(r.detail == "summary" for r in readers):
             del doc["evidence"]
         doc["recipients"] = [r.name for r in readers]
         payload = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
-        out.append(Delivery(alert.id if i == 0 else f"{alert.id}@{topic}", topic, payload))
+        row = (
+            alert.id
+            if i == 0
+            else f"{alert.id}@{broker}:{topic}"
+            if broker
+            else f"{alert.id}@{topic}"
+        )
+        out.append(Delivery(row, topic, payload, broker))
     return out
 
 
-def as_agreed_now(cfg: HearthConfig, topic: str, payload: str) -> tuple[str, str] | None:
+def as_agreed_now(cfg: HearthConfig, queued: Delivery) -> Delivery | None:
     """A message queued under the consent of its time, as it may leave under today's (the
-    YAML may have changed while it waited for the care team's broker): to the recipients it
-    names who still agree to it, on the topic they read now, naming that topic's readers, with
+    YAML may have changed while it waited for its broker): to the recipients it names who
+    still agree to it, on the broker and topic they read now, naming that topic's readers, with
     its evidence only if each of them agreed to it. None if none of them still agrees (the
     resident withdrew it, or the recipient is gone): it is not sent.
 
@@ -120,31 +143,31 @@ def as_agreed_now(cfg: HearthConfig, topic: str, payload: str) -> tuple[str, str
     >>> at = datetime(2026, 3, 28, 15, 41, tzinfo=timezone.utc)
     >>> a = Alert("id1", "h1", "inactivity", "urgent", at, at, "No movement.", {"room": "lounge"})
     >>> (d,) = deliveries(load_config_text(text), a)
-    >>> as_agreed_now(load_config_text(text), d.topic, d.payload) == (d.topic, d.payload)
+    >>> as_agreed_now(load_config_text(text), d) == d
     True
     >>> summary = load_config_text(text.replace("detail: evidence", "detail: summary"))
-    >>> topic, payload = as_agreed_now(summary, d.topic, d.payload) or ("", "")
-    >>> "evidence" in json.loads(payload)
+    >>> "evidence" in json.loads(getattr(as_agreed_now(summary, d), "payload"))
     False
-    >>> as_agreed_now(load_config_text(text.replace("Ann,", "Ann, types: [digest],")),
-    ...               d.topic, d.payload) is None
+    >>> as_agreed_now(load_config_text(text.replace("Ann,", "Ann, types: [digest],")), d) is None
     True
     """
-    doc = json.loads(payload)
+    doc = json.loads(queued.payload)
     kind, severity = doc["type"], doc["severity"]
     named = set(doc["recipients"])
     still = [r for r in cfg.alerts.recipients if r.name in named and _agrees(r, kind, severity)]
     if not still:
         return None
-    read_at = [_topic_of(cfg, r, kind) for r in still]
-    where = topic if topic in read_at else read_at[0]
-    readers = [r for r in cfg.alerts.recipients if _topic_of(cfg, r, kind) == where]
+    read_at = [_where(cfg, r, kind) for r in still]
+    here = (queued.broker, queued.topic)
+    where = here if here in read_at else read_at[0]
+    readers = [r for r in cfg.alerts.recipients if _where(cfg, r, kind) == where]
     now = dict(doc, recipients=[r.name for r in readers])
     if any(r.detail == "summary" for r in readers):
         now.pop("evidence", None)
-    if where == topic and now == doc:
-        return topic, payload
-    return where, json.dumps(now, separators=(",", ":"), ensure_ascii=False)
+    if where == here and now == doc:
+        return queued
+    payload = json.dumps(now, separators=(",", ":"), ensure_ascii=False)
+    return Delivery(queued.row_id, where[1], payload, where[0])
 
 
 SEVERITIES = ("urgent", "warning", "info", "technical")
@@ -163,12 +186,13 @@ def what_each_receives(cfg: HearthConfig) -> list[str]:
     sent to nobody: warning, info, technical alerts; urgent other than inactivity
     """
     out = []
-    shared = f"{topic_prefix(cfg)}/{cfg.household.id}/alerts/<type>"
     for r in cfg.alerts.recipients:
         sev = "/".join(r.severities)
         what = f"{sev} alerts" if r.types is None else f"{sev} {', '.join(r.types)} alerts"
         detail = "with their evidence" if r.detail == "evidence" else "the summary only"
-        where = shared if r.topic is None else f"{r.topic}/alerts/<type>"
+        where = _where(cfg, r, "<type>")[1]
+        if r.upstream is not None:
+            where += f" at {r.upstream.host}:{r.upstream.port}, a broker of their own"
         out.append(f"{r.name} receives: {what}, {detail}, on {where}")
         nots = [f"{s} alerts of other types" for s in r.severities if r.types is not None]
         rest = [s for s in SEVERITIES if s not in r.severities]

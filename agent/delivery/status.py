@@ -25,6 +25,28 @@ from datetime import UTC, datetime
 STALE_S = 120.0
 
 
+class Wake:
+    """One signal for several waiters, each with an event of its own (``event``), so that one
+    clearing its own never hides the signal from another; ``set`` sets them all.
+
+    >>> w = Wake()
+    >>> a, b = w.event("a"), w.event("b")
+    >>> w.set(); a.clear()
+    >>> a.is_set(), b.is_set()
+    (False, True)
+    """
+
+    def __init__(self) -> None:
+        self._events: dict[str, asyncio.Event] = {}
+
+    def event(self, key: str) -> asyncio.Event:
+        return self._events.setdefault(key, asyncio.Event())
+
+    def set(self) -> None:
+        for e in self._events.values():
+            e.set()
+
+
 @dataclass
 class Health:
     """What part of the watching has stopped, and why; ``changed`` is set at every change."""
@@ -32,7 +54,7 @@ class Health:
     problems: dict[str, str] = field(default_factory=dict)
     # When each part stopped working (by the wall clock), while it is down.
     since: dict[str, datetime] = field(default_factory=dict)
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    changed: Wake = field(default_factory=Wake)
 
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 

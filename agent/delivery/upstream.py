@@ -12,15 +12,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
+from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime
 
 import aiomqtt
 
+from agent.config.brokers import UpstreamConfig
 from agent.config.schema import HearthConfig
-from agent.delivery.rendering import as_agreed_now, deliveries, status_topic
-from agent.delivery.status import Health
+from agent.delivery.rendering import Delivery, as_agreed_now, brokers, deliveries, status_topic_on
+from agent.delivery.status import Health, Wake
 from agent.errors import BrokerUnavailable, StoreError
 from agent.sources.backoff import Backoff
 from agent.sources.mqtt import session
@@ -38,6 +41,9 @@ UPSTREAM_RETRY_S = 4.0
 
 
 class Upstream:
+    """The outbox, sent to every broker alerts leave for (``brokers``): the care team's, and
+    each recipient's own, one link each, with the status retained on each."""
+
     def __init__(
         self,
         cfg: HearthConfig,
@@ -49,9 +55,10 @@ class Upstream:
         self.store = store
         self.now = now
         self.health = health or Health()
-        self.retry = Backoff(longest=UPSTREAM_RETRY_S)
-        self.outbox_ready = asyncio.Event()
-        self.connected = asyncio.Event()
+        self.retry = Backoff(longest=UPSTREAM_RETRY_S)  # the care team's broker's
+        self.outbox_ready = Wake()
+        self.connected = asyncio.Event()  # every broker connected
+        self._up: set[str] = set()
         self.stopping = asyncio.Event()
         # Alerts the outbox could not take, in order; and ids sent whose sending could not be
         # recorded (not sent again while Hearth runs).
@@ -60,77 +67,75 @@ class Upstream:
         # this is every alert its policy has decided.
         self.queued = 0
         self.sent_unrecorded: set[str] = set()
-        self.unaudited: list[tuple[datetime, str, str]] = []  # sent, not yet in the audit
+        self.unaudited: list[tuple[datetime, str, str, str]] = []  # sent, not yet audited
         self.last: Alert | None = None  # the last new alert of this run (for Home Assistant)
         self._holding = asyncio.Lock()
 
     async def _write_held(self) -> None:
         """Held alerts into the outbox, oldest first, each alert's rows in one write, as far
-        as it takes them (one task at a time: an alert is taken from ``held`` only once it is
-        in the outbox)."""
+        as it takes them; and what was sent from memory, into the audit (one task at a time:
+        an alert is taken from ``held`` only once it is in the outbox)."""
         async with self._holding:
             while self.held:
                 alert = self.held[0][0]
                 rows = [item for a, item in self.held if a.id == alert.id]
-                first, *rest = rows
-                also = [(i.id, i.topic, i.payload) for i in rest]
-                await self.store.enqueue_alert(alert, first.topic, first.payload, first.id, also)
+                f, *also = rows
+                await self.store.enqueue_alert(alert, f.topic, f.payload, f.id, also, f.broker)
                 self.held = [(a, i) for a, i in self.held if i not in rows]
-
-    async def _due(self) -> list[OutboxItem]:
-        """What is to send: the outbox's unsent, then the alerts held in memory (and what was
-        sent from memory, into the audit, once the store takes it)."""
-        with suppress(StoreError):
-            await self._write_held()
             while self.unaudited:
                 await record_left(self.store, *self.unaudited[0])
                 del self.unaudited[0]
+
+    async def _due(self, broker: str) -> list[OutboxItem]:
+        """What is to send to ``broker``: the outbox's unsent, as today's consent lets them
+        leave (``reconsented``), then the alerts held in memory."""
+        with suppress(StoreError):
+            await self._write_held()
         try:
             stored = await self.store.unsent()
         except StoreError as exc:
             log.warning("the outbox cannot be read (%s): sending what is held in memory", exc)
             stored = []
-        items = [i for i in stored if i.id not in self.sent_unrecorded]
-        agreed = [a for i in items if (a := await reconsented(self.store, self.cfg, i, self.now()))]
-        return agreed + [item for _, item in self.held]
+        items = [i for i in stored if i.id not in self.sent_unrecorded and i.broker == broker]
+        now = self.now()
+        agreed = [a for i in items if (a := await reconsented(self.store, self.cfg, i, now))]
+        return agreed + [item for _, item in self.held if item.broker == broker]
 
     async def _sent(self, item: OutboxItem) -> None:
         if any(i.id == item.id for _, i in self.held):  # sent from memory: in no outbox row
             self.held = [(a, i) for a, i in self.held if i.id != item.id]
-            await self._audit(item.topic, item.payload)
+            await self._audit(item.topic, item.payload, item.broker)
             return
         try:
             await self.store.mark_sent(item.id, self.now())
             self.sent_unrecorded.discard(item.id)
         except StoreError as exc:
             self.sent_unrecorded.add(item.id)
-            self.unaudited.append((self.now(), item.topic, item.payload))
+            self.unaudited.append((self.now(), item.topic, item.payload, item.broker))
             log.warning("alert %s sent, but that could not be recorded: %s", item.id, exc)
 
     async def enqueue(self, alert: Alert) -> None:
-        """Into the outbox, durably, once per alert id, a message for each topic its recipients
-        agreed to read it on (``deliveries``); the publisher is woken. One nobody agreed to is
-        not sent, and the audit says so. While the outbox cannot be written (a full disk), held
-        in memory and sent from there: never lost while Hearth runs, and written to the outbox
-        once it can be."""
+        """Into the outbox, durably, once per alert id, a message for each broker and topic its
+        recipients agreed to read it on (``deliveries``), in one write; the links are woken.
+        One nobody agreed to is not sent, and the audit says so. While the outbox cannot be
+        written (a full disk), held in memory and sent from there: never lost while Hearth
+        runs, and written to the outbox once it can be."""
         fresh = False
         try:
-            sends = deliveries(self.cfg, alert)
+            sends = [OutboxItem(d.row_id, d.topic, d.payload, d.broker)
+                     for d in deliveries(self.cfg, alert)]  # fmt: skip
             if not sends:
                 await withheld(self.store, self.now(), alert)
             else:
-                first, *rest = sends
-                also = [(d.row_id, d.topic, d.payload) for d in rest]
+                f, *also = sends
                 try:
                     await self._write_held()
                     fresh = await self.store.enqueue_alert(
-                        alert, first.topic, first.payload, first.row_id, also
+                        alert, f.topic, f.payload, f.id, also, f.broker
                     )
                 except StoreError as exc:
-                    fresh = all(item.id != first.row_id for _, item in self.held)
-                    if fresh:
-                        self.held += [(alert, OutboxItem(d.row_id, d.topic, d.payload))
-                                      for d in sends]  # fmt: skip
+                    fresh = all(item.id != f.id for _, item in self.held)
+                    self.held += [(alert, item) for item in sends] if fresh else []
                     log.warning("alert %s held in memory: %s", alert.id, exc)
         finally:
             # Counted however it ended: the routine's saves wait for this, never for ever.
@@ -141,89 +146,94 @@ class Upstream:
         self.outbox_ready.set()
 
     async def run(self) -> None:
-        """Publish until ``stopping`` is set and the outbox is empty (or unreachable)."""
-        up = self.cfg.upstream
-        if up is None:
-            return
-        status = status_topic(self.cfg)
+        """Publish to each broker until ``stopping`` is set and its share of the outbox is
+        empty (or it is unreachable)."""
+        links = brokers(self.cfg)
+        async with asyncio.TaskGroup() as tg:
+            for broker, up in links.items():
+                tg.create_task(self._link(broker, up, len(links)))
+
+    async def _link(self, broker: str, up: UpstreamConfig, of: int) -> None:
+        status = status_topic_on(self.cfg, broker)
         will = aiomqtt.Will(status, b"offline", qos=1, retain=True)
-        backoff = self.retry
+        backoff = self.retry if broker == "" else Backoff(longest=UPSTREAM_RETRY_S)
+        whose = "the care team's" if broker == "" else f"{broker}'s own"
+        me = f"hearth-{self.cfg.household.id}-up" + (f"-{_slug(broker)}" if broker else "")
         while True:
             try:
-                async with session(up, f"hearth-{self.cfg.household.id}-up", will) as client:
-                    await self._publish_status(client)
-                    log.info("connected to upstream broker %s:%d", up.host, up.port)
+                async with session(up, me, will) as client:
+                    await self._publish_status(client, broker)
+                    log.info("connected to %s broker %s:%d", whose, up.host, up.port)
                     backoff.reset()
-                    self.connected.set()
+                    self._up.add(broker)
+                    if len(self._up) == of:
+                        self.connected.set()
                     try:
-                        await self._send_outbox(client)
+                        await self._send_outbox(client, broker)
                     finally:
                         if self.stopping.is_set():
                             # A clean stop says so; the will covers an unclean one.
                             await client.publish(status, b"offline", qos=1, retain=True)
-                            await self._audit(status, "offline")
+                            await self._audit(status, "offline", broker)
                     return
             except BrokerUnavailable as exc:
+                self._up.discard(broker)
                 self.connected.clear()
                 if self.stopping.is_set():
                     return
                 wait = backoff.next()
-                log.warning(
-                    "upstream broker %s:%d unavailable (%s); alerts wait in the outbox;"
-                    " retrying in %.0f s",
-                    up.host,
-                    up.port,
-                    exc,
-                    wait,
-                )
+                log.warning("%s broker %s:%d unavailable (%s); alerts wait in the outbox;"
+                            " retrying in %.0f s", whose, up.host, up.port, exc, wait)  # fmt: skip
                 await asyncio.sleep(wait)
 
-    async def _send_outbox(self, client: aiomqtt.Client) -> None:
+    async def _send_outbox(self, client: aiomqtt.Client, broker: str) -> None:
         # Nothing is subscribed upstream: the message iterator only serves to raise MqttError
         # the moment the connection drops, so that it is known before the next alert is due.
         link = asyncio.create_task(_until_disconnected(client))
+        ready, changed = self.outbox_ready.event(broker), self.health.changed.event(broker)
         try:
             while True:
-                self.outbox_ready.clear()
-                for item in await self._due():
+                ready.clear()
+                for item in await self._due(broker):
                     # QoS 1: publish returns once the broker has acknowledged it.
                     await client.publish(item.topic, item.payload.encode(), qos=1, timeout=30)
                     await self._sent(item)
                     log.info("alert %s delivered upstream on %s", item.id, item.topic)
                 if self.stopping.is_set():
                     return
-                ready = asyncio.create_task(self.outbox_ready.wait())
-                changed = asyncio.create_task(self.health.changed.wait())
+                waits = {asyncio.create_task(e.wait()) for e in (ready, changed)}
                 done, _ = await asyncio.wait(
-                    {ready, link, changed},
-                    timeout=OUTBOX_LOOK_EVERY_S,
-                    return_when=asyncio.FIRST_COMPLETED,
+                    {*waits, link}, timeout=OUTBOX_LOOK_EVERY_S, return_when=FIRST_COMPLETED
                 )
-                ready.cancel()
-                changed.cancel()
+                for w in waits:
+                    w.cancel()
                 if link in done:
                     link.result()
                     raise BrokerUnavailable("upstream connection closed")
-                if self.health.changed.is_set():
-                    await self._publish_status(client)
+                if changed.is_set():
+                    await self._publish_status(client, broker)
         finally:
             link.cancel()
 
-    async def _publish_status(self, client: aiomqtt.Client) -> None:
-        self.health.changed.clear()
-        status = self.health.status()
-        await client.publish(status_topic(self.cfg), status.encode(), qos=1, retain=True)
-        await self._audit(status_topic(self.cfg), status)
+    async def _publish_status(self, client: aiomqtt.Client, broker: str) -> None:
+        self.health.changed.event(broker).clear()
+        status, topic = self.health.status(), status_topic_on(self.cfg, broker)
+        await client.publish(topic, status.encode(), qos=1, retain=True)
+        await self._audit(topic, status, broker)
         if status != "online":
             log.warning("status upstream: %s", status)
 
-    async def _audit(self, topic: str, payload: str) -> None:
+    async def _audit(self, topic: str, payload: str, broker: str = "") -> None:
         """What left, in the audit: on a full disk, kept to record once it can be (``_due``)."""
         try:
-            await record_left(self.store, self.now(), topic, payload)
+            await record_left(self.store, self.now(), topic, payload, broker)
         except StoreError as exc:
-            self.unaudited.append((self.now(), topic, payload))
+            self.unaudited.append((self.now(), topic, payload, broker))
             log.warning("%s sent, but not yet recorded in the audit: %s", topic, exc)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-").lower() or "recipient"
 
 
 async def withheld(store: Store, now: datetime, alert: Alert) -> None:
@@ -249,21 +259,22 @@ async def reconsented(
     left; or, if nobody it names still agrees, settled unsent and audited as withheld. None:
     not to send now (withheld, or its row could not be revised: tried again at the next pass).
     """
-    agreed = as_agreed_now(cfg, item.topic, item.payload)
-    if agreed == (item.topic, item.payload):
+    agreed = as_agreed_now(cfg, Delivery(item.id, item.topic, item.payload, item.broker))
+    if agreed is not None and agreed.payload == item.payload and agreed.topic == item.topic:
         return item
     try:
         if agreed is None:
             doc = json.loads(item.payload)
             said = {k: doc.get(k) for k in ("id", "type", "severity", "summary")}
+            said["queued_for"] = item.topic
             log.info("alert %s not sent: its recipients no longer agree to it", item.id)
-            await settle_withheld(
-                store, item.id, now, json.dumps(said | {"queued_for": item.topic})
-            )
+            await settle_withheld(store, item.id, now, json.dumps(said))
             return None
-        await revise(store, item.id, *agreed)
+        now_item = OutboxItem(item.id, agreed.topic, agreed.payload, agreed.broker)
+        await revise(store, now_item)
     except StoreError as exc:
         log.warning("alert %s waits: its consent changed, and the outbox: %s", item.id, exc)
         return None
-    log.info("alert %s leaves as its recipients agree today, on %s", item.id, agreed[0])
-    return OutboxItem(item.id, *agreed)
+    log.info("alert %s leaves as its recipients agree today, on %s", item.id, agreed.topic)
+    # On another broker now, it is that link's to send.
+    return now_item if now_item.broker == item.broker else None

@@ -29,7 +29,7 @@ from contextlib import suppress
 from datetime import datetime
 
 from agent.clock import Clock, JumpWatch, SystemClock, clock_trusted
-from agent.config.advice import warnings_of
+from agent.config.advice import every_broker, warnings_of
 from agent.config.schema import HearthConfig
 from agent.decode import Decoder
 from agent.delivery.home_assistant import HomeAssistant, HubView
@@ -337,10 +337,8 @@ async def wind_down(agent: Agent, workers: list[Task[None]], delivery: Task[None
 async def run_agent(cfg: HearthConfig) -> Agent:
     """Run until SIGTERM or SIGINT; returns the stopped agent (for its counters)."""
     # A certificate file that is not there is a configuration to fix, not a link to retry.
-    if cfg.local_broker is not None:
-        check_files(cfg.local_broker, "local_broker")
-    if cfg.upstream is not None:
-        check_files(cfg.upstream, "upstream")
+    for section, broker in every_broker(cfg):
+        check_files(broker, ".".join(map(str, section)))
     with only_hearth_on(cfg.store.path):
         async with await Store.open(cfg.store.path) as store:
             agent = Agent(cfg, store)
