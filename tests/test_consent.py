@@ -395,3 +395,55 @@ def test_a_broker_of_ones_own_is_checked_as_the_care_teams_is() -> None:
         home([{"name": "GP", "upstream": dict(gp, host="other.example.org")}], up)
     cfg = home([*base, {"name": "GP", "upstream": gp}])
     assert [r.broker for r in cfg.alerts.recipients] == ["", "GP"]
+
+
+def test_a_recipients_broker_that_refuses_hearth_holds_back_only_its_own(
+    upstream_broker: Mosquitto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The surgery changed the hub's password: the care team still gets every alert, the
+    surgery's wait in the outbox, and the status says why."""
+    gp = Mosquitto(tmp_path, users={"hearth-gp": "the-new-one"})
+    gp.start()
+    monkeypatch.setenv("GP_PASSWORD", "the-old-one")
+    try:
+        own = {"host": gp.host, "port": gp.port, "username": "hearth-gp",
+               "password_env": "GP_PASSWORD"}  # fmt: skip
+        doc = {
+            "household": {"id": "h1", "timezone": "Europe/London"},
+            "sensors": [{"id": "k", "kind": "power", "room": "kitchen", "role": "kettle"}],
+            "upstream": {"host": upstream_broker.host, "port": upstream_broker.port},
+        }
+        cfg = home([RECIPIENTS[1], {"name": "GP practice", "severities": ["urgent"],
+                                    "upstream": own}], doc)  # fmt: skip
+        fall = Alert(ID1, "h1", "inactivity", "urgent", AT, AT, "No movement since 13:05.", {})
+        got: list[str] = []
+
+        async def go() -> str:
+            ready = asyncio.Event()
+
+            async def listen() -> None:
+                async with aiomqtt.Client(upstream_broker.host, upstream_broker.port) as c:
+                    await c.subscribe("hearth/h1/alerts/#", qos=1)
+                    ready.set()
+                    async for m in c.messages:
+                        got.append(str(m.topic))
+
+            listener = asyncio.create_task(listen())
+            await asyncio.wait_for(ready.wait(), 10)
+            async with await Store.open(tmp_path / "hub.sqlite") as store:
+                up = Upstream(cfg, store, lambda: datetime.now(UTC))
+                await up.enqueue(fall)
+                up.stopping.set()
+                await asyncio.wait_for(up.run(), 60)
+                waiting = [i.broker for i in await store.unsent()]
+            await asyncio.sleep(0.5)
+            listener.cancel()
+            assert waiting == ["GP practice"]
+            return up.health.status()
+
+        status = asyncio.run(go())
+    finally:
+        gp.stop()
+    assert got == ["hearth/h1/alerts/inactivity"]
+    assert status.startswith("degraded: GP practice's own broker refused:"), status
+    assert "the-old-one" not in status

@@ -24,7 +24,7 @@ from agent.config.brokers import UpstreamConfig
 from agent.config.schema import HearthConfig
 from agent.delivery.rendering import Delivery, as_agreed_now, brokers, deliveries, status_topic_on
 from agent.delivery.status import Health, Wake
-from agent.errors import BrokerUnavailable, StoreError
+from agent.errors import BrokerRefused, BrokerUnavailable, StoreError
 from agent.sources.backoff import Backoff
 from agent.sources.mqtt import session
 from agent.store import OutboxItem, Store, record_left, revise, settle_withheld
@@ -38,6 +38,8 @@ OUTBOX_LOOK_EVERY_S = 30.0
 # The longest wait between attempts to reach the care team's broker (before jitter): once it
 # is back, the alerts waiting in the outbox leave within about this long, not a minute later.
 UPSTREAM_RETRY_S = 4.0
+# How often a recipient's own broker that refused Hearth is tried again.
+REFUSED_RETRY_S = 300.0
 
 
 class Upstream:
@@ -165,6 +167,7 @@ class Upstream:
                     await self._publish_status(client, broker)
                     log.info("connected to %s broker %s:%d", whose, up.host, up.port)
                     backoff.reset()
+                    self.health.recovered(f"broker:{broker}")
                     self._up.add(broker)
                     if len(self._up) == of:
                         self.connected.set()
@@ -176,14 +179,21 @@ class Upstream:
                             await client.publish(status, b"offline", qos=1, retain=True)
                             await self._audit(status, "offline", broker)
                     return
-            except BrokerUnavailable as exc:
+            except (BrokerRefused, BrokerUnavailable) as exc:
+                # A recipient's own broker refusing Hearth (its password changed) must not stop
+                # the care team's alerts: that link waits, and the status says why.
+                refused = isinstance(exc, BrokerRefused)
+                if refused and broker == "":
+                    raise  # the care team's: a configuration to fix, said by the supervisor
+                if refused:
+                    self.health.degraded(f"broker:{broker}", f"{whose} broker refused: {exc}")
                 self._up.discard(broker)
                 self.connected.clear()
                 if self.stopping.is_set():
                     return
-                wait = backoff.next()
-                log.warning("%s broker %s:%d unavailable (%s); alerts wait in the outbox;"
-                            " retrying in %.0f s", whose, up.host, up.port, exc, wait)  # fmt: skip
+                wait = REFUSED_RETRY_S if refused else backoff.next()
+                log.warning("%s broker %s:%d: %s; alerts wait in the outbox; retrying in %.0f s",
+                            whose, up.host, up.port, exc, wait)  # fmt: skip
                 await asyncio.sleep(wait)
 
     async def _send_outbox(self, client: aiomqtt.Client, broker: str) -> None:
