@@ -159,6 +159,8 @@ def test_check_config_warns_of_a_file_that_runs_but_leaves_her_less_safe(tmp_pat
         "  Ann receives: urgent alerts, the summary only, on hearth/h1/alerts/<type>",
         "    not: warning, info, technical alerts",
         "  sent to nobody: warning, info, technical alerts",
+        "  household controls (pause, away) accepted from the home broker's users: household"
+        " (hearth acl writes its access list so)",
     ]
     assert "secret" not in run.stdout + run.stderr
 
@@ -204,6 +206,8 @@ def test_check_config_refuses_a_file_naming_a_certificate_it_cannot_read(tmp_pat
         "  Installer receives: technical alerts, with their evidence, on"
         " hearth/mrs-b-flat-12/to/installer/alerts/<type>",
         "    not: urgent, warning, info alerts",
+        "  household controls (pause, away) accepted from the home broker's users: household"
+        " (hearth acl writes its access list so)",
     ]
 
 

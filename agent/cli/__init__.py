@@ -10,6 +10,7 @@ from importlib.metadata import version
 
 from agent.cli import (
     audit,
+    broker_acl,
     config_files,
     demo,
     evaluate,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     pairing.add_parser(sub)
     forget.add_parser(sub)
     audit.add_parser(sub)
+    broker_acl.add_parser(sub)
     for command in sub.choices.values():
         add_common(command, on_command=True)
     return p

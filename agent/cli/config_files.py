@@ -57,6 +57,10 @@ def check_config(args: argparse.Namespace) -> int:
             )
             if cfg.upstream is not None:
                 print("\n".join(f"  {line}" for line in what_each_receives(cfg)))
+            if cfg.local_broker is not None:
+                users = ", ".join(cfg.controls.users)
+                print(f"  household controls (pause, away) accepted from the home broker's"
+                      f" users: {users} (hearth acl writes its access list so)")  # fmt: skip
     return status
 
 

@@ -272,6 +272,16 @@ class ControlsConfig(Strict):
         description="The longest away mode may be set for at once (at most 365d).",
     )
 
+    users: list[str] = Field(
+        default_factory=lambda: ["household"],
+        title="Who may use them",
+        description=(
+            "The home broker's users allowed to write Hearth's controls (a button, the"
+            " household's app); hearth acl writes the broker's ACL that lets only them."
+        ),
+        min_length=1,
+    )
+
     @field_validator("longest_pause", "longest_away")
     @classmethod
     def _within_a_year(cls, v: timedelta) -> timedelta:
