@@ -23,7 +23,7 @@ import aiosqlite
 from agent.errors import StoreError
 from agent.state_format import decode_state, encode_state
 from agent.store_folder import check_folder
-from agent.store_schema import AUDIT_KEPT, AUDIT_LEFT, AUDIT_SENT, OUTBOX_ROW, SCHEMA, WITHHELD
+from agent.store_schema import AUDIT_KEPT, AUDIT_LEFT, AUDIT_SENT, OUTBOX_ROW, SCHEMA
 from models.alert_policy import Alert
 from models.events import READINGS, SensorEvent
 
@@ -285,13 +285,11 @@ class Store:
         self._wrote(n)
         return first
 
-    async def unsent(self, limit: int = 100) -> list[OutboxItem]:
+    async def unsent(self, limit: int = 100, broker: str | None = None) -> list[OutboxItem]:
+        mine, args = ("", (limit,)) if broker is None else (" AND upstream = ?", (broker, limit))
+        sql = f"SELECT id, topic, payload, upstream FROM outbox WHERE sent_at IS NULL{mine}"
         with _sqlite("read the outbox"):
-            async with self.db.execute(
-                "SELECT id, topic, payload, upstream FROM outbox WHERE sent_at IS NULL"
-                " ORDER BY created_at, rowid LIMIT ?",
-                (limit,),
-            ) as cur:
+            async with self.db.execute(sql + " ORDER BY created_at, rowid LIMIT ?", args) as cur:
                 return [OutboxItem(*row) for row in await cur.fetchall()]
 
     async def mark_sent(self, alert_id: str, now: datetime) -> None:
@@ -377,23 +375,4 @@ async def record_left(
     alert sent from memory (a full disk), one not sent at all (``WITHHELD``)."""
     async with store._writing("record what left in"):
         await store.db.execute(AUDIT_LEFT, (at.timestamp(), topic, payload, broker))
-        await store.db.commit()
-
-
-async def revise(store: Store, item: OutboxItem) -> None:
-    """An outbox row, unsent, to leave as ``item`` says (consent changed)."""
-    async with store._writing("revise an alert in"):
-        args = (item.topic, item.payload, item.broker, item.id)
-        sql = "UPDATE outbox SET topic = ?, payload = ?, upstream = ? WHERE id = ?"
-        await store.db.execute(sql, args)
-        await store.db.commit()
-
-
-async def settle_withheld(store: Store, row_id: str, at: datetime, said: str) -> None:
-    """An outbox row never to send (nobody it names agrees to it now): settled as if sent, so
-    that it is not tried again, and in the audit as not sent (``WITHHELD``), with ``said``."""
-    async with store._writing("settle a withheld alert in"):
-        args = (at.timestamp(), row_id)
-        await store.db.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", args)
-        await store.db.execute(AUDIT_LEFT, (args[0], WITHHELD, said, ""))
         await store.db.commit()

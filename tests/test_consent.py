@@ -81,22 +81,38 @@ def test_a_queued_message_follows_its_recipient_to_the_topic_she_reads_today() -
     (d,) = deliveries(home([RECIPIENTS[1]]), alert("inactivity", "urgent"))
     assert d.topic == "hearth/h1/alerts/inactivity"
     moved = home([dict(RECIPIENTS[1], topic="care/h1"), dict(RECIPIENTS[1], name="Night team")])
-    now = as_agreed_now(moved, d)
-    assert now is not None
+    (now,) = as_agreed_now(moved, d)
     assert (now.row_id, now.topic, now.broker) == (d.row_id, "care/h1/alerts/inactivity", "")
     assert json.loads(now.payload)["recipients"] == ["Home-care team"]
     assert json.loads(now.payload)["evidence"] == {"room": "x"}
     # Whoever reads the topic it leaves on is named, one who joined since too.
     joined = home([RECIPIENTS[1], dict(RECIPIENTS[1], name="Night team")])
-    now = as_agreed_now(joined, d)
-    assert now is not None
+    (now,) = as_agreed_now(joined, d)
     assert json.loads(now.payload)["recipients"] == ["Home-care team", "Night team"]
-    assert as_agreed_now(home([RECIPIENTS[1]]), d) == d
+    assert as_agreed_now(home([RECIPIENTS[1]]), d) == [d]
     # To a broker of her own now: it leaves there.
     own = {"host": "gp.example.org", "port": 8883, "tls": {"without_client_certificate": True}}
-    now = as_agreed_now(home([dict(RECIPIENTS[1], upstream=own)]), d)
-    assert now is not None
+    (now,) = as_agreed_now(home([dict(RECIPIENTS[1], upstream=own)]), d)
     assert (now.topic, now.broker) == ("hearth/h1/alerts/inactivity", "Home-care team")
+
+
+def test_recipients_who_shared_a_queued_message_and_now_read_apart_each_get_it() -> None:
+    both = [RECIPIENTS[1], dict(RECIPIENTS[1], name="Night team")]
+    (d,) = deliveries(home(both), alert("inactivity", "urgent"))
+    apart = home([both[0], dict(both[1], topic="night/h1")])
+    here, there = as_agreed_now(apart, d)
+    assert (here.row_id, here.topic) == (d.row_id, d.topic)
+    assert json.loads(here.payload)["recipients"] == ["Home-care team"]
+    assert there.topic == "night/h1/alerts/inactivity"
+    assert there.row_id == f"{d.row_id}@:night/h1/alerts/inactivity"
+    assert json.loads(there.payload)["recipients"] == ["Night team"]
+
+
+def test_a_recipients_name_is_one_recipient() -> None:
+    gp = {"host": "a.example.org", "tls": {"without_client_certificate": True}}
+    with pytest.raises(ConfigError, match="'GP' is named twice"):
+        home([RECIPIENTS[1], {"name": "GP", "upstream": gp},
+              {"name": "GP", "upstream": dict(gp, host="b.example.org")}])  # fmt: skip
 
 
 def test_check_config_says_what_each_will_and_will_not_receive(tmp_path: Path) -> None:

@@ -297,3 +297,20 @@ def test_a_large_state_is_kept_compressed_and_one_saved_as_text_still_reads(
     assert isinstance(kept, bytes)
     assert len(kept) < len(json.dumps(state)) / 4
     assert loaded == state == from_text
+
+
+def test_one_brokers_backlog_never_hides_anothers_rows(tmp_path: Path) -> None:
+    """A recipient's own broker down for days: its rows pile up, and the care team's newest
+    is still found for the care team's link."""
+
+    async def go() -> None:
+        async with await Store.open(tmp_path / "h.sqlite") as store:
+            for n in range(150):
+                await store.enqueue_alert(alert(n), "surgery/h1/alerts/x", "p", broker="GP")
+            await store.enqueue_alert(alert(999), "hearth/h1/alerts/inactivity", "fall")
+            assert len(await store.unsent()) == 100
+            (care,) = await store.unsent(broker="")
+            assert (care.payload, care.broker) == ("fall", "")
+            assert len(await store.unsent(limit=1000, broker="GP")) == 150
+
+    asyncio.run(go())

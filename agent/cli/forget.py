@@ -81,6 +81,8 @@ def _elsewhere(cfg: HearthConfig) -> list[str]:
     out = []
     if cfg.upstream is not None:
         out.append(f"what was sent to the care team ({cfg.upstream.host}): ask them to erase it")
+    out += [f"what was sent to {r.name} ({r.upstream.host}): ask them to erase it"
+            for r in cfg.alerts.recipients if r.upstream]  # fmt: skip
     if cfg.home_assistant is not None:
         out.append("Home Assistant's own history of what it was shown (its recorder:"
                    " recorder.purge_entities)")  # fmt: skip

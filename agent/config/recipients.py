@@ -99,6 +99,10 @@ class AlertsConfig(Strict):
     def _one_consent_a_topic(cls, v: list[Recipient]) -> list[Recipient]:
         """Everyone who reads a topic reads all that is sent there: so recipients sharing one
         must have agreed to the same (else one reads what only another agreed to)."""
+        names = [r.name for r in v]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"{name!r} is named twice: each recipient has a name of its own")
         first: dict[tuple[str, str | None], Recipient] = {}
         own: dict[tuple[str, int], Recipient] = {}
         for r in v:

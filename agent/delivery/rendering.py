@@ -128,12 +128,13 @@ def deliveries(cfg: HearthConfig, alert: Alert) -> list[Delivery]:
     return out
 
 
-def as_agreed_now(cfg: HearthConfig, queued: Delivery) -> Delivery | None:
+def as_agreed_now(cfg: HearthConfig, queued: Delivery) -> list[Delivery]:
     """A message queued under the consent of its time, as it may leave under today's (the
     YAML may have changed while it waited for its broker): to the recipients it names who
-    still agree to it, on the broker and topic they read now, naming that topic's readers, with
-    its evidence only if each of them agreed to it. None if none of them still agrees (the
-    resident withdrew it, or the recipient is gone): it is not sent.
+    still agree to it, on the broker and topic each reads now (one message for each, the
+    first keeping the row), naming that topic's readers, with its evidence only if each of
+    them agreed to it. None if none of them still agrees (the resident withdrew it, or the
+    recipient is gone): it is not sent.
 
     >>> from datetime import datetime, timezone
     >>> from agent.config import load_config_text
@@ -143,31 +144,34 @@ def as_agreed_now(cfg: HearthConfig, queued: Delivery) -> Delivery | None:
     >>> at = datetime(2026, 3, 28, 15, 41, tzinfo=timezone.utc)
     >>> a = Alert("id1", "h1", "inactivity", "urgent", at, at, "No movement.", {"room": "lounge"})
     >>> (d,) = deliveries(load_config_text(text), a)
-    >>> as_agreed_now(load_config_text(text), d) == d
+    >>> as_agreed_now(load_config_text(text), d) == [d]
     True
     >>> summary = load_config_text(text.replace("detail: evidence", "detail: summary"))
-    >>> "evidence" in json.loads(getattr(as_agreed_now(summary, d), "payload"))
+    >>> "evidence" in json.loads(as_agreed_now(summary, d)[0].payload)
     False
-    >>> as_agreed_now(load_config_text(text.replace("Ann,", "Ann, types: [digest],")), d) is None
-    True
+    >>> as_agreed_now(load_config_text(text.replace("Ann,", "Ann, types: [digest],")), d)
+    []
     """
     doc = json.loads(queued.payload)
     kind, severity = doc["type"], doc["severity"]
     named = set(doc["recipients"])
     still = [r for r in cfg.alerts.recipients if r.name in named and _agrees(r, kind, severity)]
-    if not still:
-        return None
-    read_at = [_where(cfg, r, kind) for r in still]
     here = (queued.broker, queued.topic)
-    where = here if here in read_at else read_at[0]
-    readers = [r for r in cfg.alerts.recipients if _where(cfg, r, kind) == where]
-    now = dict(doc, recipients=[r.name for r in readers])
-    if any(r.detail == "summary" for r in readers):
-        now.pop("evidence", None)
-    if where == here and now == doc:
-        return queued
-    payload = json.dumps(now, separators=(",", ":"), ensure_ascii=False)
-    return Delivery(queued.row_id, where[1], payload, where[0])
+    places = list(dict.fromkeys(_where(cfg, r, kind) for r in still))
+    places.sort(key=lambda w: w != here)  # the row stays where it is, if it may
+    out = []
+    for i, where in enumerate(places):
+        readers = [r for r in cfg.alerts.recipients if _where(cfg, r, kind) == where]
+        now = dict(doc, recipients=[r.name for r in readers])
+        if any(r.detail == "summary" for r in readers):
+            now.pop("evidence", None)
+        if where == here and now == doc:
+            out.append(queued)
+            continue
+        payload = json.dumps(now, separators=(",", ":"), ensure_ascii=False)
+        row = queued.row_id if i == 0 else f"{queued.row_id}@{where[0]}:{where[1]}"
+        out.append(Delivery(row, where[1], payload, where[0]))
+    return out
 
 
 SEVERITIES = ("urgent", "warning", "info", "technical")

@@ -13,8 +13,9 @@ import asyncio
 import json
 import logging
 import re
+import time
 from asyncio import FIRST_COMPLETED
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import datetime
 
@@ -27,8 +28,8 @@ from agent.delivery.status import Health, Wake
 from agent.errors import BrokerRefused, BrokerUnavailable, StoreError
 from agent.sources.backoff import Backoff
 from agent.sources.mqtt import session
-from agent.store import OutboxItem, Store, record_left, revise, settle_withheld
-from agent.store_schema import WITHHELD
+from agent.store import OutboxItem, Store, record_left
+from agent.store_schema import AUDIT_LEFT, OUTBOX_ROW, WITHHELD
 from models.alert_policy import Alert
 
 log = logging.getLogger("hearth.runtime")
@@ -89,19 +90,16 @@ class Upstream:
                 del self.unaudited[0]
 
     async def _due(self, broker: str) -> list[OutboxItem]:
-        """What is to send to ``broker``: the outbox's unsent, as today's consent lets them
-        leave (``reconsented``), then the alerts held in memory."""
+        """What is to send to ``broker``: its unsent rows, then its alerts held in memory."""
         with suppress(StoreError):
             await self._write_held()
         try:
-            stored = await self.store.unsent()
+            stored = await self.store.unsent(broker=broker)
         except StoreError as exc:
             log.warning("the outbox cannot be read (%s): sending what is held in memory", exc)
             stored = []
-        items = [i for i in stored if i.id not in self.sent_unrecorded and i.broker == broker]
-        now = self.now()
-        agreed = [a for i in items if (a := await reconsented(self.store, self.cfg, i, now))]
-        return agreed + [item for _, item in self.held if item.broker == broker]
+        items = [i for i in stored if i.id not in self.sent_unrecorded]
+        return items + [item for _, item in self.held if item.broker == broker]
 
     async def _sent(self, item: OutboxItem) -> None:
         if any(i.id == item.id for _, i in self.held):  # sent from memory: in no outbox row
@@ -151,9 +149,13 @@ class Upstream:
         """Publish to each broker until ``stopping`` is set and its share of the outbox is
         empty (or it is unreachable)."""
         links = brokers(self.cfg)
-        async with asyncio.TaskGroup() as tg:
-            for broker, up in links.items():
-                tg.create_task(self._link(broker, up, len(links)))
+        self.sent_unrecorded |= await reconsent_all(self.store, self.cfg, self.now())
+        try:
+            async with asyncio.TaskGroup() as tg:
+                for broker, up in links.items():
+                    tg.create_task(self._link(broker, up, len(links)))
+        except ExceptionGroup as group:  # one link's failure, as itself, for the supervisor
+            raise group.exceptions[0] from None
 
     async def _link(self, broker: str, up: UpstreamConfig, of: int) -> None:
         status = status_topic_on(self.cfg, broker)
@@ -194,7 +196,8 @@ class Upstream:
                 wait = REFUSED_RETRY_S if refused else backoff.next()
                 log.warning("%s broker %s:%d: %s; alerts wait in the outbox; retrying in %.0f s",
                             whose, up.host, up.port, exc, wait)  # fmt: skip
-                await asyncio.sleep(wait)
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), wait)
 
     async def _send_outbox(self, client: aiomqtt.Client, broker: str) -> None:
         # Nothing is subscribed upstream: the message iterator only serves to raise MqttError
@@ -261,30 +264,59 @@ async def _until_disconnected(client: aiomqtt.Client) -> None:
         pass
 
 
-async def reconsented(
-    store: Store, cfg: HearthConfig, item: OutboxItem, now: datetime
-) -> OutboxItem | None:
-    """A queued message as today's consent lets it leave (``as_agreed_now``: the YAML may have
-    changed while it waited): revised in its outbox row first, so that the audit records what
-    left; or, if nobody it names still agrees, settled unsent and audited as withheld. None:
-    not to send now (withheld, or its row could not be revised: tried again at the next pass).
-    """
-    agreed = as_agreed_now(cfg, Delivery(item.id, item.topic, item.payload, item.broker))
-    if agreed is not None and agreed.payload == item.payload and agreed.topic == item.topic:
-        return item
+async def reconsent_all(store: Store, cfg: HearthConfig, now: datetime) -> set[str]:
+    """At start (the YAML is read once, so only rows queued under an earlier one can differ),
+    every unsent row as today's consent lets it leave (``as_agreed_now``): revised in the
+    outbox first, so that the audit records what left, with a row for each further place its
+    recipients read it now; or, if none of them still agrees, or none reads it on a broker
+    Hearth now sends to, settled unsent and audited as withheld. The ids of rows it could not
+    revise (a full disk): not to send under the old consent while Hearth runs."""
+    links, skip = brokers(cfg), set[str]()
     try:
-        if agreed is None:
-            doc = json.loads(item.payload)
-            said = {k: doc.get(k) for k in ("id", "type", "severity", "summary")}
-            said["queued_for"] = item.topic
-            log.info("alert %s not sent: its recipients no longer agree to it", item.id)
-            await settle_withheld(store, item.id, now, json.dumps(said))
-            return None
-        now_item = OutboxItem(item.id, agreed.topic, agreed.payload, agreed.broker)
-        await revise(store, now_item)
+        rows = await store.unsent(limit=1_000_000)
     except StoreError as exc:
-        log.warning("alert %s waits: its consent changed, and the outbox: %s", item.id, exc)
-        return None
-    log.info("alert %s leaves as its recipients agree today, on %s", item.id, agreed.topic)
-    # On another broker now, it is that link's to send.
-    return now_item if now_item.broker == item.broker else None
+        log.warning("the outbox cannot be read to check its consent (%s)", exc)
+        return skip
+    for item in rows:
+        as_queued = Delivery(item.id, item.topic, item.payload, item.broker)
+        agreed = [d for d in as_agreed_now(cfg, as_queued) if d.broker in links]
+        if agreed == [as_queued]:
+            continue
+        try:
+            if not agreed:
+                doc = json.loads(item.payload)
+                said = {k: doc.get(k) for k in ("id", "type", "severity", "summary")}
+                said["queued_for"] = item.topic
+                log.info("alert %s not sent: its recipients no longer agree to it", item.id)
+                await settle_withheld(store, item.id, now, json.dumps(said))
+                continue
+            first, *more = (OutboxItem(d.row_id, d.topic, d.payload, d.broker) for d in agreed)
+            await revise(store, first, more)
+            log.info("alert %s leaves as its recipients agree today", item.id)
+        except StoreError as exc:
+            log.warning("alert %s held back: its consent changed, and the outbox: %s", item.id, exc)
+            skip.add(item.id)
+    return skip
+
+
+async def revise(store: Store, item: OutboxItem, more: Sequence[OutboxItem] = ()) -> None:
+    """An outbox row, unsent, to leave as ``item`` says, and rows ``more`` beside it (consent
+    changed: its recipients now read it in several places), in one write."""
+    async with store._writing("revise an alert in"):
+        args = (item.topic, item.payload, item.broker, item.id)
+        sql = "UPDATE outbox SET topic = ?, payload = ?, upstream = ? WHERE id = ?"
+        await store.db.execute(sql, args)
+        at = time.time()
+        rows = [(m.id, m.topic, m.payload, at, None, m.broker) for m in more]
+        await store.db.executemany(OUTBOX_ROW, rows)
+        await store.db.commit()
+
+
+async def settle_withheld(store: Store, row_id: str, at: datetime, said: str) -> None:
+    """An outbox row never to send (nobody it names agrees to it now): settled as if sent, so
+    that it is not tried again, and in the audit as not sent (``WITHHELD``), with ``said``."""
+    async with store._writing("settle a withheld alert in"):
+        args = (at.timestamp(), row_id)
+        await store.db.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", args)
+        await store.db.execute(AUDIT_LEFT, (args[0], WITHHELD, said, ""))
+        await store.db.commit()
