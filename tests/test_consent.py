@@ -463,3 +463,12 @@ def test_a_recipients_broker_that_refuses_hearth_holds_back_only_its_own(
     assert got == ["hearth/h1/alerts/inactivity"]
     assert status.startswith("degraded: GP practice's own broker refused:"), status
     assert "the-old-one" not in status
+
+
+def test_a_topic_that_spells_out_the_households_is_the_households() -> None:
+    """Sarah's topic: is the household's topic written out: she would read the care team's
+    evidence she never agreed to."""
+    sarah = dict(RECIPIENTS[0], topic="hearth/h1")
+    with pytest.raises(ConfigError, match="'Home-care team' and 'Daughter \\(Sarah\\)' are both"):
+        home([RECIPIENTS[1], sarah])
+    assert home([RECIPIENTS[1], dict(sarah, topic="hearth/h1/to/sarah")])

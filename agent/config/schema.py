@@ -18,7 +18,7 @@ from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_v
 
 from agent.config.brokers import BrokerConfig, UpstreamConfig
 from agent.config.durations import Duration
-from agent.config.recipients import AlertsConfig
+from agent.config.recipients import AlertsConfig, Recipient
 from agent.config.strict import Strict
 from models.household import Role, SensorKind
 
@@ -350,6 +350,18 @@ class HearthConfig(Strict):
 
     @model_validator(mode="after")
     def _someone_to_tell(self) -> Self:
+        # Whoever reads a topic reads all sent there: the topic each is sent on, as sent (a
+        # topic: that spells out the household's is the household's).
+        first: dict[tuple[str, str], Recipient] = {}
+        for r in self.alerts.recipients:
+            up = r.upstream or self.upstream
+            where = r.topic or f"{up.topic_prefix if up else 'hearth'}/{self.household.id}"
+            other = first.setdefault((r.broker, where), r)
+            if (other.severities, other.types, other.detail) != (r.severities, r.types, r.detail):
+                raise ValueError(
+                    f"{other.name!r} and {r.name!r} are both sent {where}/alerts/<type> but"
+                    " agreed to different alerts or detail: give one a topic of its own"
+                )
         readers = [r for r in self.alerts.recipients if r.upstream is None]
         if self.upstream is not None and not readers:
             raise ValueError(
