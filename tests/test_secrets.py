@@ -293,3 +293,60 @@ def test_a_home_broker_off_the_hub_with_a_password_and_no_tls_is_warned_of(tmp_p
     assert "local_broker.host: the home broker's password goes to 192.168.1.20 unencrypted" in (
         run.stdout
     )
+
+
+def test_no_secret_reaches_the_log_of_a_hub_that_connects_and_is_refused(tmp_path: Path) -> None:
+    """A live hub, debug logging on: its home broker and the care team's accept its passwords,
+    a recipient's own broker refuses one; then check-config, status and audit. No password
+    appears in anything it wrote."""
+    from tests.test_live_mqtt import live_doc
+
+    secrets = {"home": "h0me-Secret-1", "care": "Up-Secret-2", "gp": "Wrong-Secret-3"}
+    home = Mosquitto(tmp_path, users={"hearth": secrets["home"]})
+    care = Mosquitto(tmp_path, users={"hub": secrets["care"]})
+    gp = Mosquitto(tmp_path, users={"hearth-gp": "the-right-one"})
+    for b in (home, care, gp):
+        b.start()
+    try:
+        doc = live_doc(home, care, tmp_path / "hub.sqlite")
+        doc["local_broker"] |= {"username": "hearth", "password_file": str(
+            secret_file(tmp_path / "home.pw", secrets["home"]))}  # fmt: skip
+        doc["upstream"] |= {"username": "hub", "password_env": "CARE_PW"}
+        gp_pw = str(secret_file(tmp_path / "gp.pw", secrets["gp"]))
+        own = {"host": gp.host, "port": gp.port, "username": "hearth-gp", "password_file": gp_pw}
+        doc["alerts"]["recipients"].append(
+            {"name": "GP practice", "severities": ["urgent"], "upstream": own}
+        )
+        path = tmp_path / "home.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        env = dict(os.environ, CARE_PW=secrets["care"])
+        log = tmp_path / "run.log"
+        with log.open("wb") as out:
+            run = subprocess.Popen(
+                [sys.executable, "-m", "agent.cli", "run", "-v", "--config", str(path)],
+                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
+            )  # fmt: skip
+        waited_for = ("connected to local broker", "connected to the care team's broker",
+                      "GP practice's own broker")  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while not all(w in log.read_text() for w in waited_for):
+                assert run.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+        finally:
+            run.send_signal(signal.SIGTERM)
+            run.wait(60)
+        said = log.read_text()
+        assert "refused Hearth as 'hearth-gp'" in said  # the refusal, told; never its password
+        for command in (["check-config", str(path)], ["status", "--config", str(path)],
+                        ["audit", "--config", str(path)]):  # fmt: skip
+            done = subprocess.run([sys.executable, "-m", "agent.cli", *command], cwd=ROOT,
+                                  env=env, capture_output=True, text=True, check=False)  # fmt: skip
+            said += done.stdout + done.stderr
+        assert "Hearth's status: online" in said
+    finally:
+        for b in (home, care, gp):
+            b.stop()
+    for name, secret in secrets.items():
+        assert secret not in said, name
