@@ -42,6 +42,16 @@ RECIPIENTS: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
+async def listen(b: Mosquitto, into: list[tuple[str, bytes]], ready: asyncio.Event) -> None:
+    """Everything published on ``b`` (``#``), into ``into``, until cancelled."""
+    async with aiomqtt.Client(b.host, b.port) as c:
+        await c.subscribe("#", qos=1)
+        ready.set()
+        async for m in c.messages:
+            p = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
+            into.append((str(m.topic), p))
+
+
 def home(recipients: list[dict[str, Any]], doc: dict[str, Any] | None = None) -> HearthConfig:
     doc = doc or {
         "household": {"id": "h1", "timezone": "Europe/London"},
@@ -159,16 +169,7 @@ def test_weeks_of_a_real_home_leave_only_as_each_recipient_agreed(
 
     async def go() -> None:
         ready = asyncio.Event()
-
-        async def listen() -> None:
-            async with aiomqtt.Client(upstream_broker.host, upstream_broker.port) as c:
-                await c.subscribe("#", qos=1)
-                ready.set()
-                async for m in c.messages:
-                    p = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
-                    everything.append((str(m.topic), p))
-
-        listener = asyncio.create_task(listen())
+        listener = asyncio.create_task(listen(upstream_broker, everything, ready))
         await asyncio.wait_for(ready.wait(), 10)
         async with await Store.open(tmp_path / "hub.sqlite") as store:
             up = Upstream(cfg, store, lambda: datetime.now(UTC))
@@ -255,16 +256,7 @@ def test_what_waited_in_the_outbox_leaves_only_as_each_recipient_agrees_today(
                           "hearth/h1/alerts/inactivity", "hearth/h1/to/gp/alerts/inactivity",
                           "hearth/h1/alerts/digest"}  # fmt: skip
         ready = asyncio.Event()
-
-        async def listen() -> None:
-            async with aiomqtt.Client(upstream_broker.host, upstream_broker.port) as c:
-                await c.subscribe("#", qos=1)
-                ready.set()
-                async for m in c.messages:
-                    p = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
-                    everything.append((str(m.topic), p))
-
-        listener = asyncio.create_task(listen())
+        listener = asyncio.create_task(listen(upstream_broker, everything, ready))
         await asyncio.wait_for(ready.wait(), 10)
         async with await Store.open(tmp_path / "hub.sqlite") as store:  # Hearth restarted
             up = Upstream(today, store, lambda: datetime.now(UTC))
@@ -332,14 +324,6 @@ def test_a_recipient_with_a_broker_of_its_own_is_sent_there_alone(
         Alert(next(ids), "h1", "night_exit", "urgent", AT, AT, "Front door at 03:12.", {}),
     ]
     seen: dict[str, list[tuple[str, bytes]]] = {"care": [], "gp": []}
-
-    async def listen(b: Mosquitto, into: list[tuple[str, bytes]], ready: asyncio.Event) -> None:
-        async with aiomqtt.Client(b.host, b.port) as c:
-            await c.subscribe("#", qos=1)
-            ready.set()
-            async for m in c.messages:
-                p = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
-                into.append((str(m.topic), p))
 
     async def deliver(first: bool) -> None:
         ready = [asyncio.Event(), asyncio.Event()]

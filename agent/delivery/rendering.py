@@ -26,10 +26,6 @@ def topic_prefix(cfg: HearthConfig) -> str:
     return cfg.upstream.topic_prefix if cfg.upstream else "hearth"
 
 
-def status_topic(cfg: HearthConfig) -> str:
-    return f"{topic_prefix(cfg)}/{cfg.household.id}/status"
-
-
 def alert_topic(cfg: HearthConfig, alert: Alert) -> str:
     return f"{topic_prefix(cfg)}/{cfg.household.id}/alerts/{alert.type}"
 
@@ -133,8 +129,8 @@ def as_agreed_now(cfg: HearthConfig, queued: Delivery) -> list[Delivery]:
     YAML may have changed while it waited for its broker): to the recipients it names who
     still agree to it, on the broker and topic each reads now (one message for each, the
     first keeping the row), naming that topic's readers, with its evidence only if each of
-    them agreed to it. None if none of them still agrees (the resident withdrew it, or the
-    recipient is gone): it is not sent.
+    them agreed to it. None at all if none of them still agrees (the resident withdrew it, or
+    the recipient is gone): it is not sent.
 
     >>> from datetime import datetime, timezone
     >>> from agent.config import load_config_text
