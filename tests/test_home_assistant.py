@@ -250,11 +250,23 @@ def test_what_the_resident_stops_sharing_leaves_home_assistant_and_nothing_shows
     unasked = live_file(broker, upstream_broker, tmp_path, share="absent")
     alert_config = config_topic(everything, ENTITIES[2])
 
+    def live(into: Upstream) -> list[str]:
+        """Published while listening (not retained from before) for Home Assistant."""
+        for_ha = ("homeassistant/", f"{base}/")
+        said = [t for t, _, kept in into.messages if t.startswith(for_ha) and not kept]
+        return [t for t in said if t != "homeassistant/status"]  # Home Assistant's own
+
     async def shown_then(cfg: HearthConfig, into: Upstream) -> None:
         async def body(agent: Agent) -> None:
             listener = await home_assistant_listening(broker, into)
+            if (shown := agent.home_assistant) is not None:
+                await until(shown.connected.is_set, "Hearth showing itself")
+            # Home Assistant starts while Hearth runs: a shown hub answers live, whether or not
+            # its first states reached the listener before it subscribed.
+            async with aiomqtt.Client(broker.host, broker.port, identifier="ha-core") as core:
+                await core.publish("homeassistant/status", b"online", qos=1)
             if cfg.home_assistant is not None:
-                await until(lambda: last(into, f"{base}/watching") == b"ON", "shown watching")
+                await until(lambda: f"{base}/watching" in live(into), "shown watching")
             else:
                 await asyncio.sleep(1.0)  # as long as a shown hub takes to say so, and more
             listener.cancel()
@@ -271,11 +283,6 @@ def test_what_the_resident_stops_sharing_leaves_home_assistant_and_nothing_shows
     assert asyncio.run(retained(broker, f"{base}/watching")) == b"ON"
     # A household that has not asked publishes nothing for Home Assistant at all.
     asyncio.run(shown_then(unasked, third))
-
-    def live(into: Upstream) -> list[str]:
-        """Published while listening (not retained from before) for Home Assistant."""
-        for_ha = ("homeassistant/", f"{base}/")
-        return [t for t, _, kept in into.messages if t.startswith(for_ha) and not kept]
 
     assert f"{base}/watching" in live(second)
     assert live(third) == []

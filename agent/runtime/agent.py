@@ -42,7 +42,12 @@ from agent.runtime import keeping
 from agent.runtime.clock_guard import ClockGuard
 from agent.runtime.links import Links, links_health
 from agent.runtime.looking import WATCH_EVERY_S, next_look, until_due
-from agent.runtime.supervision import STABLE_S, supervise
+from agent.runtime.supervision import (
+    CANCEL_PATIENCE_S,
+    STABLE_S,
+    cancel_until_done,
+    supervise,
+)
 from agent.runtime.systemd import Notifier
 from agent.sources.backoff import Backoff
 from agent.sources.control import Command
@@ -302,18 +307,17 @@ async def wind_down(agent: Agent, workers: list[Task[None]], delivery: Task[None
         await agent.store.flush_events()
     if agent.home is not None:
         agent.home.ack_kept()
-    for t in workers:
-        t.cancel()
-    await asyncio.gather(*workers, return_exceptions=True)
+    # Longer than each supervisor gives its own task, so that it, not this, says which.
+    await cancel_until_done(set(workers), "stopping", 2 * CANCEL_PATIENCE_S)
     try:
         await keeping.save(agent.pipeline, agent.store, agent.clock_guard.stamp(agent.clock.now()))
     except StoreError as exc:
         log.error("could not save the routine at stop: %s", exc)
     agent.upstream.stopping.set()
     agent.upstream.outbox_ready.set()
-    try:
-        await asyncio.wait_for(delivery, timeout=10)
-    except (TimeoutError, asyncio.CancelledError):
+    flushed, _ = await asyncio.wait({delivery}, timeout=10)
+    if not flushed:
+        await cancel_until_done({delivery}, "stopping")
         with suppress(StoreError):
             unsent = len(await agent.store.unsent())
             log.warning(

@@ -25,6 +25,38 @@ MOST_RESTARTS = 5
 
 Fault = Callable[[str, BaseException], Awaitable[None]]
 
+# How often a task that has not ended is told again to stop, and for how long at most.
+CANCEL_AGAIN_S = 0.5
+CANCEL_PATIENCE_S = 10.0
+
+
+async def cancel_until_done(
+    tasks: set[asyncio.Task[None]], what: str, patience_s: float | None = None
+) -> set[asyncio.Task[None]]:
+    """Cancel ``tasks`` and wait for them, cancelling again any that carries on, for at most
+    ``patience_s``; return those still running, logged by name.
+
+    Once is not enough: on Python 3.11 ``asyncio.wait_for`` swallows a cancellation that lands
+    as what it waits for completes (fixed in 3.12), and a task that carries on after it, such
+    as a loop publishing states, would hold a stop for ever (gh-86296). Hearth saves its
+    routine and flushes its outbox after its tasks end: a stop that hangs does neither, and
+    systemd kills it.
+    """
+    pending = {t for t in tasks if not t.done()}
+    loop = asyncio.get_running_loop()
+    give_up_at = loop.time() + (CANCEL_PATIENCE_S if patience_s is None else patience_s)
+    while pending and loop.time() < give_up_at:
+        for t in pending:
+            t.cancel()
+        _, pending = await asyncio.wait(pending, timeout=CANCEL_AGAIN_S)
+    if pending:
+        names = ", ".join(sorted(t.get_name() for t in pending))
+        log.error("%s: %s did not stop when told to; going on without it", what, names)
+    for t in tasks - pending:
+        if not t.cancelled() and (exc := t.exception()) is not None:
+            log.debug("%s ended with %r while stopping", t.get_name(), exc)
+    return pending
+
 
 async def supervise(
     part: str,
@@ -59,9 +91,10 @@ async def supervise(
         except asyncio.CancelledError:
             # Stopping: the inner task ends before supervision does, so the agent saves and
             # closes after it, not beside it.
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            ending = asyncio.ensure_future(cancel_until_done({task}, what))
+            while not ending.done():  # told again while already stopping: it is bounded
+                with suppress(asyncio.CancelledError):
+                    await asyncio.shield(ending)
             raise
         except Exception as exc:
             failures += 1
