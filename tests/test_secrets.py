@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -344,7 +345,8 @@ def test_no_secret_reaches_the_log_of_a_hub_that_connects_and_is_refused(tmp_pat
             done = subprocess.run([sys.executable, "-m", "agent.cli", *command], cwd=ROOT,
                                   env=env, capture_output=True, text=True, check=False)  # fmt: skip
             said += done.stdout + done.stderr
-        assert "Hearth's status: online" in said
+        # Online, or degraded if the GP's broker refused before the care team's accepted.
+        assert re.search(r"Hearth's status: (online|degraded: )", said), said
     finally:
         for b in (home, care, gp):
             b.stop()
