@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from models.finding import Finding, JsonValue, Severity
+from models.what_to_do import first_sentence, suggested_action, title
 
 # What each version changed: docs/schema/CHANGELOG.md.
-ALERT_SCHEMA_VERSION = 2
+ALERT_SCHEMA_VERSION = 3
 _ALERT_NAMESPACE = uuid.UUID("0b7c1f0e-6d1c-4f3e-9a51-4e6f2b7d8a90")
 
 
@@ -29,8 +30,12 @@ class Alert:
     # What the policy and the routine remember of its episode (see :func:`memory_of`): kept
     # with the alert in the outbox, not sent.
     memory: dict[str, JsonValue] = field(default_factory=dict, compare=False)
+    # One line: what, where, since when, how unusual (``Finding.headline``).
+    headline: str = ""
 
-    def to_json(self) -> dict[str, JsonValue]:
+    def to_json(self, home: str | None = None) -> dict[str, JsonValue]:
+        """As it leaves the hub; ``home`` is the name the household chose for its home (the
+        household's id if none)."""
         return {
             "schema_version": ALERT_SCHEMA_VERSION,
             "id": self.id,
@@ -39,7 +44,9 @@ class Alert:
             "severity": self.severity,
             "started_at": self.started_at.isoformat(),
             "detected_at": self.detected_at.isoformat(),
+            "title": title(home or self.household, self.headline or first_sentence(self.summary)),
             "summary": self.summary,
+            "action": suggested_action(self.type),
             "evidence": self.evidence,
         }
 
@@ -122,6 +129,7 @@ class AlertPolicy:
             summary=finding.summary,
             evidence=finding.evidence,
             memory=memory_of(finding),
+            headline=finding.headline or first_sentence(finding.summary),
         )
 
     def raised(self, episode: str) -> bool:

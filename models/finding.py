@@ -44,6 +44,10 @@ class Finding:
 
     ``holds`` names what the episode would teach the routine (a learner of
     ``models.routine.held`` and which episode): once raised, it is not learned as ordinary.
+
+    ``headline`` says it in one line a phone shows whole: what is unusual, where, since when,
+    and how unusual (``models.what_to_do.title`` puts the home's name before it); when empty,
+    the summary's first sentence is used.
     """
 
     type: str
@@ -56,3 +60,4 @@ class Finding:
     silence_since: datetime | None = None
     covers_silence: bool = False
     holds: tuple[str, str] | None = None
+    headline: str = ""

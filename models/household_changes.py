@@ -31,12 +31,19 @@ def household_change(name: str, until: datetime | None, now: datetime, tz: ZoneI
         "pause": f"Monitoring paused by the household{when}: no alerts reach carers meanwhile"
         " (the sensors are still checked).",
         "resume": "Monitoring resumed by the household: alerts reach carers again.",
-        "away": f"The household says the resident is away{when}: no alerts about her"
+        "away": f"The household says the resident is away{when}: no alerts about the resident"
         " meanwhile (the sensors are still checked).",
-        "home": "The household says the resident is home again: alerts about her are on.",
+        "home": "The household says the resident is home again: alerts about the resident are on.",
+    }[name]
+    headline = {
+        "pause": f"Monitoring paused by the household{when}: no alerts reach carers meanwhile.",
+        "resume": "Monitoring resumed by the household: alerts reach carers again.",
+        "away": f"Away{when}, the household says: no alerts about the resident meanwhile.",
+        "home": "Home again, the household says: alerts about the resident are on.",
     }[name]
     return Finding(
         type="household_control",
+        headline=headline,
         severity="warning",
         started_at=now,
         detected_at=now,

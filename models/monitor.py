@@ -32,6 +32,7 @@ from models.finding import Finding, JsonValue
 from models.household import Household
 from models.routine import HouseholdRoutine, RoutineSettings
 from models.routine.held import LEARNERS
+from models.what_to_do import HEADLINE_MOST
 
 
 def every_detector() -> dict[str, Any]:
@@ -178,11 +179,16 @@ class Monitor:
         since = min(broken[s].since for s in sensors)
         what = " and ".join(sorted({f"{broken[s].kind} {self._sensor_text(s)}" for s in sensors}))
         alerts = ", ".join(t.replace("_", " ") for t in paused)
+        paused_since = f"Alerts paused since {since.astimezone(self.household.tz):%H:%M}"
+        headline = f"{paused_since} ({len(paused)} kinds): the {what} cannot be relied on."
+        if len(headline) > HEADLINE_MOST:
+            headline = f"{paused_since}: {len(sensors)} sensors cannot be relied on."
         return Finding(
             type="monitoring_gap",
             severity="warning",
             started_at=since,
             detected_at=now,
+            headline=headline,
             summary=(
                 f"Alerts paused ({alerts}): the {what} cannot be relied on."
                 " Until it is working again, stillness there cannot be told from a broken"

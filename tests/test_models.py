@@ -162,7 +162,9 @@ def test_what_quiet_spells_work_out_once_is_what_they_would_work_out_afresh(
         for near in (at + timedelta(hours=h) for h in (-1, 0, 1, 12)):
             asked = (m.rate_per_day(near, length), m.length_for_rate(near, 0.01))
             again = (fresh.rate_per_day(near, length), fresh.length_for_rate(near, 0.01))
-            assert asked == again
+            # To float precision: sums kept as they come and sums made afresh may differ in
+            # their last bit (hypothesis found 66077.2688215993 against ...931).
+            assert asked == pytest.approx(again, rel=1e-12, abs=1e-12)
             assert m.limit(near, 30, *SPAN) == fresh.limit(near, 30, *SPAN)
 
 
@@ -273,8 +275,8 @@ def test_stillness_after_a_place_where_she_never_settles_is_raised_sooner() -> N
     kettle, bed = first_alert("kettle"), first_alert("bedroom_motion")
     assert kettle.detected_at < bed.detected_at
     after_kettle, after_bed = (
-        kettle.evidence["after_this_sensor"],
-        bed.evidence["after_this_sensor"],
+        kettle.evidence["after_this_sensor_ratio"],
+        bed.evidence["after_this_sensor_ratio"],
     )
     assert isinstance(after_kettle, float)
     assert isinstance(after_bed, float)
@@ -398,7 +400,7 @@ def test_neither_sign_of_the_day_begun_is_missed_sooner_than_either_alone() -> N
     assert found is not None
     assert found.evidence["signal"] == "day_begun"
     assert found.evidence["usual_day_begun"] == "07:01"
-    assert "Usually her day has begun (up and about, or kettle use) around 07:01" in found.summary
+    assert "Usually the day has begun (up and about, or kettle use) around 07:01" in found.summary
     # Had she been up and about, only the kettle would be watched, and it is not late yet.
     r.mornings.up_today = 430.0
     assert at(8, 5) is None

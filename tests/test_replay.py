@@ -24,7 +24,9 @@ ALERT_KEYS = {
     "severity",
     "started_at",
     "detected_at",
+    "title",
     "summary",
+    "action",
     "evidence",
 }
 

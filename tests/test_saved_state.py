@@ -47,11 +47,17 @@ def saved(name: str) -> dict[str, Any]:
 
 
 def without_recipients(payload: str) -> dict[str, Any]:
-    """The alert itself: not whom it is for, nor the version of its envelope (which changed
-    since, docs/schema/CHANGELOG.md)."""
+    """The alert itself: not whom it is for, nor the version of its envelope, nor what
+    versions since added or renamed without changing a figure (docs/schema/CHANGELOG.md: the
+    title and action, added in 3, say in other words what the summary says)."""
     doc: dict[str, Any] = json.loads(payload)
-    doc.pop("recipients")
-    doc.pop("schema_version")
+    for added in ("recipients", "schema_version", "title", "action"):
+        doc.pop(added, None)
+    evidence = doc.get("evidence", {})
+    if "after_this_sensor" in evidence:
+        evidence["after_this_sensor_ratio"] = evidence.pop("after_this_sensor")
+    evidence.pop("usual_rate_per_day", None)  # removed in 3: about_once_in_days says it
+    evidence.pop("last_activity_room", None)  # added in 3
     return doc
 
 

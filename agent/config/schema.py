@@ -8,16 +8,15 @@ it.
 
 from __future__ import annotations
 
-import difflib
 import re
 from datetime import timedelta
-from typing import Annotated, Any, ClassVar, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from agent.config.brokers import BrokerConfig, UpstreamConfig
 from agent.config.durations import Duration
+from agent.config.household import HouseholdSection, Identifier
 from agent.config.recipients import AlertsConfig, Recipient
 from agent.config.strict import Strict
 from models.household import Role, SensorKind
@@ -26,33 +25,6 @@ Severity = Literal["urgent", "warning", "info", "technical"]
 PayloadStyle = Literal["zigbee2mqtt", "plain", "tasmota", "shelly", "esphome"]
 # What Hearth can show in the home's Home Assistant (``agent.delivery.home_assistant``).
 HomeAssistantShare = Literal["watching", "last_alert", "learning"]
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-
-
-def _known_time_zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        close = difflib.get_close_matches(name, sorted(available_timezones()), n=1, cutoff=0.6)
-        hint = (
-            f" (did you mean {close[0]!r}?)" if close else " (an IANA name such as Europe/London)"
-        )
-        raise ValueError(f"unknown time zone {name!r}{hint}") from None
-    return name
-
-
-TimeZoneName = Annotated[str, AfterValidator(_known_time_zone)]
-
-
-class HouseholdSection(Strict):
-    id: Identifier = Field(
-        title="Household id",
-        description="Short id used in upstream topics (hearth/<id>/...). No personal details.",
-    )
-    timezone: TimeZoneName = Field(
-        title="Time zone",
-        description="IANA time zone of the home, e.g. Europe/London. Routines are learned in it.",
-    )
 
 
 class MqttBinding(Strict):

@@ -19,6 +19,7 @@ from typing import Any, get_args
 
 from models.alert_policy import ALERT_SCHEMA_VERSION
 from models.finding import ALERT_TYPES, Severity
+from models.what_to_do import TITLE_MOST
 
 _TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$"
 _CLOCK = r"^\d{2}:\d{2}$"
@@ -86,15 +87,11 @@ DIGEST_CHANGES = {
 EVIDENCE: dict[str, dict[str, Key]] = {
     "inactivity": {
         "last_activity_at": _time("the last sign of life"),
-        "last_activity_sensor": Key("string", "the sensor that last saw her (its id)"),
+        "last_activity_sensor": Key("string", "the sensor that last saw movement (its id)"),
+        "last_activity_room": Key(("string", "null"), "the room of that sensor"),
         "quiet_minutes": Key("number", "minutes without movement, when the alert was raised"),
         "alert_after_minutes": Key("number", "the limit crossed, in minutes"),
-        "usual_rate_per_day": Key(
-            ("number", "null"),
-            "how often a stillness this long begins"
-            " here at this hour, per day (null until learned)",
-        ),
-        "after_this_sensor": Key(
+        "after_this_sensor_ratio": Key(
             "number",
             "how many times as often a long stillness begins"
             " after this sensor as after any (a ratio)",
@@ -258,10 +255,28 @@ def alert_schema() -> dict[str, Any]:
             "started_at": {
                 "type": "string",
                 "pattern": _TIME,
-                "description": "when the episode began (or the usual time missed)",
+                "description": "when the episode began: the last sign of life, the door"
+                " opening, or the time past which a morning is late",
             },
             "detected_at": {"type": "string", "pattern": _TIME},
-            "summary": {"type": "string", "minLength": 1},
+            "title": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": TITLE_MOST,
+                "description": "the line a phone shows first, one SMS at most: the home's"
+                " name (household.display_name), then what is unusual, where, since when"
+                " and how unusual",
+            },
+            "summary": {
+                "type": "string",
+                "minLength": 1,
+                "description": "the same in full, with the figures it rests on, in words",
+            },
+            "action": {
+                "type": "string",
+                "minLength": 1,
+                "description": "what to do, fixed by the type (the urgent ones: ring first)",
+            },
             "evidence": {"type": "object"},
             "recipients": {
                 "type": "array",
@@ -280,7 +295,9 @@ def alert_schema() -> dict[str, Any]:
             "severity",
             "started_at",
             "detected_at",
+            "title",
             "summary",
+            "action",
             "recipients",
         ],
         "additionalProperties": False,

@@ -42,6 +42,7 @@ from agent.sources.backoff import Backoff
 from agent.sources.mqtt import as_bytes, session
 from models.alert_policy import Alert
 from models.learning import Learning
+from models.what_to_do import first_sentence, suggested_action
 
 log = logging.getLogger("hearth.runtime")
 
@@ -176,7 +177,10 @@ def _payloads(view: HubView, object_id: str) -> tuple[str, dict[str, object]] | 
         if a is None:
             return None
         when = {"started_at": a.started_at.isoformat(), "detected_at": a.detected_at.isoformat()}
-        return _fits(a.summary), {"type": a.type, "severity": a.severity, **when, "id": a.id}
+        # In the home itself its name says nothing: the headline, and the rest beside it.
+        said = {"summary": a.summary, "action": suggested_action(a.type)}
+        head = a.headline or first_sentence(a.summary)
+        return _fits(head), {"type": a.type, "severity": a.severity, **when, "id": a.id, **said}
     each: dict[str, object] = {x.detector: x.words() for x in view.learning}
     if object_id == "days_learned":
         days = view.learning[0].days_learned if view.learning else 0

@@ -68,7 +68,7 @@ def recipients_for(cfg: HearthConfig, alert: Alert) -> list[str]:
 def alert_payload(cfg: HearthConfig, alert: Alert) -> str:
     """The alert whole, with everyone it is for: as a replay or the demo writes it, on the hub
     (what leaves it is ``deliveries``)."""
-    doc = alert.to_json()
+    doc = alert.to_json(cfg.household.display_name)
     doc["recipients"] = list(recipients_for(cfg, alert))
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
 
@@ -108,7 +108,7 @@ def deliveries(cfg: HearthConfig, alert: Alert) -> list[Delivery]:
         by_topic.setdefault(_where(cfg, r, alert.type), []).append(r)
     out = []
     for i, ((broker, topic), readers) in enumerate(by_topic.items()):
-        doc = alert.to_json()
+        doc = alert.to_json(cfg.household.display_name)
         if any(r.detail == "summary" for r in readers):
             del doc["evidence"]
         doc["recipients"] = [r.name for r in readers]

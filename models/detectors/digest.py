@@ -95,6 +95,7 @@ class Digest:
                 started_at=local_instant(today - timedelta(days=1), 0, tz),
                 detected_at=now,
                 summary=" ".join(c.text for c in new),
+                headline=_headline([c.key for c in new]),
                 episode=f"digest:{today.isoformat()}",
                 evidence={
                     "changes": list[JsonValue]([c.key for c in new]),
@@ -173,3 +174,24 @@ SPEC = register(
         ),
     )
 )
+
+
+# Each change in a few words, for the title line; the summary says how much, and since when.
+IN_A_FEW_WORDS = {
+    "night_bathroom": "more bathroom visits at night",
+    "wake_time": "getting up at a different time",
+    "sleep_length": "a different time asleep",
+    "no_kitchen": "no kitchen use yesterday",
+    "less_active": "less active by day",
+    "fewer_kitchen_uses": "fewer kitchen uses",
+    "fewer_outings": "fewer outings",
+}
+
+
+def _headline(keys: list[str]) -> str:
+    """
+    >>> _headline(["night_bathroom", "fewer_outings"])
+    'Changes in the routine: more bathroom visits at night; fewer outings.'
+    """
+    words = [IN_A_FEW_WORDS.get(k, k.replace("_", " ")) for k in keys]
+    return f"{'Changes' if len(words) > 1 else 'A change'} in the routine: {'; '.join(words)}."

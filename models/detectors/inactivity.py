@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
+from models.detectors import inactivity_words as words
 from models.detectors.contract import (
     ROUNDING,
     DetectorSpec,
@@ -15,13 +16,11 @@ from models.detectors.contract import (
     register,
     setting,
 )
-from models.detectors.wording import duration_text, rarity_text
 from models.finding import Finding
 from models.household import Household
-from models.local_time import clock_text
 from models.routine import HouseholdRoutine
 from models.routine.quiet_spells import HOURS
-from models.routine.sleep import clock_of, since_noon
+from models.routine.sleep import since_noon
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,68 +182,23 @@ class InactivityDetector(Stateless):
             severity="urgent",
             started_at=since,
             detected_at=now,
-            summary=self._summary(routine, since, quiet_s, basis, once_in),
+            summary=words.summary(self.settings.ceiling, routine, since, quiet_s, basis, once_in),
+            headline=words.headline(self.settings.ceiling, routine, since, quiet_s, basis, once_in),
             episode=f"inactivity:{since.isoformat()}",
             evidence={
                 "last_activity_at": since.isoformat(),
                 "last_activity_sensor": routine.last_activity_sensor,
                 "quiet_minutes": round(quiet_s / 60, 1),
                 "alert_after_minutes": round(limit_s / 60, 1),
-                "usual_rate_per_day": rate,
+                "last_activity_room": words.room_of(routine),
                 # How many times as often long stillness begins after this sensor as after any.
-                "after_this_sensor": round(place, 2),
+                "after_this_sensor_ratio": round(place, 2),
                 "about_once_in_days": once_in,
                 "basis": basis,
                 "days_learned": routine.days_learned,
             },
             silence_since=since,
             holds=routine.episode("spell"),
-        )
-
-    def _summary(
-        self,
-        routine: HouseholdRoutine,
-        since: datetime,
-        quiet_s: float,
-        basis: str,
-        once_in: float | None,
-    ) -> str:
-        since_local = since.astimezone(routine.household.tz)
-        summary = (
-            f"No movement at home since {clock_text(since_local.hour * 60 + since_local.minute)}"
-            f" ({duration_text(quiet_s)})."
-        )
-        if basis == "safety_ceiling":
-            return summary + (
-                f" That is past the {duration_text(self.settings.ceiling.total_seconds())}"
-                " safety limit."
-            )
-        if basis == "usual_waking":
-            in_bed = routine.sleep.in_bed()
-            assert in_bed is not None
-            later = sum(1 for _, woke in routine.sleep.history if woke > in_bed.end)
-            return summary + (
-                f" Last seen in the bedroom; usually up by {clock_of(in_bed.end)} (later on"
-                f" {later} of the last {in_bed.nights} nights)."
-            )
-        if basis == "long_lie":
-            info = routine.household.sensor(routine.last_activity_sensor or "")
-            where = f" after the {info.room}" if info else ""
-            summary += (
-                f" By day, Hearth waits no longer than this for a stillness{where}, whatever"
-                " the hour usually holds: a fall must not leave her lying longer."
-            )
-        if basis == "long_lie":
-            if once_in is None:
-                return summary + " No stillness this long by day in the days learned."
-            return summary + f" Here, stillness this long by day comes {rarity_text(once_in)}."
-        if once_in is not None:
-            return summary + (
-                f" Here, stillness this unusual for the time of day comes {rarity_text(once_in)}."
-            )
-        return summary + (
-            f" No quiet spell this long has started at this time of day in the"
-            f" {routine.days_learned} days learned."
         )
 
 

@@ -34,6 +34,10 @@ def home_broker_lost(
             f" its {len(sensors)} sensors are not being read. Check that the broker"
             " (Mosquitto) is running on the hub."
         ),
+        headline=(
+            f"Hearth cannot reach the home broker since {lost_at.astimezone(tz):%H:%M}"
+            f" ({duration_text((now - lost_at).total_seconds())}): {len(sensors)} sensors not read."
+        ),
         episode=f"sensor_silent:home_broker:{lost_at.isoformat()}",
         evidence={
             "source": "home_broker",
@@ -66,6 +70,10 @@ def bridge_silent(
             f"Nothing heard from the serial bridge on {port} {heard} ({duration_text(silent_s)};"
             f" it sends a heartbeat every 10 s). Its sensors ({', '.join(sensors)}) are not"
             " being read: check its USB cable and power."
+        ),
+        headline=(
+            f"Nothing heard from the serial bridge {heard} ({duration_text(silent_s)}):"
+            f" {len(sensors)} sensors not read."
         ),
         episode=f"sensor_silent:bridge:{since.isoformat()}",
         evidence={
@@ -103,6 +111,8 @@ def agent_fault(part: str, why: str, since: datetime, now: datetime) -> Finding:
             " Hearth stops so that its service manager starts it afresh; send its log to the"
             " Hearth team."
         ),
+        headline=f"Part of Hearth stopped ({part}): it is being restarted; the watching is"
+        " incomplete meanwhile.",
         episode=f"agent_fault:{part}:{since.isoformat()}",
         evidence={"part": part, "why": why, "since": since.isoformat()},
     )
@@ -128,6 +138,8 @@ def storage_full(path: str, why: str, since: datetime, now: datetime, waiting: i
             " what it learns is lost if it restarts before space returns. Free space on the"
             " hub's disk."
         ),
+        headline="Hearth cannot write its store (the hub's disk): it goes on watching, from"
+        " memory.",
         episode=f"storage_full:{since.isoformat()}",
         evidence={"path": path, "why": why, "since": since.isoformat(), "waiting": waiting},
     )

@@ -182,6 +182,7 @@ class MissedMorningDetector(Stateless):
         )
         now_text = clock_text(late.now_min)
         evidence: dict[str, JsonValue] = {"signal": signal}
+        compared = f"later on {late.later or 'none'} of the last {late.of} {late.called}"
         if signal == "first_use":
             summary = (
                 f"No {label} yet this morning ({now_text}). Usually"
@@ -190,6 +191,10 @@ class MissedMorningDetector(Stateless):
             )
             sensors = routine.mornings.sensors
             evidence["usual_first_use"] = clock_text(usual.median)
+            headline = (
+                f"No {label} yet this morning ({now_text}); usually by"
+                f" {clock_text(usual.typical_latest)}, {compared}."
+            )
         else:
             n = routine.mornings.moving_minutes
             minutes = "minute" if n == 1 else "minutes"
@@ -201,7 +206,7 @@ class MissedMorningDetector(Stateless):
                 summary += " Usually up and about around"
                 evidence["usual_up_and_about"] = clock_text(usual.median)
             else:
-                summary += f" Usually her day has begun (up and about, or {label}) around"
+                summary += f" Usually the day has begun (up and about, or {label}) around"
                 evidence["usual_day_begun"] = clock_text(usual.median)
             summary += (
                 f" {clock_text(usual.median)}, by {clock_text(usual.typical_latest)} on most days;"
@@ -211,6 +216,11 @@ class MissedMorningDetector(Stateless):
             if signal == "day_begun":
                 sensors |= routine.mornings.sensors
             evidence["minutes_with_movement"] = n
+            usually = "usually up by" if signal == "getting_up" else "the day usually begun by"
+            headline = (
+                f"Hardly any movement by {now_text}; {usually}"
+                f" {clock_text(usual.typical_latest)}, {compared}."
+            )
         evidence |= {
             "typical_latest": clock_text(usual.typical_latest),
             "alert_after": clock_text(late.deadline),
@@ -223,9 +233,11 @@ class MissedMorningDetector(Stateless):
         return Finding(
             type=self.type,
             severity="urgent",
-            started_at=local_instant(today, usual.median, tz),
+            # When the morning became late: an instant the carers can check, not a habit's.
+            started_at=local_instant(today, late.deadline, tz),
             detected_at=now,
             summary=summary,
+            headline=headline,
             episode=f"missed_morning:{today.isoformat()}",
             evidence=evidence,
             silence_since=routine.quiet_since,

@@ -109,10 +109,15 @@ class NightExitDetector(Stateless):
             severity="urgent",
             started_at=door_at,
             detected_at=now,
+            headline=(
+                f"The {name} opened at {opened}, no movement indoors since"
+                f" ({duration_text((now - door_at).total_seconds())}); a door at night on"
+                f" {with_door or 'none'} of the last {len(nights)} nights."
+            ),
             summary=(
                 f"The {name} opened at {opened} and there has been no movement indoors since"
                 f" ({duration_text((now - door_at).total_seconds())})."
-                " The household usually sleeps"
+                " Usually asleep"
                 f" from {clock_of(core.start)} to {clock_of(core.end)}"
                 f" (the middle of the last {core.nights} nights);"
                 f" a door was used in those hours on {with_door or 'none'} of the last"

@@ -83,6 +83,10 @@ class NightRestlessnessDetector(Stateless):
             severity="urgent",
             started_at=na.run_start,
             detected_at=now,
+            headline=(
+                f"Up and about at night since {began} ({duration_text(stretch)}); this long on"
+                f" {as_long or 'none'} of the last {nights} nights."
+            ),
             summary=(
                 f"Up and moving about since {began} ({duration_text(stretch)}), in what are usually"
                 f" sleeping hours ({clock_of(core.start)} to {clock_of(core.end)})."

@@ -125,6 +125,18 @@ class NotReturnedDetector(Stateless):
             " and there has been no movement at home"
             f" since ({duration_text(out_s)}): not back, or back and not moving."
         )
+        headline = (
+            f"Out by the {door_name(door.role if door else None)} since"
+            f" {clock_text(minutes_since_midnight(door_at, tz))} ({duration_text(out_s)}),"
+            " no movement at home since; "
+            + (
+                f"past the {duration_text(ceiling_s)} limit."
+                if by_ceiling
+                else f"unusually long, {rarity_text(once_in)}."
+                if once_in is not None
+                else f"none this long from this hour in {routine.days_learned} days."
+            )
+        )
         if by_ceiling:
             summary += f" That is past the {duration_text(ceiling_s)} safety limit."
         elif once_in is not None:
@@ -143,6 +155,7 @@ class NotReturnedDetector(Stateless):
             started_at=door_at,
             detected_at=now,
             summary=summary,
+            headline=headline,
             episode=f"not_returned:{door_at.isoformat()}",
             holds=routine.episode("outing"),
             evidence={
