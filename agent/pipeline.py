@@ -17,6 +17,7 @@ from agent.errors import ControlError, StateError
 from agent.sources.control import Command
 from models.alert_policy import Alert, AlertPolicy
 from models.detectors.wording import duration_text
+from models.episode_ends import SILENCES, EpisodeEnds
 from models.events import SensorEvent
 from models.finding import Finding, JsonValue
 from models.household_changes import CHANGES, household_change
@@ -55,11 +56,14 @@ class Pipeline:
         if state is None:
             self.monitor = Monitor(self.household, self.settings)
             self.policy = AlertPolicy(cfg.household.id, cooldown)
+            self.ends = EpisodeEnds()
             return
         try:
             state = migrate(state, self.household, self.settings.routine)
             self.monitor = Monitor.from_state(state["monitor"], self.household, self.settings)
             self.policy = AlertPolicy.from_state(state["policy"], cfg.household.id, cooldown)
+            # Saved since episodes were ended; none open in a state saved before.
+            self.ends = EpisodeEnds.from_state(state.get("open_episodes", {}))
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise StateError(f"{type(exc).__name__}: {exc}") from exc
 
@@ -72,6 +76,7 @@ class Pipeline:
             return
         if self.monitor.observe(event):
             self.counters.learned += 1
+        self.ends.observe(event, self.household)
 
     def counts(self) -> dict[str, int]:
         return {**asdict(self.counters), "out_of_order": self.monitor.routine.late_events}
@@ -88,25 +93,47 @@ class Pipeline:
                 self.counters.alerts += 1
                 self.monitor.alerted(finding, alert.id)
                 alerts.append(alert)
+                self._open(finding, alert)
+        self.ends.working(self.monitor.broken_now, now)
+        ended = self.ends.due(self.household)
+        self.policy.decided += len(ended)  # each goes to the outbox as an alert does
+        alerts += ended
         raised = all(self.policy.raised(f.episode) for f in findings)
         self._settled = frozenset(f.type for f in findings) if raised else None
         return alerts
 
+    def _open(self, finding: Finding, alert: Alert) -> None:
+        """An alert with an end to tell: a silence (a missed morning only while she has hardly
+        moved: else the first movement ends nothing), or a monitoring gap."""
+        if finding.type == "monitoring_gap":
+            broken = finding.evidence.get("sensors")
+            self.ends.opened(alert, None, tuple(broken) if isinstance(broken, dict) else ())
+        elif finding.type in SILENCES and (
+            finding.type != "missed_morning" or finding.covers_silence
+        ):
+            self.ends.opened(alert, finding.silence_since)
+
     def settled(self, queued: int) -> bool:
         """Every alert decided is among the ``queued`` (in the outbox), and no change the
         household made waits to be told: else a save now would lose one at a crash."""
-        return self.policy.decided == queued and not self.told
+        return self.policy.decided == queued and not self.told and not self.ends.pending
 
     def next_due(self, now: datetime) -> datetime:
         """The earliest time :meth:`tick` could raise anything, if nothing is observed before."""
-        if self.told:
+        if self.told or self.ends.pending:
             return now
         return self.monitor.next_due(now, self._settled or frozenset())
 
     def remember(self, alert_id: str, memory: dict[str, JsonValue]) -> None:
         """An alert raised before a restart (its outbox row's memory): not raised again, and
-        its episode, if urgent, not learned as ordinary."""
+        its episode, if urgent, not learned as ordinary, and, if it is still open, ended when
+        it ends. An ended message raised before it closes its alert's episode, and no more."""
+        ends = memory.get("ends")
+        if isinstance(ends, str):
+            self.ends.closed(ends)
+            return
         self.policy.remember(memory)
+        self.ends.reopen(alert_id, memory)
         holds, at = memory.get("holds"), memory["detected_at"]
         if isinstance(holds, list) and len(holds) == 2 and isinstance(at, str):
             learner, key = holds
@@ -166,4 +193,5 @@ class Pipeline:
             "version": STATE_VERSION,
             "monitor": self.monitor.to_state(),
             "policy": self.policy.to_state(),
+            "open_episodes": self.ends.to_state(),
         }

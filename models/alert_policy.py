@@ -14,7 +14,7 @@ from models.what_to_do import first_sentence, suggested_action, title
 
 # What each version changed: docs/schema/CHANGELOG.md.
 ALERT_SCHEMA_VERSION = 3
-_ALERT_NAMESPACE = uuid.UUID("0b7c1f0e-6d1c-4f3e-9a51-4e6f2b7d8a90")
+ALERT_NAMESPACE = uuid.UUID("0b7c1f0e-6d1c-4f3e-9a51-4e6f2b7d8a90")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,8 @@ class Alert:
     memory: dict[str, JsonValue] = field(default_factory=dict, compare=False)
     # One line: what, where, since when, how unusual (``Finding.headline``).
     headline: str = ""
+    # The alert whose episode this message ends (``models.episode_ends``); None: it raises one.
+    ends: str | None = None
 
     def to_json(self, home: str | None = None) -> dict[str, JsonValue]:
         """As it leaves the hub; ``home`` is the name the household chose for its home (the
@@ -44,9 +46,11 @@ class Alert:
             "severity": self.severity,
             "started_at": self.started_at.isoformat(),
             "detected_at": self.detected_at.isoformat(),
+            "phase": "raised" if self.ends is None else "ended",
+            "ends": self.ends,
             "title": title(home or self.household, self.headline or first_sentence(self.summary)),
             "summary": self.summary,
-            "action": suggested_action(self.type),
+            "action": suggested_action(self.type, self.ends is not None),
             "evidence": self.evidence,
         }
 
@@ -65,6 +69,8 @@ def memory_of(finding: Finding) -> dict[str, JsonValue]:
             if finding.covers_silence and finding.silence_since is not None
             else None
         ),
+        # The last sign of life before it, whether or not it covers the silence: its end.
+        "since": None if finding.silence_since is None else finding.silence_since.isoformat(),
         "holds": None if holds is None else list[JsonValue](holds),
     }
 
@@ -120,7 +126,7 @@ class AlertPolicy:
         self._last_of_type[finding.type] = finding.detected_at
         self.decided += 1
         return Alert(
-            id=str(uuid.uuid5(_ALERT_NAMESPACE, f"{self.household}/{finding.episode}")),
+            id=str(uuid.uuid5(ALERT_NAMESPACE, f"{self.household}/{finding.episode}")),
             household=self.household,
             type=finding.type,
             severity=finding.severity,

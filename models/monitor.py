@@ -69,6 +69,8 @@ class Monitor:
         self.health = SensorHealth(household, self.settings.health)
         # Away mode: the house is empty on purpose (a holiday, a stay in hospital) until then.
         self.away_until: datetime | None = None
+        # The sensors whose problems paused detectors at the last tick (a gap's end).
+        self.broken_now: set[str] = set()
         unknown = set(self.settings.detectors) - REGISTRY.keys()
         if unknown:
             raise ValueError(f"no detector is registered as {', '.join(sorted(unknown))}")
@@ -110,6 +112,7 @@ class Monitor:
             sensor_findings(self.health, now, problems) if problems or self._any_battery_low else []
         )
         broken = {p.sensor: p for p in problems if p.kind in PAUSING}
+        self.broken_now = set(broken)
         paused: dict[str, list[str]] = {}
         if self.away_until is not None and now >= self.away_until:
             # Back from away: quiet time and time out count from now, not from the departure.

@@ -41,8 +41,17 @@ ACTIONS: dict[str, str] = {
 }
 
 
-def suggested_action(kind: str) -> str:
-    """What to do about an alert of this type (``ACTIONS``)."""
+# The end of an episode (``models.episode_ends``), whatever its type.
+ENDED_ACTIONS = {
+    "monitoring_gap": "Nothing to do: these alerts can come again.",
+    "": "Nothing more to do unless you are still worried: then ring to hear how things are.",
+}
+
+
+def suggested_action(kind: str, ended: bool = False) -> str:
+    """What to do about an alert of this type (``ACTIONS``), or about its end."""
+    if ended:
+        return ENDED_ACTIONS.get(kind, ENDED_ACTIONS[""])
     return ACTIONS[kind]
 
 

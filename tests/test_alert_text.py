@@ -31,7 +31,7 @@ from models.detectors.link_findings import (
     storage_full,
 )
 from models.household_changes import CHANGES, household_change
-from models.what_to_do import ACTIONS, HOME_NAME_MOST, TITLE_MOST, title
+from models.what_to_do import HOME_NAME_MOST, TITLE_MOST, suggested_action, title
 from tests.conftest import CONFIG, dataset
 from tests.published import assert_valid_alert
 
@@ -122,7 +122,7 @@ def problems(cfg: HearthConfig, alert: Alert) -> list[str]:
         gap = (now - (int(hh) * 60 + int(mm)) - _minutes(duration)) % 1440
         if 2 < gap < 1440 - 2:
             out.append(f"since {hh}:{mm} ({duration}) is not {raised:%H:%M}: {head}")
-    if doc["action"] != ACTIONS[alert.type]:
+    if doc["action"] != suggested_action(alert.type, alert.ends is not None):
         out.append(f"action of another type: {doc['action']}")
     return out
 

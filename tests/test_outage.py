@@ -5,6 +5,7 @@ team once it is back, in the order they were raised. The agent's clock is a manu
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -100,7 +101,11 @@ def test_a_week_without_the_care_teams_broker_and_a_restart_lose_no_alert(
         await with_agent(cfg, clock, first_half)
         async with await Store.open(cfg.store.path) as store:
             waiting = await store.unsent(1000)
-        assert len([i for i in waiting if i.topic.endswith("/inactivity")]) == DAYS // 2
+        stillness = [json.loads(i.payload) for i in waiting if i.topic.endswith("/inactivity")]
+        # Each day's stillness, and its end at 21:05 (the last day's told after the restart:
+        # the hub stopped before it looked again, and kept it with the routine).
+        assert [a["phase"] for a in stillness][:-1] == ["raised", "ended"] * (DAYS // 2 - 1)
+        assert len([a for a in stillness if a["phase"] == "raised"]) == DAYS // 2
         # Restarted mid-week (an update, a power cut) with the backlog in the outbox.
         clock.advance(timedelta(minutes=30))
         await with_agent(cfg, clock, second_half, upstream=False)
@@ -108,8 +113,9 @@ def test_a_week_without_the_care_teams_broker_and_a_restart_lose_no_alert(
 
     queued = asyncio.run(scenario())
     got = received.on("hearth/live-home/alerts/")
-    stillness = [a for a in got if a["type"] == "inactivity"]
+    stillness = [a for a in got if a["type"] == "inactivity" and a["phase"] == "raised"]
     assert len(stillness) == DAYS, [a["type"] for a in got]
+    assert [a["ends"] for a in got if a["phase"] == "ended"] == [a["id"] for a in stillness]
     assert [a["id"] for a in got] == queued
     assert [a["detected_at"] for a in got] == sorted(a["detected_at"] for a in got)
     print(f"\n{len(got)} alerts over {DAYS} days without upstream, all delivered in order:")

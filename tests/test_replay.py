@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -24,6 +25,8 @@ ALERT_KEYS = {
     "severity",
     "started_at",
     "detected_at",
+    "phase",
+    "ends",
     "title",
     "summary",
     "action",
@@ -159,13 +162,22 @@ def test_demo_command_prints_the_planted_bad_days(tmp_path: Path) -> None:
     assert "missed_morning" in run.stdout
     assert "inactivity" in run.stdout
     alerts = check_alert_lines(out)
-    assert [a["type"] for a in alerts] == [
-        "missed_morning",
-        "inactivity",
-        "battery_low",
-        "sensor_offline",
-        "monitoring_gap",
+    assert [(a["type"], a["phase"]) for a in alerts] == [
+        ("missed_morning", "raised"),
+        ("missed_morning", "ended"),  # she gets up late
+        ("inactivity", "raised"),
+        ("inactivity", "ended"),  # the fall ends
+        ("battery_low", "raised"),
+        ("sensor_offline", "raised"),
+        ("monitoring_gap", "raised"),
+        ("monitoring_gap", "ended"),  # the battery is changed
     ]
+    # Each end names the alert before it, and is told to the same recipients.
+    for raised, ended in itertools.pairwise(alerts):
+        if ended["phase"] == "ended":
+            assert ended["ends"] == raised["id"]
+            assert ended["recipients"] == raised["recipients"]
+    assert "(3 of them told when they ended)" in run.stdout
     assert "monitoring_gap" in run.stdout
 
 

@@ -47,9 +47,12 @@ def run(args: argparse.Namespace) -> int:
     events = Persona(START, tz, seed=args.seed).events(days, DEMO_BAD_DAYS)
     pipeline = Pipeline(cfg)
     out = open(args.alerts_out, "w", encoding="utf-8") if args.alerts_out else None  # noqa: SIM115
+    ended = 0
     try:
 
         def show(alert: Alert) -> None:
+            nonlocal ended
+            ended += alert.ends is not None
             print(console_line(alert, tz))
             if out is not None:
                 out.write(alert_payload(cfg, alert) + "\n")
@@ -60,5 +63,8 @@ def run(args: argparse.Namespace) -> int:
             out.close()
     c = result.pipeline.counters
     r = result.pipeline.monitor.routine
-    print(f"\n{c.events} sensor events, {r.days_learned} days learned, {c.alerts} alerts.")
+    print(
+        f"\n{c.events} sensor events, {r.days_learned} days learned, {c.alerts} alerts"
+        f" ({ended} of them told when they ended)."
+    )
     return 0

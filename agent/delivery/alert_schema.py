@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from models.alert_policy import ALERT_SCHEMA_VERSION
+from models.episode_ends import SILENCES
 from models.finding import ALERT_TYPES, Severity
 from models.what_to_do import TITLE_MOST
 
@@ -221,6 +222,17 @@ EVIDENCE: dict[str, dict[str, Key]] = {
 }
 
 
+# The types whose episodes are told when they end (``models.episode_ends``).
+ENDED_TYPES = (*sorted(SILENCES), "monitoring_gap")
+ENDED_EVIDENCE: dict[str, Key] = {
+    "ended_at": _time("when it ended: the first sign of life, or the sensors working again"),
+    "lasted_minutes": Key("number", "minutes from its start (the last sign of life) to its end"),
+    "sensor": Key("string", "the sensor that saw the first sign of life (its id)", False),
+    "room": Key(("string", "null"), "that sensor's room", False),
+    "sensors": _names("the sensors working again (ids)", False),
+}
+
+
 def _evidence(keys: dict[str, Key]) -> dict[str, Any]:
     return {
         "type": "object",
@@ -259,6 +271,17 @@ def alert_schema() -> dict[str, Any]:
                 " opening, or the time past which a morning is late",
             },
             "detected_at": {"type": "string", "pattern": _TIME},
+            "phase": {
+                "enum": ["raised", "ended"],
+                "description": "raised: an alert; ended: its episode is over (movement again,"
+                " or the sensors of a monitoring gap working again), sent with the alert's"
+                " type and severity to whoever was told of it",
+            },
+            "ends": {
+                "type": ["string", "null"],
+                "pattern": _UUID,
+                "description": "for an ended message, the id of the alert it ends; else null",
+            },
             "title": {
                 "type": "string",
                 "minLength": 1,
@@ -295,6 +318,8 @@ def alert_schema() -> dict[str, Any]:
             "severity",
             "started_at",
             "detected_at",
+            "phase",
+            "ends",
             "title",
             "summary",
             "action",
@@ -302,16 +327,29 @@ def alert_schema() -> dict[str, Any]:
         ],
         "additionalProperties": False,
         "allOf": [
+            *(
+                {
+                    "if": {"properties": {"type": {"const": t}, "phase": {"const": "raised"}}},
+                    "then": {
+                        "properties": {
+                            "severity": {"const": SEVERITY[t]},
+                            "evidence": _evidence(EVIDENCE[t]),
+                            "ends": {"type": "null"},
+                        }
+                    },
+                }
+                for t in ALERT_TYPES
+            ),
             {
-                "if": {"properties": {"type": {"const": t}}},
+                "if": {"properties": {"phase": {"const": "ended"}}},
                 "then": {
                     "properties": {
-                        "severity": {"const": SEVERITY[t]},
-                        "evidence": _evidence(EVIDENCE[t]),
+                        "type": {"enum": [*ENDED_TYPES]},
+                        "ends": {"type": "string"},
+                        "evidence": _evidence(ENDED_EVIDENCE),
                     }
                 },
-            }
-            for t in ALERT_TYPES
+            },
         ],
     }
 

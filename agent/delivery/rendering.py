@@ -213,4 +213,5 @@ def what_each_receives(cfg: HearthConfig) -> list[str]:
 
 def console_line(alert: Alert, tz: ZoneInfo) -> str:
     local = alert.detected_at.astimezone(tz)
-    return f"{local:%a %d %b %H:%M}  {alert.severity.upper():7} {alert.type:15} {alert.summary}"
+    said = "ENDED" if alert.ends is not None else alert.severity.upper()
+    return f"{local:%a %d %b %H:%M}  {said:7} {alert.type:15} {alert.summary}"

@@ -48,7 +48,9 @@ class HearthContender:
         self.pipeline.observe(event)
 
     def tick(self, now: datetime) -> list[Alert]:
-        return self.pipeline.tick(now)
+        # What is measured is what it raised; an episode's end is told after, and is neither a
+        # find nor a false alert.
+        return [a for a in self.pipeline.tick(now) if a.ends is None]
 
     def next_due(self, now: datetime) -> datetime | None:
         return self.pipeline.next_due(now)

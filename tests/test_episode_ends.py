@@ -1,0 +1,167 @@
+"""An episode's end, told to whoever was told of it (issue 18): movement again after a fall's
+stillness, a missed morning or an outing, and monitoring resumed once a gap's sensors work
+again; once, under one id, across a restart; never counted by the evaluation as a find or a
+false alert. The pipeline is tested on the demo household's simulated weeks; the agent on real
+Mosquitto brokers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from agent.clock import ManualClock
+from agent.config import load_config
+from agent.evaluation.contenders import HearthContender
+from agent.pipeline import Pipeline
+from agent.replay import drive
+from agent.runtime import Agent
+from agent.simulation.persona import DEMO_BAD_DAYS, Persona
+from models.alert_policy import Alert
+from models.events import SensorEvent
+from tests.conftest import CONFIG, Mosquitto
+from tests.published import assert_valid_alert
+from tests.test_live_mqtt import (
+    Upstream,
+    let_the_afternoon_pass,
+    live_config,
+    local,
+    ordinary_morning_then_still,
+    publish,
+    run_and_listen,
+    until,
+)
+
+LONDON = ZoneInfo("Europe/London")
+DEMO = load_config(CONFIG / "demo-home.yaml")
+EVENTS = list(Persona(date(2026, 3, 2), LONDON, seed=7).events(42, DEMO_BAD_DAYS))
+
+
+def run(p: Pipeline, events: list[SensorEvent], **span: datetime) -> list[Alert]:
+    alerts: list[Alert] = []
+    drive(events, p.observe, lambda now: alerts.extend(p.tick(now)), next_look=p.next_due, **span)
+    return alerts
+
+
+def test_a_fall_that_ends_is_told_once_when_she_moves_again_in_the_room_she_is_seen() -> None:
+    alerts = run(Pipeline(DEMO), EVENTS)
+    fall = next(a for a in alerts if a.type == "inactivity" and a.ends is None)
+    (ended,) = [a for a in alerts if a.ends == fall.id]
+    first = min((e for e in EVENTS if e.is_activity and e.at > fall.started_at), key=lambda e: e.at)
+    assert ended.detected_at == first.at  # the first sign of life, not a later one
+    assert (ended.type, ended.severity) == (fall.type, fall.severity)
+    assert ended.evidence["sensor"] == first.sensor
+    minutes = (first.at - fall.started_at).total_seconds() / 60
+    assert ended.evidence["lasted_minutes"] == round(minutes, 1)
+    assert "Movement again at" in ended.headline
+    # Each raised silence is ended once, and no message ends what was never raised.
+    raised = {a.id for a in alerts if a.ends is None}
+    ends = [a.ends for a in alerts if a.ends is not None]
+    assert len(ends) == len(set(ends)) == 3
+    assert set(ends) <= raised
+
+
+def test_a_monitoring_gap_is_told_resumed_when_its_sensor_works_again() -> None:
+    alerts = run(Pipeline(DEMO), EVENTS)
+    gap = next(a for a in alerts if a.type == "monitoring_gap" and a.ends is None)
+    (resumed,) = [a for a in alerts if a.ends == gap.id]
+    assert resumed.evidence["sensors"] == ["lounge_motion"]
+    assert resumed.headline.startswith("Monitoring resumed at")
+    assert resumed.detected_at > gap.detected_at
+    back = [e for e in EVENTS if e.sensor == "lounge_motion" and e.at > gap.detected_at]
+    assert back
+    assert resumed.detected_at >= back[0].at
+
+
+def test_a_restart_between_the_alert_and_its_end_tells_the_same_end_once() -> None:
+    uninterrupted = run(Pipeline(DEMO), EVENTS)
+    fall = next(a for a in uninterrupted if a.type == "inactivity" and a.ends is None)
+    (ended,) = [a for a in uninterrupted if a.ends == fall.id]
+    cut = fall.detected_at + timedelta(minutes=5)
+    before = Pipeline(DEMO)
+    run(before, [e for e in EVENTS if e.at < cut], until=cut)
+    # Saved after the alert: the open episode is in the state.
+    after = Pipeline(DEMO, before.to_state())
+    told = run(after, [e for e in EVENTS if e.at >= cut], start=cut)
+    assert [a.id for a in told if a.ends == fall.id] == [ended.id]
+    # Saved before the alert, which was remembered from the outbox at the start: the same.
+    early = fall.detected_at - timedelta(minutes=5)
+    saved = Pipeline(DEMO)
+    run(saved, [e for e in EVENTS if e.at < early], until=early)
+    restarted = Pipeline(DEMO, saved.to_state())
+    restarted.remember(fall.id, fall.memory)
+    told = run(restarted, [e for e in EVENTS if e.at >= early], start=early)
+    assert [a.id for a in told if a.ends == fall.id] == [ended.id]
+    assert not [a for a in told if a.id == fall.id]  # the alert itself not raised again
+    # And its end, once sent, is not told again after a later restart.
+    later = Pipeline(DEMO, saved.to_state())
+    later.remember(fall.id, fall.memory)
+    later.remember(ended.id, ended.memory)
+    told = run(later, [e for e in EVENTS if e.at >= early], start=early)
+    assert [a for a in told if a.ends == fall.id] == []
+
+
+def test_an_end_seen_just_before_a_stop_is_told_after_the_start() -> None:
+    alerts = run(Pipeline(DEMO), EVENTS)
+    fall = next(a for a in alerts if a.type == "inactivity" and a.ends is None)
+    (ended,) = [a for a in alerts if a.ends == fall.id]
+    before = Pipeline(DEMO)
+    run(before, [e for e in EVENTS if e.at < ended.detected_at], until=ended.detected_at)
+    for e in EVENTS:
+        if e.at == ended.detected_at:
+            before.observe(e)  # seen, and the hub stops before its next look
+    assert before.ends.pending
+    after = Pipeline(DEMO, before.to_state())
+    assert [a.id for a in after.tick(ended.detected_at)] == [ended.id]
+
+
+def test_a_missed_morning_while_she_is_up_and_about_has_no_end_to_tell() -> None:
+    p = Pipeline(DEMO)
+    alerts = run(p, EVENTS)
+    missed = next(a for a in alerts if a.type == "missed_morning")
+    assert missed.memory["silence"] is not None  # this one: she had hardly moved
+    assert any(a.ends == missed.id for a in alerts)
+    # The same alert, had she been up and about: the first movement ends nothing.
+    fresh = Pipeline(DEMO)
+    memory = {**missed.memory, "silence": None}
+    fresh.remember(missed.id, memory)
+    assert fresh.ends.open == {}
+
+
+def test_the_evaluation_counts_what_was_raised_not_what_ended() -> None:
+    contender, alerts = HearthContender(DEMO), []
+    drive(EVENTS, contender.observe, lambda now: alerts.extend(contender.tick(now)))
+    everything = run(Pipeline(DEMO), EVENTS)
+    assert [a.id for a in alerts] == [a.id for a in everything if a.ends is None]
+    assert len(everything) > len(alerts)
+
+
+def test_a_live_hub_tells_the_care_team_when_a_stillness_ends(
+    broker: Mosquitto, upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    cfg = live_config(broker, upstream_broker, tmp_path / "home.sqlite")
+    clock = ManualClock(local(7, 30))
+    received = Upstream()
+
+    def on_topic() -> list[dict[str, object]]:
+        return received.on("hearth/live-home/alerts/inactivity")
+
+    async def body(agent: Agent) -> None:
+        await ordinary_morning_then_still(broker, agent, clock)
+        await let_the_afternoon_pass(agent, clock)
+        await until(lambda: len(on_topic()) == 1, "the alert upstream")
+        up = clock.wall + timedelta(minutes=3)
+        await publish(broker, agent, clock, up, "zigbee2mqtt/kitchen_motion", {"occupancy": True})
+        await until(lambda: len(on_topic()) == 2, "its end upstream")
+
+    asyncio.run(run_and_listen(cfg, upstream_broker, clock, body, received))
+    alert, ended = on_topic()
+    for doc in (alert, ended):
+        assert_valid_alert(doc)
+    assert (alert["phase"], ended["phase"]) == ("raised", "ended")
+    assert ended["ends"] == alert["id"]
+    assert ended["id"] != alert["id"]
+    assert ended["recipients"] == alert["recipients"] == ["Home-care team"]
+    assert "in the kitchen" in str(ended["title"])
+    assert str(ended["title"]).startswith("Margaret's home: Movement again at")
