@@ -16,6 +16,7 @@ from agent.config.schema import HearthConfig
 from agent.errors import ControlError, StateError
 from agent.sources.control import Command
 from models.alert_policy import Alert, AlertPolicy
+from models.detectors.sensor_findings import told_together
 from models.detectors.wording import duration_text
 from models.episode_ends import SILENCES, EpisodeEnds
 from models.events import SensorEvent
@@ -85,7 +86,8 @@ class Pipeline:
         """Alerts due at ``now``: the detectors' findings, and ``also`` (sensor health, say),
         through the one alert policy."""
         alerts = []
-        findings = [*self.monitor.tick(now), *also, *self.told]
+        found = [*self.monitor.tick(now), *also, *self.told]
+        findings = told_together(found, self.policy.raised, self.household.tz)
         self.told.clear()
         for finding in findings:
             alert = self.policy.decide(finding)

@@ -72,6 +72,7 @@ def memory_of(finding: Finding) -> dict[str, JsonValue]:
         # The last sign of life before it, whether or not it covers the silence: its end.
         "since": None if finding.silence_since is None else finding.silence_since.isoformat(),
         "holds": None if holds is None else list[JsonValue](holds),
+        "covers": list[JsonValue](finding.covers),
     }
 
 
@@ -123,6 +124,7 @@ class AlertPolicy:
         if finding.covers_silence:
             self._silence_alerted = finding.silence_since
         self._raised.append(finding.episode)
+        self._raised.extend(finding.covers)
         self._last_of_type[finding.type] = finding.detected_at
         self.decided += 1
         return Alert(
@@ -158,8 +160,11 @@ class AlertPolicy:
         episode, kind, at = memory["episode"], memory["type"], memory["detected_at"]
         if not (isinstance(episode, str) and isinstance(kind, str) and isinstance(at, str)):
             raise ValueError(f"an alert's memory without its episode, type or time: {memory}")
-        if episode not in self._raised:
-            self._raised.append(episode)
+        covers = memory.get("covers")
+        also = [c for c in covers if isinstance(c, str)] if isinstance(covers, list) else []
+        for told in (episode, *also):
+            if told not in self._raised:
+                self._raised.append(told)
         detected = datetime.fromisoformat(at)
         last = self._last_of_type.get(kind)
         if last is None or detected > last:

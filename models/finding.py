@@ -61,3 +61,6 @@ class Finding:
     covers_silence: bool = False
     holds: tuple[str, str] | None = None
     headline: str = ""
+    # The episodes of other findings this one tells together (sensors failing at once): raised
+    # with it, and never apart.
+    covers: tuple[str, ...] = ()

@@ -165,3 +165,31 @@ def test_a_live_hub_tells_the_care_team_when_a_stillness_ends(
     assert ended["recipients"] == alert["recipients"] == ["Home-care team"]
     assert "in the kitchen" in str(ended["title"])
     assert str(ended["title"]).startswith("Margaret's home: Movement again at")
+
+
+def test_sensors_failing_at_once_are_told_in_one_message_and_not_again_after_a_restart() -> None:
+    """A Zigbee router lost: three sensors offline in the same minute (and one later)."""
+    day = datetime(2026, 4, 1, 12, 0, tzinfo=LONDON)
+    lost = ("kitchen_motion", "hall_motion", "bedroom_motion")
+    cut = [e for e in EVENTS if not (e.sensor in lost and e.at >= day)]
+    cut += [SensorEvent(day, s, "availability", 0.0) for s in lost]
+    cut += [SensorEvent(day + timedelta(hours=3), "lounge_motion", "availability", 0.0)]
+    cut.sort(key=lambda e: e.at)
+    until_ = day + timedelta(hours=6)
+    alerts = run(Pipeline(DEMO), [e for e in cut if e.at < until_], until=until_)
+    technical = [a for a in alerts if a.severity == "technical" and a.type != "battery_low"]
+    together, later = technical[:2]
+    assert sorted(together.evidence["sensors"]) == sorted(lost)  # type: ignore[arg-type]
+    assert together.evidence["problems"] == dict.fromkeys(lost, "offline")
+    assert together.headline.startswith("3 sensors silent or offline, the first since 12:00")
+    assert later.evidence["sensor"] == "lounge_motion"  # a new one is told of itself
+    assert len(technical) == 2, [a.headline for a in technical]
+    # Restarted after the message (remembered from the outbox): no sensor of it told again.
+    mid = together.detected_at + timedelta(minutes=1)
+    saved = Pipeline(DEMO)
+    run(saved, [e for e in cut if e.at < together.detected_at], until=together.detected_at)
+    again = Pipeline(DEMO, saved.to_state())
+    again.remember(together.id, together.memory)
+    told = run(again, [e for e in cut if mid <= e.at < until_], start=mid, until=until_)
+    sensors = [a.evidence.get("sensor") for a in told if a.severity == "technical"]
+    assert not set(lost) & set(sensors), sensors

@@ -198,7 +198,13 @@ EVIDENCE: dict[str, dict[str, Key]] = {
         "heartbeat_timeout_s": Key("number", "the bridge's limit, in seconds", False),
         "last_heard_at": _time("when the bridge was last heard", True, False),
         "port_open": Key("boolean", "whether the port is open", False),
-        "sensors": _names("the sensors not being read (ids)", False),
+        "sensors": _names("the sensors not being read, or told of together (ids)", False),
+        "problems": Key(
+            "object",
+            "sensors told of together: each (id) and how (silent, quiet or offline)",
+            False,
+            {"additionalProperties": {"enum": ["silent", "quiet", "offline"]}},
+        ),
     },
     "sensor_offline": {
         "sensor": Key("string", "the sensor (its id)"),

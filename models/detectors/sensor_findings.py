@@ -15,12 +15,15 @@ words a technician on the phone can act on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from models.detectors.sensor_health import SensorHealth, SensorProblem
 from models.detectors.wording import duration_text
 from models.finding import Finding, JsonValue
 from models.local_time import clock_text, local_date, minutes_since_midnight
+from models.what_to_do import HEADLINE_MOST
 
 
 def sensor_findings(
@@ -130,3 +133,59 @@ def sensor_name(health: SensorHealth, sensor: str) -> str:
 def _when(health: SensorHealth, at: datetime) -> str:
     tz = health.household.tz
     return f"{local_date(at, tz).isoformat()} {clock_text(minutes_since_midnight(at, tz))}"
+
+
+# Said by sensor: a technician looks at them together.
+ONE_SENSOR = ("sensor_silent", "sensor_offline")
+
+
+def told_together(
+    findings: list[Finding], raised: Callable[[str], bool], tz: ZoneInfo
+) -> list[Finding]:
+    """Sensors found failing at one look, told in one message rather than one each: a
+    technician sent five in a minute reads the first. Those already told are left alone; the
+    message covers each sensor's own episode, so none is told apart later.
+
+    >>> from datetime import UTC, datetime
+    >>> at = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    >>> f = [Finding(k, "technical", at, at, f"The {s} sensor is {k}.", f"{k}:{s}",
+    ...              {"sensor": s}) for k, s in (("sensor_silent", "a"), ("sensor_offline", "b"))]
+    >>> (both,) = told_together(f, lambda episode: False, ZoneInfo("Europe/London"))
+    >>> both.headline
+    '2 sensors silent or offline, the first since 09:00: a, b.'
+    >>> both.covers
+    ('sensor_silent:a', 'sensor_offline:b')
+    """
+    new = [
+        f for f in findings if f.type in ONE_SENSOR and "sensor" in f.evidence
+        and not raised(f.episode)
+    ]  # fmt: skip
+    if len(new) < 2:
+        return findings
+    since = min(f.started_at for f in new)
+    ids = [str(f.evidence["sensor"]) for f in new]
+    first = clock_text(minutes_since_midnight(since, tz))  # as each sensor's own text says it
+    head = f"{len(new)} sensors silent or offline, the first since {first}"
+    headline = f"{head}: {', '.join(ids)}."
+    if len(headline) > HEADLINE_MOST:
+        headline = f"{head}; the summary names each."
+    together = Finding(
+        type="sensor_silent",
+        severity="technical",
+        started_at=since,
+        detected_at=max(f.detected_at for f in new),
+        summary=" ".join(f.summary for f in new),
+        headline=headline,
+        episode=f"sensor_silent:several:{','.join(sorted(ids))}:{since.isoformat()}",
+        evidence={
+            "sensors": list[JsonValue](sorted(ids)),
+            "problems": {
+                str(f.evidence["sensor"]): (
+                    "offline" if f.type == "sensor_offline" else str(f.evidence.get("kind"))
+                )
+                for f in new
+            },
+        },
+        covers=tuple(f.episode for f in new),
+    )
+    return [together, *(f for f in findings if f not in new)]
