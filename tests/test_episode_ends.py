@@ -179,7 +179,7 @@ def test_sensors_failing_at_once_are_told_in_one_message_and_not_again_after_a_r
     alerts = run(Pipeline(DEMO), [e for e in cut if e.at < until_], until=until_)
     technical = [a for a in alerts if a.severity == "technical" and a.type != "battery_low"]
     together, later = technical[:2]
-    assert sorted(together.evidence["sensors"]) == sorted(lost)  # type: ignore[arg-type]
+    assert together.evidence["sensors"] == sorted(lost)
     assert together.evidence["problems"] == dict.fromkeys(lost, "offline")
     assert together.headline.startswith("3 sensors silent or offline, the first since 12:00")
     assert later.evidence["sensor"] == "lounge_motion"  # a new one is told of itself
