@@ -97,6 +97,12 @@ class Pipeline:
                 alerts.append(alert)
                 self._open(finding, alert)
         self.ends.working(self.monitor.broken_now, now)
+        paused = self.policy.paused_until is not None and now < self.policy.paused_until
+        if paused or self.monitor.away_until is not None:
+            dropped = self.ends.drop_due()
+            self.policy.suppressed["ended_paused"] = (
+                self.policy.suppressed.get("ended_paused", 0) + dropped
+            )
         ended = self.ends.due(self.household)
         self.policy.decided += len(ended)  # each goes to the outbox as an alert does
         alerts += ended
@@ -189,6 +195,7 @@ class Pipeline:
         self._settled = None
         self.monitor.shift(jump, now)
         self.policy.shift(jump)
+        self.ends.shift(jump)
 
     def to_state(self) -> dict[str, Any]:
         return {

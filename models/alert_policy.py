@@ -60,6 +60,7 @@ def memory_of(finding: Finding) -> dict[str, JsonValue]:
     twice, under one id), its type and time (the cooldown), the silence it covers, and the
     episode an urgent alert keeps out of learning."""
     holds = finding.holds if finding.severity == "urgent" else None
+    broken = finding.evidence.get("sensors") if finding.type == "monitoring_gap" else None
     return {
         "episode": finding.episode,
         "type": finding.type,
@@ -69,8 +70,11 @@ def memory_of(finding: Finding) -> dict[str, JsonValue]:
             if finding.covers_silence and finding.silence_since is not None
             else None
         ),
-        # The last sign of life before it, whether or not it covers the silence: its end.
-        "since": None if finding.silence_since is None else finding.silence_since.isoformat(),
+        # What its end needs (``models.episode_ends``): the last sign of life before it, or the
+        # door's opening, when it began, and a monitoring gap's sensors.
+        "since": (finding.silence_since or finding.started_at).isoformat(),
+        "started_at": finding.started_at.isoformat(),
+        "broken": list[JsonValue](list(broken)) if isinstance(broken, dict) else [],
         "holds": None if holds is None else list[JsonValue](holds),
         "covers": list[JsonValue](finding.covers),
     }

@@ -26,8 +26,8 @@ recipients who agreed to the alert, on the same topic; ``Alert.ends`` names the 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from models.alert_policy import ALERT_NAMESPACE, Alert
@@ -35,9 +35,13 @@ from models.detectors.wording import duration_text
 from models.events import SensorEvent
 from models.finding import JsonValue, Severity
 from models.household import Household
+from models.what_to_do import HEADLINE_MOST
 
 # Alerts about an absence of life: the first sign of life after one ends it.
 SILENCES = frozenset({"inactivity", "missed_morning", "night_exit", "not_returned"})
+# Those about an outing: only a sign of life indoors ends them, not a door (shut behind her
+# as she walks off, or its state sent again).
+OUTINGS = frozenset({"night_exit", "not_returned"})
 ENDED = "ended"
 
 
@@ -105,11 +109,13 @@ class EpisodeEnds:
         )  # fmt: skip
 
     def observe(self, event: SensorEvent, household: Household) -> None:
-        """A sign of life ends every silence it comes after."""
-        if not event.is_activity or household.sensor(event.sensor) is None:
+        """A sign of life ends every silence it comes after (an outing's: indoors)."""
+        info = household.sensor(event.sensor)
+        if not event.is_activity or info is None:
             return
+        indoors = info.kind != "contact"
         for key, o in list(self.open.items()):
-            if o.type in SILENCES and event.at > o.since:
+            if o.type in SILENCES and event.at > o.since and (indoors or o.type not in OUTINGS):
                 del self.open[key]
                 self._ended.append(_Ending(o, event.at, event.sensor))
 
@@ -121,17 +127,41 @@ class EpisodeEnds:
                 self._ended.append(_Ending(o, now, None))
 
     def reopen(self, alert_id: str, memory: dict[str, JsonValue]) -> None:
-        """A silence's alert raised after the last save (its memory, ``memory_of``): open
-        again, unless its end was already seen. A gap's is not: its sensors are not in it."""
-        kind, at = memory.get("type"), memory.get("detected_at")
+        """An alert raised after the last save (its memory, ``memory_of``): open again,
+        unless its end was already seen."""
+        kind, at, started = memory.get("type"), memory.get("detected_at"), memory.get("started_at")
         since = memory.get("silence" if kind == "missed_morning" else "since")
-        if kind not in SILENCES or not isinstance(since, str) or not isinstance(at, str):
+        broken = memory.get("broken")
+        sensors = tuple(str(s) for s in broken) if isinstance(broken, list) else ()
+        if not (isinstance(since, str) and isinstance(at, str) and isinstance(started, str)):
+            return
+        if kind not in SILENCES and not (kind == "monitoring_gap" and sensors):
             return
         if alert_id in self.open or any(e.episode.alert_id == alert_id for e in self._ended):
             return
-        began, raised = datetime.fromisoformat(since), datetime.fromisoformat(at)
-        episode = str(memory.get("episode", alert_id))
-        self.open[alert_id] = Open(alert_id, episode, str(kind), "urgent", began, raised, began)
+        severity: Severity = "warning" if kind == "monitoring_gap" else "urgent"
+        self.open[alert_id] = Open(
+            alert_id, str(memory.get("episode", alert_id)), str(kind), severity,
+            datetime.fromisoformat(started), datetime.fromisoformat(at),
+            datetime.fromisoformat(since), sensors,
+        )  # fmt: skip
+
+    def shift(self, jump: timedelta) -> None:
+        """The wall clock set by ``jump`` without time passing: each episode began as long
+        ago as it did."""
+        self.open = {
+            k: replace(o, started_at=o.started_at + jump, raised_at=o.raised_at + jump,
+                       since=o.since + jump)
+            for k, o in self.open.items()
+        }  # fmt: skip
+        self._ended = [replace(e, at=e.at + jump) for e in self._ended]
+
+    def drop_due(self) -> int:
+        """The ends seen while the household has paused alerts to carers (or is away): not
+        told, as nothing is meanwhile. Returns how many."""
+        n = len(self._ended)
+        self._ended.clear()
+        return n
 
     def closed(self, alert_id: str) -> None:
         """An ended message for this alert was sent before a restart: it is not open."""
@@ -168,7 +198,9 @@ class EpisodeEnds:
 
 def _message(e: _Ending, household: Household) -> Alert:
     o, tz = e.episode, household.tz
-    at, since = f"{e.at.astimezone(tz):%H:%M}", f"{o.since.astimezone(tz):%H:%M}"
+    # A day or more ago: with its date, else "13:38" would read as today's.
+    dated = "%a %d %b %H:%M" if e.at - o.since >= timedelta(hours=20) else "%H:%M"
+    at, since = f"{e.at.astimezone(tz):%H:%M}", f"{o.since.astimezone(tz):{dated}}"
     lasted = duration_text((e.at - o.since).total_seconds())
     evidence: dict[str, JsonValue] = {
         "ended_at": e.at.isoformat(),
@@ -179,15 +211,12 @@ def _message(e: _Ending, household: Household) -> Alert:
         room = info.room if info else None
         where = f", in the {room}" if room else ""
         headline = f"Movement again at {at}{where}, after none since {since} ({lasted})."
-        summary = (
-            f"{headline} This ends the alert raised at {o.raised_at.astimezone(tz):%H:%M}:"
-            " Hearth is watching as usual again."
-        )
+        summary = f"{headline} This ends the alert raised at {o.raised_at.astimezone(tz):%H:%M}."
         evidence |= {"sensor": e.sensor, "room": room}
     else:
         names = " and ".join(_sensor_text(household, s) for s in o.sensors)
         headline = f"Monitoring resumed at {at}: the {names} works again, after {lasted}."
-        if len(o.sensors) > 1:
+        if len(o.sensors) > 1 or len(headline) > HEADLINE_MOST:
             headline = f"Monitoring resumed at {at}: {len(o.sensors)} sensors work again."
         summary = f"{headline} The alerts paused since {since} can come again."
         evidence |= {"sensors": list[JsonValue](list(o.sensors))}

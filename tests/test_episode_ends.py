@@ -7,21 +7,26 @@ Mosquitto brokers."""
 from __future__ import annotations
 
 import asyncio
+import json
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from agent.clock import ManualClock
 from agent.config import load_config
+from agent.delivery.rendering import alert_payload
 from agent.evaluation.contenders import HearthContender
 from agent.pipeline import Pipeline
 from agent.replay import drive
 from agent.runtime import Agent
 from agent.simulation.persona import DEMO_BAD_DAYS, Persona
-from models.alert_policy import Alert
+from models.alert_policy import Alert, AlertPolicy
+from models.episode_ends import EpisodeEnds
 from models.events import SensorEvent
+from models.finding import Finding
 from tests.conftest import CONFIG, Mosquitto
-from tests.published import assert_valid_alert
+from tests.published import assert_valid_alert, problems
 from tests.test_live_mqtt import (
     Upstream,
     let_the_afternoon_pass,
@@ -193,3 +198,85 @@ def test_sensors_failing_at_once_are_told_in_one_message_and_not_again_after_a_r
     told = run(again, [e for e in cut if mid <= e.at < until_], start=mid, until=until_)
     sensors = [a.evidence.get("sensor") for a in told if a.severity == "technical"]
     assert not set(lost) & set(sensors), sensors
+
+
+# What a hostile reviewer found, each a test (helper review of the first version).
+HOME = Pipeline(DEMO).household
+AT = datetime(2026, 4, 1, 2, 10, tzinfo=LONDON)
+
+
+def raised(kind: str, since: datetime, severity: str = "urgent") -> Alert:
+    return Alert(f"id-{kind}", "demo-home", kind, severity, since, AT, "x", {},  # type: ignore[arg-type]
+                 memory={"episode": f"{kind}:1"})  # fmt: skip
+
+
+def test_a_door_shut_behind_her_does_not_end_an_outing_movement_indoors_does() -> None:
+    ends = EpisodeEnds()
+    ends.opened(raised("night_exit", AT - timedelta(minutes=10)), None)
+    ends.observe(SensorEvent(AT + timedelta(minutes=2), "front_door", "contact", 0.0), HOME)
+    assert ends.due(HOME) == []
+    ends.observe(SensorEvent(AT + timedelta(minutes=9), "hall_motion", "motion", 1.0), HOME)
+    (ended,) = ends.due(HOME)
+    assert ended.evidence["sensor"] == "hall_motion"
+    # A stillness indoors, though, is ended by a door opened: someone is up.
+    ends.opened(raised("inactivity", AT - timedelta(hours=3)), AT - timedelta(hours=3))
+    ends.observe(SensorEvent(AT + timedelta(minutes=20), "front_door", "contact", 1.0), HOME)
+    assert len(ends.due(HOME)) == 1
+
+
+def test_an_outing_and_a_gap_raised_after_the_save_are_ended_after_a_restart() -> None:
+    out = Finding("not_returned", "urgent", AT - timedelta(hours=5), AT, "Out.", "nr:1")
+    gap = Finding("monitoring_gap", "warning", AT, AT, "Paused.", "gap:1",
+                  {"sensors": {"lounge_motion": "offline"}})  # fmt: skip
+    policy = AlertPolicy("demo-home")
+    alerts = [policy.decide(f) for f in (out, gap)]
+    p = Pipeline(DEMO)
+    for a in alerts:
+        assert a is not None
+        p.remember(a.id, a.memory)
+    assert {o.type for o in p.ends.open.values()} == {"not_returned", "monitoring_gap"}
+    p.observe(SensorEvent(AT + timedelta(minutes=5), "kitchen_motion", "motion", 1.0))
+    told = p.tick(AT + timedelta(minutes=5))
+    assert [a.type for a in told if a.ends is not None] == ["not_returned", "monitoring_gap"]
+
+
+def test_after_a_clock_jump_the_end_comes_with_the_first_movement_and_its_true_length() -> None:
+    p = Pipeline(DEMO)
+    alerts = run(p, EVENTS)
+    fall = next(a for a in alerts if a.type == "inactivity" and a.ends is None)
+    (ended,) = [a for a in alerts if a.ends == fall.id]
+    cut = fall.detected_at + timedelta(minutes=5)
+    jumped = Pipeline(DEMO)
+    run(jumped, [e for e in EVENTS if e.at < cut], until=cut)
+    back = timedelta(hours=-6)
+    jumped.clock_jumped(back, cut + back)  # the clock set six hours back, no time passing
+    later = [replace(e, at=e.at + back) for e in EVENTS if e.at >= cut]
+    told = [a for a in run(jumped, later, start=cut + back) if a.ends == fall.id]
+    assert [a.detected_at for a in told] == [ended.detected_at + back]
+    assert told[0].evidence["lasted_minutes"] == ended.evidence["lasted_minutes"]
+
+
+def test_an_end_while_the_household_has_paused_alerts_is_not_told() -> None:
+    p = Pipeline(DEMO)
+    run(p, [e for e in EVENTS if e.at < AT])
+    p.ends.opened(raised("inactivity", AT - timedelta(hours=3)), AT - timedelta(hours=3))
+    p.policy.paused_until = AT + timedelta(hours=2)
+    p.observe(SensorEvent(AT + timedelta(minutes=5), "kitchen_motion", "motion", 1.0))
+    assert [a for a in p.tick(AT + timedelta(minutes=5)) if a.ends is not None] == []
+    assert p.policy.suppressed["ended_paused"] == 1
+
+
+def test_the_schema_refuses_an_end_that_says_what_its_alert_could_not() -> None:
+    alerts = run(Pipeline(DEMO), EVENTS)
+    fall_end = json.loads(
+        alert_payload(DEMO, next(a for a in alerts if a.ends and a.type == "inactivity"))
+    )
+    gap_end = json.loads(
+        alert_payload(DEMO, next(a for a in alerts if a.ends and a.type == "monitoring_gap"))
+    )
+    assert problems("alert", fall_end) == problems("alert", gap_end) == []
+    assert problems("alert", {**fall_end, "severity": "info"})
+    assert problems("alert", {**fall_end, "ends": None})
+    assert problems("alert", {**fall_end, "evidence": gap_end["evidence"]})
+    assert problems("alert", {**gap_end, "evidence": fall_end["evidence"]})
+    assert problems("alert", {**fall_end, "type": "digest"})

@@ -64,7 +64,7 @@ def from_recording(
 
     with events:
         alerts = replay(cfg, noting(progress.with_bar(events, bar)), pipeline=pipeline).alerts
-    urgent = [(a.detected_at, a.type) for a in alerts if a.severity == "urgent"]
+    urgent = [(a.detected_at, a.type) for a in alerts if a.severity == "urgent" and a.ends is None]
     return pipeline.monitor, activity, urgent
 
 
@@ -95,7 +95,7 @@ def from_store(cfg: HearthConfig) -> tuple[Monitor, Activity, Activity]:
     urgent = []
     for (payload,) in sent:
         doc = json.loads(payload)
-        if doc.get("severity") == "urgent":
+        if doc.get("severity") == "urgent" and doc.get("phase", "raised") == "raised":
             urgent.append((datetime.fromisoformat(doc["detected_at"]), str(doc["type"])))
     return monitor, activity, urgent
 

@@ -108,12 +108,12 @@ EVIDENCE: dict[str, dict[str, Key]] = {
     "missed_morning": {
         "signal": Key(
             "string",
-            "what shows her day has begun",
+            "what shows the day has begun",
             extra={"enum": ["first_use", "getting_up", "day_begun"]},
         ),
         "usual_first_use": _clock("the appliance's usual first use", required=False),
-        "usual_up_and_about": _clock("when she is usually up and about", required=False),
-        "usual_day_begun": _clock("when her day has usually begun", required=False),
+        "usual_up_and_about": _clock("when the resident is usually up and about", required=False),
+        "usual_day_begun": _clock("when the day has usually begun", required=False),
         "minutes_with_movement": Key("integer", "minutes with movement this morning", False),
         "typical_latest": _clock("the latest it usually comes, on most days"),
         "alert_after": _clock("the deadline crossed"),
@@ -128,7 +128,7 @@ EVIDENCE: dict[str, dict[str, Key]] = {
     "night_exit": {
         "door_sensor": Key("string", "the outside door (its sensor id)"),
         "door_at": _time("when the door opened"),
-        "still_minutes": Key("number", "minutes since, with no sign of her indoors"),
+        "still_minutes": Key("number", "minutes since, with no sign of life indoors"),
         "usual_sleep_from": _SLEEP_FROM,
         "usual_sleep_to": _SLEEP_TO,
         "nights_learned": Key("integer", "nights learned so far"),
@@ -140,7 +140,7 @@ EVIDENCE: dict[str, dict[str, Key]] = {
     },
     "not_returned": {
         "door_sensor": Key("string", "the outside door (its sensor id)"),
-        "door_at": _time("when she went out"),
+        "door_at": _time("when the door was last used to go out"),
         "out_minutes": Key("number", "minutes out, when the alert was raised"),
         "alert_after_minutes": Key("number", "the limit crossed, in minutes"),
         "about_once_in_days": Key(("number", "null"), _RARITY),
@@ -230,12 +230,17 @@ EVIDENCE: dict[str, dict[str, Key]] = {
 
 # The types whose episodes are told when they end (``models.episode_ends``).
 ENDED_TYPES = (*sorted(SILENCES), "monitoring_gap")
-ENDED_EVIDENCE: dict[str, Key] = {
+_ENDED = {
     "ended_at": _time("when it ended: the first sign of life, or the sensors working again"),
     "lasted_minutes": Key("number", "minutes from its start (the last sign of life) to its end"),
-    "sensor": Key("string", "the sensor that saw the first sign of life (its id)", False),
-    "room": Key(("string", "null"), "that sensor's room", False),
-    "sensors": _names("the sensors working again (ids)", False),
+}
+ENDED_EVIDENCE: dict[str, dict[str, Key]] = {
+    "silence": _ENDED
+    | {
+        "sensor": Key("string", "the sensor that saw the first sign of life (its id)"),
+        "room": Key(("string", "null"), "that sensor's room"),
+    },
+    "monitoring_gap": _ENDED | {"sensors": _names("the sensors working again (ids)")},
 }
 
 
@@ -335,13 +340,16 @@ def alert_schema() -> dict[str, Any]:
         "allOf": [
             *(
                 {
+                    "if": {"properties": {"type": {"const": t}}},
+                    "then": {"properties": {"severity": {"const": SEVERITY[t]}}},
+                }
+                for t in ALERT_TYPES
+            ),
+            *(
+                {
                     "if": {"properties": {"type": {"const": t}, "phase": {"const": "raised"}}},
                     "then": {
-                        "properties": {
-                            "severity": {"const": SEVERITY[t]},
-                            "evidence": _evidence(EVIDENCE[t]),
-                            "ends": {"type": "null"},
-                        }
+                        "properties": {"evidence": _evidence(EVIDENCE[t]), "ends": {"type": "null"}}
                     },
                 }
                 for t in ALERT_TYPES
@@ -349,12 +357,20 @@ def alert_schema() -> dict[str, Any]:
             {
                 "if": {"properties": {"phase": {"const": "ended"}}},
                 "then": {
-                    "properties": {
-                        "type": {"enum": [*ENDED_TYPES]},
-                        "ends": {"type": "string"},
-                        "evidence": _evidence(ENDED_EVIDENCE),
-                    }
+                    "properties": {"type": {"enum": [*ENDED_TYPES]}, "ends": {"type": "string"}}
                 },
+            },
+            {
+                "if": {
+                    "properties": {"phase": {"const": "ended"}, "type": {"enum": sorted(SILENCES)}}
+                },
+                "then": {"properties": {"evidence": _evidence(ENDED_EVIDENCE["silence"])}},
+            },
+            {
+                "if": {
+                    "properties": {"phase": {"const": "ended"}, "type": {"const": "monitoring_gap"}}
+                },
+                "then": {"properties": {"evidence": _evidence(ENDED_EVIDENCE["monitoring_gap"])}},
             },
         ],
     }

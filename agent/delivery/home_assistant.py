@@ -178,7 +178,7 @@ def _payloads(view: HubView, object_id: str) -> tuple[str, dict[str, object]] | 
             return None
         when = {"started_at": a.started_at.isoformat(), "detected_at": a.detected_at.isoformat()}
         # In the home itself its name says nothing: the headline, and the rest beside it.
-        said = {"summary": a.summary, "action": suggested_action(a.type)}
+        said = {"summary": a.summary, "action": suggested_action(a.type, a.ends is not None)}
         head = a.headline or first_sentence(a.summary)
         return _fits(head), {"type": a.type, "severity": a.severity, **when, "id": a.id, **said}
     each: dict[str, object] = {x.detector: x.words() for x in view.learning}

@@ -74,7 +74,7 @@ def summary(
         where = f" after the {info.room}" if info else ""
         summary += (
             f" By day, Hearth waits no longer than this for a stillness{where}, whatever"
-            " the hour usually holds: a fall must not leave her lying longer."
+            " the hour usually holds: a fall must not leave anyone lying longer."
         )
     if basis == "long_lie":
         if once_in is None:
