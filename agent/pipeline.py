@@ -54,6 +54,9 @@ class Pipeline:
         self._settled: frozenset[str] | None = None
         # The household's changes to what is watched, to tell the care team at the next tick.
         self.told: list[Finding] = []
+        # When the household last paused alerts or went away (not saved: after a restart in
+        # one, no end seen is told until it is over).
+        self.quiet_from: datetime | None = None
         if state is None:
             self.monitor = Monitor(self.household, self.settings)
             self.policy = AlertPolicy(cfg.household.id, cooldown)
@@ -99,7 +102,7 @@ class Pipeline:
         self.ends.working(self.monitor.broken_now, now)
         paused = self.policy.paused_until is not None and now < self.policy.paused_until
         if paused or self.monitor.away_until is not None:
-            dropped = self.ends.drop_due()
+            dropped = self.ends.drop_due(self.quiet_from)
             self.policy.suppressed["ended_paused"] = (
                 self.policy.suppressed.get("ended_paused", 0) + dropped
             )
@@ -163,6 +166,7 @@ class Pipeline:
         self._settled = None
         if cmd.name in CHANGES:
             self.told.append(household_change(cmd.name, cmd.until, now, tz))
+            self.quiet_from = now if cmd.name in ("pause", "away") else self.quiet_from
         until = "" if cmd.until is None else f" until {cmd.until.astimezone(tz):%a %d %b %H:%M}"
         if cmd.name == "away":
             self.monitor.set_away(now, cmd.until)

@@ -78,7 +78,8 @@ def drive(
 @dataclass
 class ReplayResult:
     pipeline: Pipeline
-    alerts: list[Alert] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)  # raised
+    ends: list[Alert] = field(default_factory=list)  # episodes' ends (``models.episode_ends``)
     first_event: datetime | None = None
     last_event: datetime | None = None
 
@@ -93,8 +94,9 @@ def replay(
     every_minute: bool = False,
 ) -> ReplayResult:
     """Run ``events`` (in time order) through a pipeline (a fresh one by default); collect its
-    alerts, and hand each local day, once closed, to ``on_day``. The pipeline is ticked when
-    anything may be due (``Pipeline.next_due``), or, ``every_minute``, at each minute."""
+    alerts, and the ends of their episodes apart (``on_alert`` is handed both, in order), and
+    hand each local day, once closed, to ``on_day``. The pipeline is ticked when anything may
+    be due (``Pipeline.next_due``), or, ``every_minute``, at each minute."""
     result = ReplayResult(pipeline or Pipeline(cfg))
     days_seen = 0
 
@@ -107,7 +109,7 @@ def replay(
     def tick(now: datetime) -> None:
         nonlocal days_seen
         for alert in result.pipeline.tick(now):
-            result.alerts.append(alert)
+            (result.alerts if alert.ends is None else result.ends).append(alert)
             if on_alert is not None:
                 on_alert(alert)
         daily = result.pipeline.monitor.routine.daily

@@ -39,8 +39,8 @@ from models.what_to_do import HEADLINE_MOST
 
 # Alerts about an absence of life: the first sign of life after one ends it.
 SILENCES = frozenset({"inactivity", "missed_morning", "night_exit", "not_returned"})
-# Those about an outing: only a sign of life indoors ends them, not a door (shut behind her
-# as she walks off, or its state sent again).
+# Those about an outing: only a sign of life indoors ends them (``presence_sensors``, as the
+# detectors judge a return), not an outside door shut behind her or its state sent again.
 OUTINGS = frozenset({"night_exit", "not_returned"})
 ENDED = "ended"
 
@@ -110,10 +110,9 @@ class EpisodeEnds:
 
     def observe(self, event: SensorEvent, household: Household) -> None:
         """A sign of life ends every silence it comes after (an outing's: indoors)."""
-        info = household.sensor(event.sensor)
-        if not event.is_activity or info is None:
+        if not event.is_activity or household.sensor(event.sensor) is None:
             return
-        indoors = info.kind != "contact"
+        indoors = event.sensor in household.presence_sensors()
         for key, o in list(self.open.items()):
             if o.type in SILENCES and event.at > o.since and (indoors or o.type not in OUTINGS):
                 del self.open[key]
@@ -129,8 +128,9 @@ class EpisodeEnds:
     def reopen(self, alert_id: str, memory: dict[str, JsonValue]) -> None:
         """An alert raised after the last save (its memory, ``memory_of``): open again,
         unless its end was already seen."""
-        kind, at, started = memory.get("type"), memory.get("detected_at"), memory.get("started_at")
+        kind, at = memory.get("type"), memory.get("detected_at")
         since = memory.get("silence" if kind == "missed_morning" else "since")
+        started = memory.get("started_at", since)  # rows of the release before had none
         broken = memory.get("broken")
         sensors = tuple(str(s) for s in broken) if isinstance(broken, list) else ()
         if not (isinstance(since, str) and isinstance(at, str) and isinstance(started, str)):
@@ -156,11 +156,13 @@ class EpisodeEnds:
         }  # fmt: skip
         self._ended = [replace(e, at=e.at + jump) for e in self._ended]
 
-    def drop_due(self) -> int:
-        """The ends seen while the household has paused alerts to carers (or is away): not
-        told, as nothing is meanwhile. Returns how many."""
-        n = len(self._ended)
-        self._ended.clear()
+    def drop_due(self, since: datetime | None) -> int:
+        """The ends seen since ``since``, while the household has paused alerts to carers (or
+        is away; None: since before this run): not told, as nothing is meanwhile. An end seen
+        before the pause is told. Returns how many were not."""
+        kept = [e for e in self._ended if since is not None and e.at < since]
+        n = len(self._ended) - len(kept)
+        self._ended = kept
         return n
 
     def closed(self, alert_id: str) -> None:

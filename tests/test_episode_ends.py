@@ -21,10 +21,11 @@ from agent.pipeline import Pipeline
 from agent.replay import drive
 from agent.runtime import Agent
 from agent.simulation.persona import DEMO_BAD_DAYS, Persona
+from agent.sources.control import Command
 from models.alert_policy import Alert, AlertPolicy
 from models.episode_ends import EpisodeEnds
 from models.events import SensorEvent
-from models.finding import Finding
+from models.finding import Finding, JsonValue
 from tests.conftest import CONFIG, Mosquitto
 from tests.published import assert_valid_alert, problems
 from tests.test_live_mqtt import (
@@ -280,3 +281,44 @@ def test_the_schema_refuses_an_end_that_says_what_its_alert_could_not() -> None:
     assert problems("alert", {**fall_end, "evidence": gap_end["evidence"]})
     assert problems("alert", {**gap_end, "evidence": fall_end["evidence"]})
     assert problems("alert", {**fall_end, "type": "digest"})
+
+
+def test_in_a_home_of_contact_sensors_the_fridge_ends_an_outing_the_front_door_does_not() -> None:
+    cfg = load_config(CONFIG / "kasteren-home.yaml")
+    home = Pipeline(cfg).household
+    door = sorted(home.outside_doors())[0]
+    inside = sorted(home.presence_sensors())[0]
+    ends = EpisodeEnds()
+    ends.opened(raised("not_returned", AT - timedelta(hours=4)), None)
+    ends.observe(SensorEvent(AT + timedelta(minutes=1), door, "contact", 0.0), home)
+    assert ends.due(home) == []
+    ends.observe(SensorEvent(AT + timedelta(minutes=2), inside, "contact", 1.0), home)
+    assert [a.evidence["sensor"] for a in ends.due(home)] == [inside]
+
+
+def test_an_end_seen_before_the_pause_is_told_one_seen_during_it_is_not() -> None:
+    p = Pipeline(DEMO)
+    run(p, [e for e in EVENTS if e.at < AT])
+    for kind in ("inactivity", "missed_morning"):
+        p.ends.opened(
+            replace(raised(kind, AT - timedelta(hours=3)), id=kind), AT - timedelta(hours=3)
+        )
+    p.observe(SensorEvent(AT + timedelta(minutes=5), "kitchen_motion", "motion", 1.0))
+    p.ends.open.clear()  # the missed morning's end is seen later, during the pause
+    p.ends.opened(replace(raised("missed_morning", AT), id="later"), AT)
+    pause = Command("pause", AT + timedelta(hours=2), None)
+    p.command(pause, AT + timedelta(minutes=6))
+    p.observe(SensorEvent(AT + timedelta(minutes=7), "hall_motion", "motion", 1.0))
+    told = [a.ends for a in p.tick(AT + timedelta(minutes=8)) if a.ends is not None]
+    assert told == ["inactivity", "missed_morning"]  # both ended by 02:15, before the pause
+    assert p.policy.suppressed["ended_paused"] == 1  # "later", ended during it
+
+
+def test_an_alert_queued_by_the_release_before_is_still_ended() -> None:
+    p = Pipeline(DEMO)
+    since = (AT - timedelta(hours=3)).isoformat()
+    memory: dict[str, JsonValue] = {"episode": "inactivity:old", "type": "inactivity",
+                                    "detected_at": AT.isoformat(), "silence": None,
+                                    "holds": None, "since": since}  # fmt: skip
+    p.remember("old", memory)  # no started_at, no broken: as 1182c64 wrote it
+    assert p.ends.open["old"].started_at == AT - timedelta(hours=3)

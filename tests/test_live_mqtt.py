@@ -360,6 +360,8 @@ def test_only_alerts_and_status_leave_the_home(
         "household",
         "type",
         "severity",
+        "phase",
+        "ends",
         "title",
         "summary",
         "action",

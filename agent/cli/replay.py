@@ -103,8 +103,8 @@ def run(args: argparse.Namespace) -> int:
         span = f" from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
     print(
         f"replayed {report.events} events{span} ({report.rows} rows read; dropped: {dropped}); "
-        f"{len(result.alerts)} alerts written to {args.alerts_out}"
-        + (f"; {days} days to {args.daily_out}" if args.daily_out else ""),
+        f"{len(result.alerts)} alerts and {len(result.ends)} ends of episodes written to"
+        f" {args.alerts_out}" + (f"; {days} days to {args.daily_out}" if args.daily_out else ""),
         file=sys.stderr,
     )
     if report.events == 0:
