@@ -2,10 +2,12 @@
 with falls, missed mornings and doors at night written into it as the continuous evaluation
 writes them, and with the longest home name a household may choose: its title fits one SMS
 without being cut, says nothing its summary and evidence do not, its "since 13:38 (1 h 49 min)"
-adds up to when it was raised, and it validates against the published schema."""
+adds up to when it was raised, and it validates against the published schema, and as FHIR R4
+(``tests.fhir_checks``)."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from datetime import datetime, timedelta
@@ -17,6 +19,7 @@ import yaml
 
 from agent.config import household_of, load_config_text
 from agent.config.schema import HearthConfig
+from agent.delivery.fhir import fhir_bundle
 from agent.delivery.rendering import alert_payload
 from agent.evaluation.continuous import plan, write_in
 from agent.pipeline import Pipeline
@@ -33,6 +36,7 @@ from models.detectors.link_findings import (
 from models.household_changes import CHANGES, household_change
 from models.what_to_do import HOME_NAME_MOST, TITLE_MOST, suggested_action, title
 from tests.conftest import CONFIG, dataset
+from tests.fhir_checks import assert_valid_fhir
 from tests.published import assert_valid_alert
 
 LONGEST_NAME = "Flat 12, Riverside Court (Mrs Beatrice)"[:HOME_NAME_MOST].ljust(HOME_NAME_MOST, ".")
@@ -131,7 +135,10 @@ def check_all(cfg: HearthConfig, alerts: list[Alert]) -> set[str]:
     found = [f"{a.type}: {p}" for a in alerts for p in problems(cfg, a)]
     assert found == []
     for a in alerts:
-        assert_valid_alert(__import__("json").loads(alert_payload(cfg, a)))
+        doc = json.loads(alert_payload(cfg, a))
+        assert_valid_alert(doc)
+        # As a shared care record that takes FHIR R4 receives it.
+        assert_valid_fhir(fhir_bundle(doc, {"nhs_number": "9434765919"}, LONGEST_NAME))
     return {a.type for a in alerts}
 
 

@@ -8,12 +8,62 @@ import difflib
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from agent.config.brokers import UpstreamConfig
 from agent.config.durations import Duration
 from agent.config.strict import Strict
 from models.finding import ALERT_TYPES, Severity
+
+
+class FhirRecord(Strict):
+    """A shared care record that takes FHIR R4 (``agent.delivery.fhir``): which of its
+    patients the resident is, by its own id or by NHS number (one of the two)."""
+
+    patient: str | None = Field(
+        None,
+        title="Patient",
+        description="The resident's Patient in that record, as Patient/<id>.",
+        pattern=r"^Patient/[A-Za-z0-9\-.]{1,64}$",
+    )
+    nhs_number: str | None = Field(
+        None,
+        title="NHS number",
+        description="Else the resident's NHS number: ten digits, checked as the NHS checks them.",
+    )
+
+    @field_validator("nhs_number")
+    @classmethod
+    def _an_nhs_number(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        digits = v.replace(" ", "")
+        if not re.fullmatch(r"\d{10}", digits):
+            raise ValueError(f"{v!r} is not an NHS number: ten digits")
+        if _nhs_check_digit(digits[:9]) != int(digits[9]):
+            raise ValueError(f"{v!r} is not an NHS number: its check digit is wrong (a typo?)")
+        return digits
+
+    @model_validator(mode="after")
+    def _one_of_the_two(self) -> FhirRecord:
+        if (self.patient is None) == (self.nhs_number is None):
+            raise ValueError("name the resident by one of patient: or nhs_number:, not both")
+        return self
+
+    def as_patient(self) -> dict[str, str]:
+        if self.patient is not None:
+            return {"reference": self.patient}
+        return {"nhs_number": str(self.nhs_number)}
+
+
+def _nhs_check_digit(nine: str) -> int:
+    """The NHS number's modulus-11 check digit; 10 when no valid number begins with ``nine``.
+
+    >>> _nhs_check_digit("943476591")
+    9
+    """
+    left = 11 - sum(int(d) * (10 - i) for i, d in enumerate(nine)) % 11
+    return 0 if left == 11 else left
 
 
 def _urgent_and_warning() -> list[Severity]:
@@ -57,6 +107,16 @@ class Recipient(Strict):
             "Their alerts go to this broker of their own (a GP practice's, say), not the care"
             " team's: to <topic>/alerts/<type> there, else <its topic_prefix>/<household>/"
             "alerts/<type>, with Hearth's status beside them. Over TLS, as the care team's."
+        ),
+    )
+
+    fhir: FhirRecord | None = Field(
+        None,
+        title="FHIR R4",
+        description=(
+            "Their alerts leave as FHIR R4 (a transaction Bundle: a UK Core Flag, an"
+            " Observation for each piece of evidence, the hub as Device, a Communication), not"
+            " Hearth's JSON: for a shared care record. Give them a topic or broker of their own."
         ),
     )
 
@@ -116,6 +176,12 @@ class AlertsConfig(Strict):
                         " name them as one recipient)"
                     )
             other = first.setdefault((r.broker, r.topic), r)
+            if other.fhir != r.fhir:
+                where = "the household's topic" if r.topic is None else f"topic {r.topic}"
+                raise ValueError(
+                    f"{other.name!r} and {r.name!r} read {where}, but in different formats"
+                    " (fhir:): give one a topic: of its own"
+                )
             if (other.severities, other.types, other.detail) != (r.severities, r.types, r.detail):
                 where = "the household's topic" if r.topic is None else f"topic {r.topic}"
                 raise ValueError(

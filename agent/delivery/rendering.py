@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from agent.config.brokers import UpstreamConfig
 from agent.config.recipients import Recipient
 from agent.config.schema import HearthConfig
+from agent.delivery.fhir import fhir_bundle
 from models.alert_policy import Alert
 
 
@@ -170,6 +171,25 @@ def as_agreed_now(cfg: HearthConfig, queued: Delivery) -> list[Delivery]:
     return out
 
 
+def on_the_wire(cfg: HearthConfig, payload: str) -> str:
+    """A queued alert as it is published: Hearth's JSON, or a FHIR R4 Bundle of it when its
+    topic's readers take FHIR (``Recipient.fhir``; recipients sharing a topic share it). What
+    it says is decided before, by ``deliveries`` and ``as_agreed_now``: this only changes the
+    format, so an alert the outbox holds leaves in whatever format its readers take now."""
+    try:
+        doc = json.loads(payload)
+        named = set(doc["recipients"])
+    except (ValueError, KeyError, TypeError):
+        return payload
+    for r in cfg.alerts.recipients:
+        if r.name in named and r.fhir is not None:
+            bundle = fhir_bundle(
+                doc, r.fhir.as_patient(), cfg.household.display_name or doc["household"]
+            )
+            return json.dumps(bundle, separators=(",", ":"), ensure_ascii=False)
+    return payload
+
+
 SEVERITIES = ("urgent", "warning", "info", "technical")
 
 
@@ -193,6 +213,9 @@ def what_each_receives(cfg: HearthConfig) -> list[str]:
         where = _where(cfg, r, "<type>")[1]
         if r.upstream is not None:
             where += f" at {r.upstream.host}:{r.upstream.port}, a broker of their own"
+        if r.fhir is not None:
+            who = r.fhir.patient or f"NHS number {r.fhir.nhs_number}"
+            where += f", as FHIR R4 about {who}"
         out.append(f"{r.name} receives: {what}, {detail}, on {where}")
         nots = [f"{s} alerts of other types" for s in r.severities if r.types is not None]
         rest = [s for s in SEVERITIES if s not in r.severities]

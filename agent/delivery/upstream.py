@@ -23,7 +23,14 @@ import aiomqtt
 
 from agent.config.brokers import UpstreamConfig
 from agent.config.schema import HearthConfig
-from agent.delivery.rendering import Delivery, as_agreed_now, brokers, deliveries, status_topic_on
+from agent.delivery.rendering import (
+    Delivery,
+    as_agreed_now,
+    brokers,
+    deliveries,
+    on_the_wire,
+    status_topic_on,
+)
 from agent.delivery.status import Health, Wake
 from agent.errors import BrokerRefused, BrokerUnavailable, StoreError
 from agent.sources.backoff import Backoff
@@ -200,16 +207,16 @@ class Upstream:
                     await asyncio.wait_for(self.stopping.wait(), wait)
 
     async def _send_outbox(self, client: aiomqtt.Client, broker: str) -> None:
-        # Nothing is subscribed upstream: the message iterator only serves to raise MqttError
-        # the moment the connection drops, so that it is known before the next alert is due.
+        # Nothing is subscribed upstream: the message iterator only raises MqttError the moment
+        # the connection drops, so that it is known before the next alert is due.
         link = asyncio.create_task(_until_disconnected(client))
         ready, changed = self.outbox_ready.event(broker), self.health.changed.event(broker)
         try:
             while True:
                 ready.clear()
                 for item in await self._due(broker):
-                    # QoS 1: publish returns once the broker has acknowledged it.
-                    await client.publish(item.topic, item.payload.encode(), qos=1, timeout=30)
+                    wire = on_the_wire(self.cfg, item.payload).encode()  # JSON, or FHIR
+                    await client.publish(item.topic, wire, qos=1, timeout=30)  # QoS 1: acked
                     await self._sent(item)
                     log.info("alert %s delivered upstream on %s", item.id, item.topic)
                 if self.stopping.is_set():

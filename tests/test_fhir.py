@@ -1,0 +1,211 @@
+"""FHIR R4 for a shared care record (issue 18): a recipient with ``fhir:`` gets each alert as a
+transaction Bundle (a UK Core Flag, an Observation for each piece of evidence, the hub as
+Device, a Communication), validated by two FHIR libraries and UK Core's required elements
+(``tests.fhir_checks``); every alert of the demo and the dev replays is checked so in
+``tests/test_alert_text.py``. Here: the Bundle's meaning, the YAML, and a real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.delivery.fhir import NHS_NUMBER
+from agent.delivery.rendering import alert_payload, deliveries, on_the_wire, what_each_receives
+from agent.delivery.upstream import Upstream
+from agent.errors import ConfigError
+from agent.store import Store
+from models.alert_policy import Alert
+from tests.conftest import Mosquitto
+from tests.fhir_checks import assert_valid_fhir, problems
+from tests.test_consent import home, listen
+
+AT = datetime(2026, 3, 28, 15, 28, tzinfo=UTC)
+FALL_ID = "00000000-0000-5000-8000-000000000001"
+END_ID = "00000000-0000-5000-8000-000000000002"
+GP = {"name": "GP practice", "severities": ["urgent"], "detail": "evidence",
+      "topic": "hearth/h1/to/gp", "fhir": {"nhs_number": "943 476 5919"}}  # fmt: skip
+DAUGHTER = {"name": "Sarah", "severities": ["urgent"], "topic": "hearth/h1/to/sarah"}
+FALL = Alert(
+    FALL_ID, "h1", "inactivity", "urgent", AT - timedelta(minutes=110), AT,
+    "No movement at home since 13:38 (1 h 50 min). Usually some within 1 h 49 min here.",
+    {"last_activity_at": (AT - timedelta(minutes=110)).isoformat(), "quiet_minutes": 110.0,
+     "last_activity_room": "lounge", "after_this_sensor_ratio": 0.74, "days_learned": 26},
+    headline="No movement at home since 13:38 (1 h 50 min), last in the lounge.",
+)  # fmt: skip
+ENDED = Alert(
+    END_ID, "h1", "inactivity", "urgent", FALL.started_at, AT + timedelta(hours=3),
+    "Movement again at 18:28, in the hall: still for 4 h 50 min.",
+    {"ended_at": (AT + timedelta(hours=3)).isoformat(), "lasted_minutes": 290.0,
+     "sensor": "front_door", "room": "hall"},
+    ends=FALL_ID,
+)  # fmt: skip
+
+
+def bundle_of(alert: Alert, detail: str = "evidence") -> dict[str, Any]:
+    cfg = home([dict(GP, detail=detail)])
+    (d,) = deliveries(cfg, alert)
+    return dict(json.loads(on_the_wire(cfg, d.payload)))
+
+
+def resources(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def test_an_alert_is_a_flag_on_the_resident_with_its_evidence_and_its_notification() -> None:
+    b = bundle_of(FALL)
+    assert_valid_fhir(b)
+    (flag,) = resources(b, "Flag")
+    assert flag["id"] == FALL_ID
+    assert flag["status"] == "active"
+    assert flag["subject"]["identifier"] == {"system": NHS_NUMBER, "value": "9434765919"}
+    assert flag["period"] == {"start": FALL.started_at.isoformat()}
+    assert flag["code"]["text"].startswith("h1: No movement at home since 13:38")
+    assert flag["category"][0]["coding"][0]["code"] == "safety"
+    (device,) = resources(b, "Device")
+    assert flag["author"] == {"reference": f"Device/{device['id']}"}
+    quiet = {o["code"]["coding"][0]["code"]: o for o in resources(b, "Observation")}
+    assert set(quiet) == set(FALL.evidence)
+    assert quiet["quiet_minutes"]["valueQuantity"]["value"] == 110.0
+    assert quiet["quiet_minutes"]["valueQuantity"]["code"] == "min"
+    assert quiet["last_activity_at"]["valueDateTime"] == FALL.evidence["last_activity_at"]
+    assert quiet["last_activity_room"]["valueString"] == "lounge"
+    details = {e["valueReference"]["reference"] for e in flag["extension"][1:]}
+    assert details == {f"Observation/{o['id']}" for o in quiet.values()}
+    assert flag["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "PH"
+    (told,) = resources(b, "Communication")
+    assert told["priority"] == "asap"
+    assert told["recipient"] == [{"display": "GP practice"}]
+    assert told["about"] == [{"reference": f"Flag/{FALL_ID}"}]
+    assert [p["contentString"] for p in told["payload"]][1] == FALL.summary
+
+
+def test_an_episodes_end_rewrites_its_alerts_flag_as_inactive_with_its_end() -> None:
+    b = bundle_of(ENDED)
+    assert_valid_fhir(b)
+    (flag,) = resources(b, "Flag")
+    assert flag["id"] == FALL_ID
+    assert flag["status"] == "inactive"
+    assert flag["period"] == {"start": FALL.started_at.isoformat(),
+                              "end": ENDED.evidence["ended_at"]}  # fmt: skip
+    (put,) = [e["request"] for e in b["entry"] if e["resource"] is not None and
+              e["resource"]["resourceType"] == "Flag"]  # fmt: skip
+    assert put == {"method": "PUT", "url": f"Flag/{FALL_ID}"}
+    (told,) = resources(b, "Communication")
+    assert told["about"] == [{"reference": f"Flag/{FALL_ID}"}]
+    assert told["id"] != resources(bundle_of(FALL), "Communication")[0]["id"]
+
+
+def test_a_recipient_who_agreed_to_the_summary_gets_no_observations() -> None:
+    b = bundle_of(FALL, detail="summary")
+    assert_valid_fhir(b)
+    assert resources(b, "Observation") == []
+    assert "extension" in resources(b, "Flag")[0]  # the priority, still
+    assert all("flag-detail" not in e["url"] for e in resources(b, "Flag")[0]["extension"])
+
+
+def test_the_same_alert_sent_twice_is_the_same_bundle() -> None:
+    assert bundle_of(FALL) == bundle_of(FALL)
+
+
+def test_the_checks_refuse_what_a_care_record_would() -> None:
+    """Not vacuous: each check finds the fault it is there for."""
+    good = bundle_of(FALL)
+    assert problems(good) == []
+
+    def broken(change: Any) -> list[str]:
+        b = copy.deepcopy(good)
+        change(b)
+        return problems(b)
+
+    def flag(b: dict[str, Any]) -> dict[str, Any]:
+        return resources(b, "Flag")[0]
+
+    assert any("fhirclient" in p for p in broken(lambda b: flag(b).pop("subject")))
+    assert any("fhir.resources" in p for p in broken(lambda b: flag(b).update(colour="red")))
+    assert any("Flag.status" in p for p in broken(lambda b: flag(b).update(status="open")))
+    assert any(
+        "not in the Bundle" in p
+        for p in broken(lambda b: flag(b).update(author={"reference": "Device/x"}))
+    )
+    assert any("UK Core" in p for p in broken(lambda b: flag(b).update(meta={})))
+    assert any("identifier" in p for p in broken(lambda b: flag(b)["identifier"][0].pop("system")))
+    assert any("priority" in p for p in broken(
+        lambda b: resources(b, "Communication")[0].update(priority="soon")))  # fmt: skip
+    assert any("PUT" in p for p in broken(lambda b: b["entry"][1]["request"].update(url="Flag/x")))
+
+
+def test_the_yaml_names_the_resident_once_and_checks_her_nhs_number() -> None:
+    for wrong, said in [
+        ({"nhs_number": "943 476 5918"}, "check digit"),
+        ({"nhs_number": "12345"}, "ten digits"),
+        ({}, "one of patient: or nhs_number:"),
+        ({"patient": "Patient/p1", "nhs_number": "9434765919"}, "not both"),
+        ({"patient": "p1"}, "Patient/"),
+    ]:
+        with pytest.raises(ConfigError, match=said):
+            home([dict(GP, fhir=wrong)])
+    by_id = home([dict(GP, fhir={"patient": "Patient/p1"})])
+    (d,) = deliveries(by_id, FALL)
+    flag = resources(json.loads(on_the_wire(by_id, d.payload)), "Flag")[0]
+    assert flag["subject"] == {"reference": "Patient/p1", "display": "h1"}
+
+
+def test_a_fhir_reader_and_a_json_reader_cannot_share_a_topic() -> None:
+    with pytest.raises(ConfigError, match="different formats"):
+        home(
+            [dict(GP, topic=None), {"name": "Team", "severities": ["urgent"], "detail": "evidence"}]
+        )
+    said = what_each_receives(home([GP, DAUGHTER]))
+    assert "as FHIR R4 about NHS number 9434765919" in said[0]
+    assert "FHIR" not in said[2]
+
+
+def test_only_the_fhir_readers_topic_is_fhir() -> None:
+    cfg = home([GP, DAUGHTER])
+    wire = {d.topic: json.loads(on_the_wire(cfg, d.payload)) for d in deliveries(cfg, FALL)}
+    assert wire["hearth/h1/to/gp/alerts/inactivity"]["resourceType"] == "Bundle"
+    assert wire["hearth/h1/to/sarah/alerts/inactivity"]["type"] == "inactivity"
+    assert on_the_wire(cfg, "not json") == "not json"
+    assert json.loads(alert_payload(cfg, FALL))["id"] == FALL_ID
+
+
+def test_a_real_broker_carries_the_bundles_a_care_record_takes(
+    upstream_broker: Mosquitto, tmp_path: Path
+) -> None:
+    doc = {
+        "household": {"id": "h1", "timezone": "Europe/London", "display_name": "Margaret's home"},
+        "sensors": [{"id": "k", "kind": "power", "room": "kitchen", "role": "kettle"}],
+        "upstream": {"host": upstream_broker.host, "port": upstream_broker.port},
+        "store": {"path": str(tmp_path / "hub.sqlite")},
+    }
+    cfg = home([GP, DAUGHTER], doc)
+    heard: list[tuple[str, bytes]] = []
+
+    async def go() -> None:
+        ready = asyncio.Event()
+        listener = asyncio.create_task(listen(upstream_broker, heard, ready))
+        await asyncio.wait_for(ready.wait(), 10)
+        async with await Store.open(tmp_path / "hub.sqlite") as store:
+            up = Upstream(cfg, store, lambda: datetime.now(UTC))
+            for a in (FALL, ENDED):
+                await up.enqueue(a)
+            up.stopping.set()
+            await asyncio.wait_for(up.run(), 60)
+            assert await store.unsent() == []
+        await asyncio.sleep(0.5)
+        listener.cancel()
+
+    asyncio.run(go())
+    gp = [json.loads(p) for t, p in heard if t == "hearth/h1/to/gp/alerts/inactivity"]
+    assert [resources(b, "Flag")[0]["status"] for b in gp] == ["active", "inactive"]
+    for b in gp:
+        assert_valid_fhir(b)
+        assert resources(b, "Device")[0]["deviceName"][0]["name"] == "Hearth hub, Margaret's home"
+    sarah = [json.loads(p) for t, p in heard if t == "hearth/h1/to/sarah/alerts/inactivity"]
+    assert [m["phase"] for m in sarah] == ["raised", "ended"]
