@@ -102,10 +102,11 @@ def test_a_week_without_the_care_teams_broker_and_a_restart_lose_no_alert(
         async with await Store.open(cfg.store.path) as store:
             waiting = await store.unsent(1000)
         stillness = [json.loads(i.payload) for i in waiting if i.topic.endswith("/inactivity")]
-        # Each day's stillness, and its end at 21:05 (the last day's told after the restart:
-        # the hub stopped before it looked again, and kept it with the routine).
-        assert [a["phase"] for a in stillness][:-1] == ["raised", "ended"] * (DAYS // 2 - 1)
-        assert len([a for a in stillness if a["phase"] == "raised"]) == DAYS // 2
+        # Each day's stillness, and its end at 21:05; the last day's end is told before the stop
+        # if the hub looked again before it, else after the restart (kept with the routine):
+        # which, a loaded machine decides.
+        phases, each_ended = [a["phase"] for a in stillness], ["raised", "ended"] * (DAYS // 2)
+        assert phases in (each_ended, each_ended[:-1]), phases
         # Restarted mid-week (an update, a power cut) with the backlog in the outbox.
         clock.advance(timedelta(minutes=30))
         await with_agent(cfg, clock, second_half, upstream=False)
