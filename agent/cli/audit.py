@@ -1,8 +1,9 @@
 """``hearth audit``: what left this hub for the care team, and to whom, in words the resident or
-their family can read (``--json`` for a care record): each alert as it was sent, and each
-status Hearth gave of itself, from the store's audit (recorded as the broker acknowledged
-each one; kept a year longer than the events), and each alert not sent because no recipient
-agreed to be told of it, or none still did when it could leave. A message to a recipient's
+their family can read (``--json`` for a care record): each alert as it was sent, what the
+carers answered to it, and each status Hearth gave of itself, from the store's audit
+(recorded as the broker acknowledged each one; kept a year longer than the events), and each
+alert not sent because no recipient agreed to be told of it, or none still did when it could
+leave. A message to a recipient's
 own broker says which."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from agent.config.durations import parse_duration
 from agent.delivery.rendering import brokers
 from agent.errors import HearthError
 from agent.store_schema import WITHHELD
+from models.carers_answers import SAID
 from models.detectors.wording import duration_text
 
 
@@ -64,6 +66,7 @@ def read_audit(cfg: HearthConfig, since: datetime) -> list[dict[str, Any]]:
     out = []
     for at, topic, payload, key in rows:
         kind = "status" if topic.endswith("/status") else "alert"
+        kind = "answer" if "/answers/" in topic else kind
         kind = "not sent" if topic == WITHHELD else kind
         body: Any = payload
         if kind != "status":
@@ -99,6 +102,13 @@ def words(cfg: HearthConfig, sent: list[dict[str, Any]], back: timedelta) -> lis
             )
             lines.append(f"{when}  NOT SENT ({p.get('severity')} {p.get('type')}): {why}:"
                          f" {p.get('summary', '')}")  # fmt: skip
+        elif m["kind"] == "answer" and isinstance(p, dict):
+            of = p.get("detected_at")
+            at = f" of {datetime.fromisoformat(of).astimezone(tz):%a %d %b %H:%M}" if of else ""
+            note = f' ("{p["note"]}")' if p.get("note") else ""
+            lines.append(f"{when}  answer from {p.get('by')} to the {p.get('severity')}"
+                         f" {p.get('type')} alert{at}: {SAID.get(str(p.get('answer')), '?')}"
+                         f"{note}")  # fmt: skip
         elif m["kind"] == "alert" and isinstance(p, dict):
             to = ", ".join(p.get("recipients") or []) or "nobody named"
             own = "" if m["broker"] == main else f" (at {m['broker']})"

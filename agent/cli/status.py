@@ -11,7 +11,7 @@ import json
 import shutil
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from agent.delivery.status import STALE_S
 from agent.errors import HearthError, StateError
 from agent.state_format import decode_state
 from agent.store_folder import store_files
+from models.carers_answers import Answered, precision
 from models.detectors.wording import duration_text
 from models.learning import Learning, learning
 
@@ -74,6 +75,8 @@ class HubStatus:
     learning: list[Learning] = field(default_factory=list)
     # The care team's broker, when the YAML sends alerts to it unencrypted (insecure: true).
     unencrypted_to: str | None = None
+    # What the carers answered to the alerts (the audit's year): how many, and the share needed.
+    answers: dict[str, Any] = field(default_factory=dict)
 
 
 @contextmanager
@@ -121,6 +124,10 @@ def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
             "SELECT sensor, reading, value, max(at) FROM events"
             " WHERE reading IN ('battery', 'link_quality') GROUP BY sensor, reading"
         ).fetchall()
+        audited = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'audit'").fetchone()
+        answered = [] if not audited else db.execute(
+            "SELECT payload FROM audit WHERE topic LIKE '%/answers/%' ORDER BY at, rowid"
+        ).fetchall()  # fmt: skip
     looked, note = _watching(state.get(WATCHING_KEY))
     days, learnt = _learning(cfg, state.get(STATE_KEY))
     sensors = {s.id: SensorStatus(s.id, s.kind, s.room) for s in cfg.sensors}
@@ -153,7 +160,25 @@ def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
         sensors=list(sensors.values()),
         learning=learnt,
         unencrypted_to=unencrypted_to(cfg),
+        answers=_answers([row[0] for row in answered]),
     )
+
+
+def _answers(payloads: list[str]) -> dict[str, Any]:
+    """The carers' answers as the audit holds them (``agent.runtime.answers``), by alert."""
+    told = []
+    for text in payloads:
+        with suppress(ValueError, KeyError, TypeError):
+            doc = json.loads(text)
+            told.append(Answered(str(doc["episode_alert"]), str(doc["answer"])))
+    p = precision(told)
+    return {
+        "answered": p.answered,
+        "needed": p.needed,
+        "not_needed": dict(p.not_needed),
+        "precision": p.value,
+        "words": p.words(),
+    }
 
 
 def unencrypted_to(cfg: HearthConfig) -> str | None:
@@ -230,6 +255,7 @@ def words(s: HubStatus) -> list[str]:
         clock,
         routine,
         *(f"  {x.words()}" for x in s.learning),
+        f"carers' answers: {s.answers.get('words', 'not noted')}",
         f"outbox: {s.alerts_waiting} alerts waiting"
         + (f", the oldest since {_ago(s.oldest_waiting, now)}" if s.oldest_waiting else ""),
         f"store: {s.store}, {s.store_bytes / 2**20:.1f} MiB, {s.disk_free_bytes / 2**30:.1f} GiB"

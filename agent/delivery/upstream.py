@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from asyncio import FIRST_COMPLETED
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from datetime import datetime
 
@@ -34,10 +34,11 @@ from agent.delivery.rendering import (
 from agent.delivery.status import Health, Wake
 from agent.errors import BrokerRefused, BrokerUnavailable, StoreError
 from agent.sources.backoff import Backoff
-from agent.sources.mqtt import session
+from agent.sources.mqtt import as_bytes, session
 from agent.store import OutboxItem, Store, record_left
 from agent.store_schema import AUDIT_LEFT, OUTBOX_ROW, WITHHELD
 from models.alert_policy import Alert
+from models.carers_answers import answers_topic
 
 log = logging.getLogger("hearth.runtime")
 
@@ -60,6 +61,7 @@ class Upstream:
         store: Store,
         now: Callable[[], datetime],
         health: Health | None = None,
+        on_answer: Callable[[str, str, bytes], Awaitable[None]] | None = None,
     ) -> None:
         self.cfg = cfg
         self.store = store
@@ -79,6 +81,7 @@ class Upstream:
         self.sent_unrecorded: set[str] = set()
         self.unaudited: list[tuple[datetime, str, str, str]] = []  # sent, not yet audited
         self.last: Alert | None = None  # the last new alert of this run (for Home Assistant)
+        self.on_answer = on_answer  # the carers' answers to alerts, if the agent takes them
         self._holding = asyncio.Lock()
 
     async def _write_held(self) -> None:
@@ -172,8 +175,9 @@ class Upstream:
         me = f"hearth-{self.cfg.household.id}-up" + (f"-{_slug(broker)}" if broker else "")
         while True:
             try:
-                async with session(up, me, will) as client:
-                    await self._publish_status(client, broker)
+                answers = self.on_answer is not None  # kept by the broker while Hearth is away
+                async with session(up, me, will, persistent=answers, manual_ack=answers) as client:
+                    await _publish_status(self, client, broker)
                     log.info("connected to %s broker %s:%d", whose, up.host, up.port)
                     backoff.reset()
                     self.health.recovered(f"broker:{broker}")
@@ -207,9 +211,12 @@ class Upstream:
                     await asyncio.wait_for(self.stopping.wait(), wait)
 
     async def _send_outbox(self, client: aiomqtt.Client, broker: str) -> None:
-        # Nothing is subscribed upstream: the message iterator only raises MqttError the moment
-        # the connection drops, so that it is known before the next alert is due.
-        link = asyncio.create_task(_until_disconnected(client))
+        # Only the carers' answers are subscribed to; the message iterator also raises
+        # MqttError the moment the connection drops, known before the next alert is due.
+        if self.on_answer is not None:
+            prefix = brokers(self.cfg)[broker].topic_prefix
+            await client.subscribe(answers_topic(prefix, self.cfg.household.id), qos=1)
+        link = asyncio.create_task(_until_disconnected(client, broker, self.on_answer))
         ready, changed = self.outbox_ready.event(broker), self.health.changed.event(broker)
         try:
             while True:
@@ -231,17 +238,9 @@ class Upstream:
                     link.result()
                     raise BrokerUnavailable("upstream connection closed")
                 if changed.is_set():
-                    await self._publish_status(client, broker)
+                    await _publish_status(self, client, broker)
         finally:
             link.cancel()
-
-    async def _publish_status(self, client: aiomqtt.Client, broker: str) -> None:
-        self.health.changed.event(broker).clear()
-        status, topic = self.health.status(), status_topic_on(self.cfg, broker)
-        await client.publish(topic, status.encode(), qos=1, retain=True)
-        await self._audit(topic, status, broker)
-        if status != "online":
-            log.warning("status upstream: %s", status)
 
     async def _audit(self, topic: str, payload: str, broker: str = "") -> None:
         """What left, in the audit: on a full disk, kept to record once it can be (``_due``)."""
@@ -250,6 +249,15 @@ class Upstream:
         except StoreError as exc:
             self.unaudited.append((self.now(), topic, payload, broker))
             log.warning("%s sent, but not yet recorded in the audit: %s", topic, exc)
+
+
+async def _publish_status(up: Upstream, client: aiomqtt.Client, broker: str) -> None:
+    up.health.changed.event(broker).clear()
+    status, topic = up.health.status(), status_topic_on(up.cfg, broker)
+    await client.publish(topic, status.encode(), qos=1, retain=True)
+    await up._audit(topic, status, broker)
+    if status != "online":
+        log.warning("status upstream: %s", status)
 
 
 def _slug(name: str) -> str:
@@ -266,9 +274,15 @@ async def withheld(store: Store, now: datetime, alert: Alert) -> None:
         log.warning("alert %s not sent, and that not recorded in the audit: %s", alert.id, exc)
 
 
-async def _until_disconnected(client: aiomqtt.Client) -> None:
-    async for _ in client.messages:
-        pass
+async def _until_disconnected(
+    client: aiomqtt.Client,
+    broker: str,
+    on_answer: Callable[[str, str, bytes], Awaitable[None]] | None,
+) -> None:
+    async for message in client.messages:
+        if on_answer is not None:  # acknowledged once recorded: a crash before, sent again
+            await on_answer(broker, str(message.topic), as_bytes(message.payload))
+            client._client.ack(message.mid, message.qos)
 
 
 async def reconsent_all(store: Store, cfg: HearthConfig, now: datetime) -> set[str]:

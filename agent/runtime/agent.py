@@ -27,6 +27,7 @@ from asyncio import Task
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import datetime
+from functools import partial
 
 from agent.clock import Clock, JumpWatch, SystemClock, clock_trusted
 from agent.config.advice import every_broker, warnings_of
@@ -39,6 +40,7 @@ from agent.drops import Drops
 from agent.errors import StoreError
 from agent.pipeline import Pipeline
 from agent.runtime import keeping
+from agent.runtime.answers import take_answer
 from agent.runtime.clock_guard import ClockGuard
 from agent.runtime.links import Links, links_health
 from agent.runtime.looking import WATCH_EVERY_S, next_look, until_due
@@ -65,7 +67,7 @@ log = logging.getLogger("hearth.runtime")
 
 FLUSH_EVERY_S = 1.0
 # Why a message or an event is dropped, each counted.
-DROPPED = ("unknown_topic", "malformed", "no_reading", "bad_command", "not_processed")
+DROPPED = ("unknown_topic", "malformed", "no_reading", "bad_command", "not_processed", "bad_answer")
 # The exit code when part of the agent keeps failing (sysexits' EX_SOFTWARE).
 EXIT_FAILING = 70
 
@@ -78,10 +80,8 @@ class Agent:
         clock: Clock | None = None,
         watch_every_s: float = WATCH_EVERY_S,
     ) -> None:
-        self.cfg = cfg
-        self.store = store
+        self.cfg, self.store, self.watch_every_s = cfg, store, watch_every_s
         self.clock: Clock = clock or SystemClock()
-        self.watch_every_s = watch_every_s
         self.pipeline = Pipeline(cfg)
         self.stopping = asyncio.Event()
         self.save_soon = False
@@ -123,7 +123,8 @@ class Agent:
         self.links = Links(
             cfg, lambda: self.pipeline.monitor, self.home, self.bridge, self.clock.now()
         )
-        self.upstream = Upstream(cfg, store, self.clock.now, self.health)
+        answers = partial(take_answer, self)  # the carers' answers, from the upstream links
+        self.upstream = Upstream(cfg, store, self.clock.now, self.health, answers)
         self.jumps = JumpWatch(self.clock)
         self.home_assistant = home_assistant_for(self)
 

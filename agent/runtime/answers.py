@@ -1,0 +1,82 @@
+"""The carers' answers to alerts, as the agent takes them (``models.carers_answers``): from a
+recipient the household's YAML names, on the broker that recipient reads, about an alert this
+hub sent them; recorded in the audit beside what left (``hearth audit``, ``hearth status``);
+and an episode they say was ordinary is learned after all. Anything else is a counted and
+logged drop, said why: never a stop of the link that brought it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from agent.delivery.rendering import brokers
+from agent.errors import StoreError
+from agent.sources.control import Command
+from agent.store import Store, record_left
+from models.carers_answers import SAID, AnswerError, parse_answer
+
+if TYPE_CHECKING:
+    from agent.runtime.agent import Agent
+
+log = logging.getLogger("hearth.answers")
+
+# The alert as it left, from the audit (kept a year): not a status, not one withheld.
+TOLD = (
+    "SELECT payload FROM audit WHERE topic LIKE '%/alerts/%' AND CASE WHEN json_valid(payload)"
+    " THEN json_extract(payload, '$.id') END = ? ORDER BY at"
+)
+
+
+async def alert_told(store: Store, alert_id: str, to: str) -> dict[str, Any] | None:
+    """The alert ``alert_id`` as this hub sent it to recipient ``to``, or None if it did not."""
+    try:
+        async with store.db.execute(TOLD, (alert_id,)) as cur:
+            rows = await cur.fetchall()
+    except Exception as exc:  # sqlite3.Error, as the store's own reads
+        raise StoreError(f"cannot read the audit: {exc}") from exc
+    docs = [json.loads(r[0]) for r in rows]
+    return next((d for d in docs if to in (d.get("recipients") or [])), None)
+
+
+async def take_answer(agent: Agent, broker: str, topic: str, payload: bytes) -> None:
+    """One message on a broker's answers topic (``Upstream.on_answer``)."""
+    try:
+        await _take(agent, broker, topic, payload)
+    except (AnswerError, StoreError) as exc:
+        agent.dropped.count("bad_answer", str(exc))
+    except Exception as exc:  # one answer lost, said why; the link and the watching go on
+        log.exception("an answer on %s could not be taken", topic)
+        agent.dropped.count("bad_answer", f"{type(exc).__name__}: {exc}")
+
+
+async def _take(agent: Agent, broker: str, topic: str, payload: bytes) -> None:
+    cfg = agent.cfg
+    prefix = brokers(cfg)[broker].topic_prefix
+    answer = parse_answer(topic, payload, prefix, cfg.household.id)
+    who = next((r for r in cfg.alerts.recipients if r.name == answer.by), None)
+    if who is None or who.broker != broker:
+        where = "the care team's broker" if broker == "" else f"{broker}'s own broker"
+        raise AnswerError(f"{answer.by!r} is not a recipient who reads {where}: answer ignored")
+    told = await alert_told(agent.store, answer.alert_id, answer.by)
+    if told is None:
+        raise AnswerError(f"no alert {answer.alert_id} was sent to {answer.by!r} from this hub")
+    episode = str(told.get("ends") or answer.alert_id)  # an end's answer is its alert's
+    now = agent.clock.now()
+    record = answer.to_json() | {
+        "episode_alert": episode,
+        "type": told.get("type"),
+        "severity": told.get("severity"),
+        "detected_at": told.get("detected_at"),
+    }
+    text = json.dumps(record, ensure_ascii=False)
+    try:
+        await record_left(agent.store, now, topic, text, broker)
+    except StoreError as exc:  # a full disk: kept, and recorded once it can be
+        agent.upstream.unaudited.append((now, topic, text, broker))
+        log.warning("answer from %s kept in memory, not yet in the audit: %s", answer.by, exc)
+    said = f"{answer.by} answered alert {episode} ({told.get('type')}): {SAID[answer.answer]}"
+    if answer.learned:
+        said += "; " + agent.pipeline.command(Command("ordinary", None, episode), now)
+        agent.save_soon = True
+    log.warning("%s", said)
