@@ -16,6 +16,7 @@ from agent.cli import (
     evaluate,
     explain,
     forget,
+    listen,
     live,
     pairing,
     replay,
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_parser(sub)
     audit.add_parser(sub)
     broker_acl.add_parser(sub)
+    listen.add_parsers(sub)
     for command in sub.choices.values():
         add_common(command, on_command=True)
     return p
