@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ from agent.config import household_of, monitor_settings_of
 from agent.config.schema import HearthConfig
 from agent.errors import ControlError, StateError
 from agent.sources.control import Command
+from models.alert_context import ABOUT_THE_RESIDENT, context_of
 from models.alert_policy import Alert, AlertPolicy
 from models.detectors.sensor_findings import told_together
 from models.detectors.wording import duration_text
@@ -94,6 +95,8 @@ class Pipeline:
         self.told.clear()
         for finding in findings:
             alert = self.policy.decide(finding)
+            if alert is not None and alert.type in ABOUT_THE_RESIDENT:
+                alert = replace(alert, context=context_of(self.monitor, now))
             if alert is not None:
                 self.counters.alerts += 1
                 self.monitor.alerted(finding, alert.id)

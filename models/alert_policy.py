@@ -13,7 +13,7 @@ from models.finding import Finding, JsonValue, Severity
 from models.what_to_do import first_sentence, suggested_action, title
 
 # What each version changed: docs/schema/CHANGELOG.md.
-ALERT_SCHEMA_VERSION = 3
+ALERT_SCHEMA_VERSION = 4
 ALERT_NAMESPACE = uuid.UUID("0b7c1f0e-6d1c-4f3e-9a51-4e6f2b7d8a90")
 
 
@@ -34,6 +34,8 @@ class Alert:
     headline: str = ""
     # The alert whose episode this message ends (``models.episode_ends``); None: it raises one.
     ends: str | None = None
+    # What Hearth knows around it (``models.alert_context``), for an alert about the resident.
+    context: str | None = None
 
     def to_json(self, home: str | None = None) -> dict[str, JsonValue]:
         """As it leaves the hub; ``home`` is the name the household chose for its home (the
@@ -50,6 +52,7 @@ class Alert:
             "ends": self.ends,
             "title": title(home or self.household, self.headline or first_sentence(self.summary)),
             "summary": self.summary,
+            "context": self.context,
             "action": suggested_action(self.type, self.ends is not None),
             "evidence": self.evidence,
         }

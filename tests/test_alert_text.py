@@ -26,6 +26,7 @@ from agent.pipeline import Pipeline
 from agent.replay import drive
 from agent.simulation.persona import DEMO_BAD_DAYS, Persona
 from agent.sources.recordings import ReadReport, read_recording
+from models.alert_context import ABOUT_THE_RESIDENT
 from models.alert_policy import Alert, AlertPolicy
 from models.detectors.link_findings import (
     agent_fault,
@@ -126,6 +127,15 @@ def problems(cfg: HearthConfig, alert: Alert) -> list[str]:
         gap = (now - (int(hh) * 60 + int(mm)) - _minutes(duration)) % 1440
         if 2 < gap < 1440 - 2:
             out.append(f"since {hh}:{mm} ({duration}) is not {raised:%H:%M}: {head}")
+    context = doc["context"]
+    if (context is None) != (alert.type not in ABOUT_THE_RESIDENT or alert.ends is not None):
+        out.append(f"context {context!r} on a {alert.type} {doc['phase']}")
+    seen = re.search(r"Last sign of life: [^.]* at (?:\w{3} )?(\d{2}:\d{2})\.", str(context))
+    last = doc["evidence"].get("last_activity_at") if isinstance(doc["evidence"], dict) else None
+    if seen and isinstance(last, str):
+        said = f"{datetime.fromisoformat(last).astimezone(tz):%H:%M}"
+        if seen[1] != said:
+            out.append(f"context says the last sign of life at {seen[1]}, evidence {said}")
     if doc["action"] != suggested_action(alert.type, alert.ends is not None):
         out.append(f"action of another type: {doc['action']}")
     return out
@@ -173,6 +183,12 @@ def test_the_checks_find_a_title_that_says_what_the_summary_does_not() -> None:
     assert any("12:38 is in the title alone" in p for p in problems(cfg, wrong_time))
     wrong_sum = Alert(**{**_fields(fall), "headline": fall.headline.replace("49 min", "9 min")})
     assert any("is not" in p or "title alone" in p for p in problems(cfg, wrong_sum))
+    assert fall.context is not None
+    later = Alert(**{**_fields(fall), "context": fall.context.replace("13:38", "12:38")})
+    assert any("context says the last sign of life at 12:38" in p for p in problems(cfg, later))
+    assert any(
+        "context None" in p for p in problems(cfg, Alert(**{**_fields(fall), "context": None}))
+    )
     cut = Alert(**{**_fields(fall), "headline": fall.headline + " and more" * 20})
     assert any("cut" in p for p in problems(cfg, cut))
 

@@ -29,6 +29,7 @@ ALERT_KEYS = {
     "ends",
     "title",
     "summary",
+    "context",
     "action",
     "evidence",
 }

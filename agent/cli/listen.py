@@ -111,6 +111,8 @@ class Seen:
         out = [head]
         if doc.get("ends") in self.numbers:
             out.append(f"    ends [{self.numbers[doc['ends']]}]")
+        if doc.get("context"):
+            out.append(f"    {doc['context']}")
         out.append(f"    {doc['action']}")
         return out
 
@@ -139,6 +141,7 @@ def _as_alert(doc: Any) -> dict[str, Any]:
         "ends": flag["id"] if ended else None,
         "detected_at": told["sent"],
         "title": words[0],
+        "context": words[2] if len(words) == 4 else None,
         "action": words[-1],
     }
 

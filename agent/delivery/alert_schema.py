@@ -306,6 +306,12 @@ def alert_schema() -> dict[str, Any]:
                 "minLength": 1,
                 "description": "the same in full, with the figures it rests on, in words",
             },
+            "context": {
+                "type": ["string", "null"],
+                "minLength": 1,
+                "description": "for an alert about the resident: the last sign of life, the"
+                " outside doors, the sensors' health; null for the others and an end",
+            },
             "action": {
                 "type": "string",
                 "minLength": 1,
@@ -333,6 +339,7 @@ def alert_schema() -> dict[str, Any]:
             "ends",
             "title",
             "summary",
+            "context",
             "action",
             "recipients",
         ],

@@ -48,7 +48,7 @@ _IDS = uuid.UUID("6f0f3a52-8d55-4f57-9a44-3c2f1b0e7d21")
 _PRIORITY = {"urgent": ("PH", "High priority"), "warning": ("PM", "Medium priority")}
 _NOTIFY = {"urgent": "asap", "warning": "urgent"}
 
-# Evidence keys end in their unit (schema 3): as UCUM, the units FHIR quantities use.
+# Evidence keys end in their unit (schema 4): as UCUM, the units FHIR quantities use.
 _UNITS = {
     "_minutes": ("min", "minutes"),
     "_hours": ("h", "hours"),
@@ -196,7 +196,7 @@ def _flag(
         "resourceType": "Flag",
         "id": raised,
         "meta": {"profile": [UK_CORE + "Flag"]},
-        "text": _narrative(doc["title"], doc["summary"], doc["action"]),
+        "text": _narrative(doc["title"], doc["summary"], doc.get("context") or "", doc["action"]),
         "identifier": [{"system": ALERT_ID_SYSTEM, "value": raised}],
         "status": "inactive" if ended else "active",
         "category": [
@@ -254,7 +254,9 @@ def _communication(doc: dict[str, Any], subject: dict[str, Any], hub: str) -> di
         "recipient": [{"display": name} for name in doc.get("recipients", [])],
         "sender": _ref("Device", hub),
         "payload": [
-            {"contentString": text} for text in (doc["title"], doc["summary"], doc["action"])
+            {"contentString": text}
+            for text in (doc["title"], doc["summary"], doc.get("context"), doc["action"])
+            if text
         ],
     }
     if not out["recipient"]:
@@ -263,7 +265,7 @@ def _communication(doc: dict[str, Any], subject: dict[str, Any], hub: str) -> di
 
 
 def fhir_bundle(doc: dict[str, Any], patient: dict[str, str], home: str) -> dict[str, Any]:
-    """Hearth's JSON alert ``doc`` (schema 3) as a FHIR R4 transaction Bundle, about the
+    """Hearth's JSON alert ``doc`` (schema 4) as a FHIR R4 transaction Bundle, about the
     resident ``patient`` (``patient_reference``), from the hub of ``home``. The evidence is in
     it only if ``doc`` has it: a recipient who agreed to the summary only gets no
     Observations."""
