@@ -32,6 +32,7 @@ import yaml
 from pydantic import ValidationError
 
 from agent.config.brokers import UpstreamConfig
+from agent.delivery.fhir import ALERT_ID_SYSTEM, HUB_ID_SYSTEM
 from agent.errors import BrokerRefused, BrokerUnavailable, HearthError
 from models.carers_answers import ANSWERS, SAID, answers_topic
 
@@ -129,16 +130,20 @@ def _as_alert(doc: Any) -> dict[str, Any]:
     by_kind = {e["resource"]["resourceType"]: e["resource"] for e in doc["entry"]}
     flag, told = by_kind["Flag"], by_kind["Communication"]
     words = [p["contentString"] for p in told["payload"]]
-    household = by_kind["Device"]["identifier"][0]["value"]
+
+    def ident(r: dict[str, Any], system: str) -> str:
+        return str(next(i["value"] for i in r["identifier"] if i["system"] == system))
+
+    household = ident(by_kind["Device"], HUB_ID_SYSTEM)
     ended = flag["status"] == "inactive"
     severity = {"asap": "urgent", "urgent": "warning"}.get(told.get("priority"), "info")
     return {
-        "id": told["identifier"][0]["value"],
+        "id": ident(told, ALERT_ID_SYSTEM),
         "household": household,
         "type": flag["code"]["coding"][0]["code"],
         "severity": severity,
         "phase": "ended" if ended else "raised",
-        "ends": flag["id"] if ended else None,
+        "ends": ident(flag, ALERT_ID_SYSTEM) if ended else None,
         "detected_at": told["sent"],
         "title": words[0],
         "context": words[2] if len(words) == 4 else None,

@@ -24,7 +24,6 @@ class FhirRecord(Strict):
         None,
         title="Patient",
         description="The resident's Patient in that record, as Patient/<id>.",
-        pattern=r"^Patient/[A-Za-z0-9\-.]{1,64}$",
     )
     nhs_number: str | None = Field(
         None,
@@ -32,14 +31,26 @@ class FhirRecord(Strict):
         description="Else the resident's NHS number: ten digits, checked as the NHS checks them.",
     )
 
-    @field_validator("nhs_number")
+    @field_validator("patient")
     @classmethod
-    def _an_nhs_number(cls, v: str | None) -> str | None:
+    def _a_patient(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"Patient/[A-Za-z0-9.-]{1,64}", v, re.ASCII):
+            raise ValueError(
+                f"{v!r} is not a Patient reference: Patient/ then the record's id (letters,"
+                " digits, - and ., at most 64)"
+            )
+        return v
+
+    @field_validator("nhs_number", mode="before")
+    @classmethod
+    def _an_nhs_number(cls, v: object) -> str | None:
         if v is None:
             return v
+        if not isinstance(v, str):
+            raise ValueError('write the NHS number in quotes, as text: nhs_number: "943 476 5919"')
         digits = v.replace(" ", "")
-        if not re.fullmatch(r"\d{10}", digits):
-            raise ValueError(f"{v!r} is not an NHS number: ten digits")
+        if not re.fullmatch(r"[0-9]{10}", digits):
+            raise ValueError(f"{v!r} is not an NHS number: ten digits 0-9 (spaces allowed)")
         if _nhs_check_digit(digits[:9]) != int(digits[9]):
             raise ValueError(f"{v!r} is not an NHS number: its check digit is wrong (a typo?)")
         return digits
@@ -180,7 +191,7 @@ class AlertsConfig(Strict):
                 where = "the household's topic" if r.topic is None else f"topic {r.topic}"
                 raise ValueError(
                     f"{other.name!r} and {r.name!r} read {where}, but in different formats"
-                    " (fhir:): give one a topic: of its own"
+                    " (fhir:), or about different patients: give one a topic: of its own"
                 )
             if (other.severities, other.types, other.detail) != (r.severities, r.types, r.detail):
                 where = "the household's topic" if r.topic is None else f"topic {r.topic}"

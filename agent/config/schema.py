@@ -334,6 +334,12 @@ class HearthConfig(Strict):
                     f"{other.name!r} and {r.name!r} are both sent {where}/alerts/<type> but"
                     " agreed to different alerts or detail: give one a topic of its own"
                 )
+            if other.fhir != r.fhir:
+                raise ValueError(
+                    f"{other.name!r} and {r.name!r} are both sent {where}/alerts/<type> but in"
+                    " different formats (fhir:), or about different patients: give one a topic"
+                    " of its own"
+                )
         readers = [r for r in self.alerts.recipients if r.upstream is None]
         if self.upstream is not None and not readers:
             raise ValueError(

@@ -1,9 +1,14 @@
 """An alert as FHIR R4, for a shared care record that takes FHIR rather than Hearth's JSON: a
 ``transaction`` Bundle of a ``Flag`` (the alert, UK Core's profile), an ``Observation`` for each
 piece of evidence, the hub as the ``Device`` that wrote them, and a ``Communication`` (the
-notification itself, naming the recipients). Each is a ``PUT`` under an id derived from the
-alert's, so a message sent twice changes nothing, and an episode's end rewrites its alert's
-Flag as ``inactive`` with the period's end.
+notification itself, naming the recipients).
+
+Each resource carries an identifier derived from the resident and the alert, and the Bundle
+creates it only if none has it yet (``ifNoneExist``): a message delivered twice, or a raised
+alert delivered after its end, changes nothing. An episode's end updates its alert's Flag by
+that identifier (a conditional ``PUT``): ``inactive``, with the period's end; the words the Flag
+had when raised stay in the record's history. The identifiers include the resident, so two hubs
+that chose one household id never write on each other's records.
 
 It is rendered from the alert's JSON as it is about to leave (``on_the_wire``), so what is in the
 outbox, what the audit records and what consent allows are the same for both formats.
@@ -18,13 +23,16 @@ outbox, what the audit records and what consent allows are the same for both for
 ['Device', 'Flag', 'Observation', 'Communication']
 >>> bundle["entry"][2]["resource"]["valueQuantity"]["code"]
 'min'
+>>> bundle["entry"][1]["request"]["method"], bundle["entry"][1]["request"]["url"]
+('POST', 'Flag')
 """
 
 from __future__ import annotations
 
 import html
+import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from models.finding import JsonValue
@@ -35,7 +43,9 @@ NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
 # no SNOMED CT concept that means the same (a code that nearly fits would mislead a record).
 ALERT_TYPE_SYSTEM = "urn:hearth:alert-type"
 EVIDENCE_SYSTEM = "urn:hearth:evidence"
+# The alert's id as Hearth's JSON has it; and the record's own, unique to the resident.
 ALERT_ID_SYSTEM = "urn:hearth:alert-id"
+RECORD_ID_SYSTEM = "urn:hearth:record-id"
 HUB_ID_SYSTEM = "urn:hearth:household"
 _TERMINOLOGY = "http://terminology.hl7.org/CodeSystem/"
 FLAG_PRIORITY = "http://hl7.org/fhir/StructureDefinition/flag-priority"
@@ -43,39 +53,55 @@ FLAG_PRIORITY_CODES = "http://hl7.org/fhir/flag-priority-code"
 FLAG_DETAIL = "http://hl7.org/fhir/StructureDefinition/flag-detail"
 _IDS = uuid.UUID("6f0f3a52-8d55-4f57-9a44-3c2f1b0e7d21")
 
-# What each severity asks of the reader, in FHIR's words (flag-priority: PH high, PM medium,
-# PL low; request-priority for the notification: an urgent alert says "ring now").
+# What each severity asks of the reader, in FHIR's words (flag-priority: PH high, PM medium;
+# request-priority for the notification: an urgent alert says "ring now"). An end asks nothing.
 _PRIORITY = {"urgent": ("PH", "High priority"), "warning": ("PM", "Medium priority")}
 _NOTIFY = {"urgent": "asap", "warning": "urgent"}
 
-# Evidence keys end in their unit (schema 4): as UCUM, the units FHIR quantities use.
-_UNITS = {
+# Evidence keys name their unit (schema 3 on): as UCUM, the units FHIR quantities use.
+_SUFFIXES = {
     "_minutes": ("min", "minutes"),
     "_hours": ("h", "hours"),
     "_days": ("d", "days"),
+    "_s": ("s", "seconds"),
     "_percent": ("%", "percent"),
     "_ratio": ("1", "ratio"),
-    "_count": ("1", "count"),
 }
+_PREFIXES = {"minutes_": ("min", "minutes"), "hours_": ("h", "hours"), "days_": ("d", "days")}
+# XML 1.0 has no place for these, and a narrative is XML.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _id(*parts: str) -> str:
+def _clean(text: str) -> str:
+    return _CONTROL.sub(" ", text).strip()
+
+
+def _uuid(*parts: str) -> str:
     return str(uuid.uuid5(_IDS, "/".join(parts)))
 
 
-def _ref(kind: str, rid: str, display: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"reference": f"{kind}/{rid}"}
-    if display:
-        out["display"] = display
-    return out
+def _local(uid: str) -> dict[str, str]:
+    """A reference to another entry of the Bundle, by its fullUrl."""
+    return {"reference": f"urn:uuid:{uid}"}
 
 
-def _narrative(*lines: str) -> dict[str, str]:
-    paras = "".join(f"<p>{html.escape(line)}</p>" for line in lines if line)
+def _utc(text: str) -> str:
+    """A time as FHIR takes it: with seconds, and an offset it allows (UTC)."""
+    return datetime.fromisoformat(text).astimezone(UTC).isoformat()
+
+
+def _narrative(*lines: str | None) -> dict[str, str]:
+    paras = "".join(
+        f"<p>{html.escape(_clean(line))}</p>" for line in lines if line and _clean(line)
+    )
     return {
         "status": "generated",
         "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{paras}</div>',
     }
+
+
+def _patient_key(patient: dict[str, str]) -> str:
+    return patient.get("reference") or f"nhs:{patient['nhs_number']}"
 
 
 def patient_reference(patient: dict[str, str], display: str) -> dict[str, Any]:
@@ -89,7 +115,7 @@ def patient_reference(patient: dict[str, str], display: str) -> dict[str, Any]:
     }
 
 
-def _is_datetime(text: str) -> bool:
+def _is_time(text: str) -> bool:
     if len(text) < 19 or text[10] != "T":
         return False
     try:
@@ -103,161 +129,165 @@ def _words(value: JsonValue) -> str:
         return ", ".join(_words(v) for v in value)
     if isinstance(value, dict):
         return "; ".join(f"{k}: {_words(v)}" for k, v in value.items())
-    return str(value)
+    return _clean(str(value))
 
 
-def _value(key: str, value: JsonValue) -> dict[str, Any]:
-    """One piece of evidence as an Observation's ``value[x]``."""
+def _unit(key: str) -> tuple[str, str] | None:
+    for suffix, unit in _SUFFIXES.items():
+        if key.endswith(suffix):
+            return unit
+    return next((unit for p, unit in _PREFIXES.items() if key.startswith(p)), None)
+
+
+def _value(key: str, value: JsonValue) -> dict[str, Any] | None:
+    """One piece of evidence as an Observation's ``value[x]``; None if it says nothing."""
     if isinstance(value, bool):
         return {"valueBoolean": value}
     if isinstance(value, int | float):
-        for suffix, (code, unit) in _UNITS.items():
-            if key.endswith(suffix):
-                return {
-                    "valueQuantity": {
-                        "value": value,
-                        "unit": unit,
-                        "system": "http://unitsofmeasure.org",
-                        "code": code,
-                    }
-                }
-        return {"valueQuantity": {"value": value}}
-    if isinstance(value, str) and _is_datetime(value):
-        return {"valueDateTime": value}
-    return {"valueString": _words(value)}
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
+        unit = _unit(key)
+        if unit is None:
+            return {"valueQuantity": {"value": value}}
+        code, words = unit
+        ucum = "http://unitsofmeasure.org"
+        return {"valueQuantity": {"value": value, "unit": words, "system": ucum, "code": code}}
+    if isinstance(value, str) and _is_time(value):
+        return {"valueDateTime": _utc(value)}
+    words = _words(value) if value is not None else ""
+    return {"valueString": words} if words else None
 
 
-def _device(doc: dict[str, Any], home: str) -> dict[str, Any]:
-    return {
+def _identifiers(record: str, alert_id: str | None = None) -> list[dict[str, str]]:
+    out = [{"system": RECORD_ID_SYSTEM, "value": record}]
+    return out + ([{"system": ALERT_ID_SYSTEM, "value": alert_id}] if alert_id else [])
+
+
+def _create(kind: str, record: str) -> dict[str, str]:
+    """Created only if the record has none with this identifier yet."""
+    return {"method": "POST", "url": kind, "ifNoneExist": f"identifier={RECORD_ID_SYSTEM}|{record}"}
+
+
+def _update(kind: str, record: str) -> dict[str, str]:
+    """The one with this identifier updated, or created if the record has none."""
+    return {"method": "PUT", "url": f"{kind}?identifier={RECORD_ID_SYSTEM}|{record}"}
+
+
+def _device(doc: dict[str, Any], key: str, home: str) -> tuple[str, dict[str, Any]]:
+    record = _uuid("device", key, doc["household"])
+    return record, {
         "resourceType": "Device",
-        "id": _id("device", doc["household"]),
         "meta": {"profile": [UK_CORE + "Device"]},
-        "identifier": [{"system": HUB_ID_SYSTEM, "value": doc["household"]}],
+        "identifier": [
+            {"system": HUB_ID_SYSTEM, "value": doc["household"]},
+            *_identifiers(record),
+        ],
         "status": "active",
         "manufacturer": "Hearth (open source)",
-        "deviceName": [{"name": f"Hearth hub, {home}", "type": "user-friendly-name"}],
+        "deviceName": [{"name": _clean(f"Hearth hub, {home}"), "type": "user-friendly-name"}],
         "type": {"text": "Home activity monitoring hub"},
     }
 
 
-def _observations(doc: dict[str, Any], subject: dict[str, Any], hub: str) -> list[dict[str, Any]]:
+def _observations(
+    doc: dict[str, Any], key: str, subject: dict[str, Any], hub: str
+) -> list[tuple[str, dict[str, Any]]]:
     out = []
-    for key, value in (doc.get("evidence") or {}).items():
-        if value is None or value == [] or value == {}:
+    for name, value in (doc.get("evidence") or {}).items():
+        said = _value(name, value)
+        if said is None:
             continue
-        words = key.replace("_", " ")
-        out.append(
-            {
-                "resourceType": "Observation",
-                "id": _id("observation", doc["id"], key),
-                "meta": {"profile": [UK_CORE + "Observation"]},
-                "status": "final",
-                "category": [
-                    {
-                        "coding": [
-                            {
-                                "system": _TERMINOLOGY + "observation-category",
-                                "code": "activity",
-                                "display": "Activity",
-                            }
-                        ]
-                    }
-                ],
-                "code": {
-                    "coding": [{"system": EVIDENCE_SYSTEM, "code": key, "display": words}],
-                    "text": words,
-                },
-                "subject": subject,
-                "effectiveDateTime": doc["detected_at"],
-                "device": _ref("Device", hub),
-                **_value(key, value),
-            }
-        )
+        record = _uuid("observation", key, doc["id"], name)
+        words = name.replace("_", " ")
+        category = {"system": _TERMINOLOGY + "observation-category", "code": "activity"}
+        observation = {
+            "resourceType": "Observation",
+            "meta": {"profile": [UK_CORE + "Observation"]},
+            "identifier": _identifiers(record),
+            "status": "final",
+            "category": [{"coding": [category | {"display": "Activity"}]}],
+            "code": {
+                "coding": [{"system": EVIDENCE_SYSTEM, "code": name, "display": words}],
+                "text": words,
+            },
+            "subject": subject,
+            "effectiveDateTime": _utc(doc["detected_at"]),
+            "device": _local(hub),
+            **said,
+        }
+        out.append((record, observation))
     return out
 
 
 def _flag(
-    doc: dict[str, Any], subject: dict[str, Any], hub: str, details: list[str]
+    doc: dict[str, Any], record: str, subject: dict[str, Any], hub: str, details: list[str]
 ) -> dict[str, Any]:
-    raised = doc["ends"] or doc["id"]
-    ended = doc["phase"] == "ended"
-    period = {"start": doc["started_at"]}
-    end = (doc.get("evidence") or {}).get("ended_at") if ended else None
+    raised = doc.get("ends") or doc["id"]
+    ended = doc.get("phase") == "ended"
+    period = {"start": _utc(doc["started_at"])}
+    end = (doc.get("evidence") or {}).get("ended_at")
     if ended:
-        period["end"] = end if isinstance(end, str) else doc["detected_at"]
-    extension = [{"url": FLAG_DETAIL, "valueReference": _ref("Observation", o)} for o in details]
-    if doc["severity"] in _PRIORITY:
+        period["end"] = _utc(end if isinstance(end, str) and _is_time(end) else doc["detected_at"])
+    extension = [{"url": FLAG_DETAIL, "valueReference": _local(o)} for o in details]
+    if doc["severity"] in _PRIORITY and not ended:
         code, display = _PRIORITY[doc["severity"]]
         coding = {"system": FLAG_PRIORITY_CODES, "code": code, "display": display}
         extension.insert(0, {"url": FLAG_PRIORITY, "valueCodeableConcept": {"coding": [coding]}})
     technical = doc["severity"] == "technical"
-    category = ("admin", "Administrative") if technical else ("safety", "Safety")
+    category = (
+        {"code": "admin", "display": "Administrative"}
+        if technical
+        else {"code": "safety", "display": "Safety"}
+    )
+    kind = {
+        "system": ALERT_TYPE_SYSTEM,
+        "code": doc["type"],
+        "display": doc["type"].replace("_", " "),
+    }
     flag: dict[str, Any] = {
         "resourceType": "Flag",
-        "id": raised,
+        **({"extension": extension} if extension else {}),
         "meta": {"profile": [UK_CORE + "Flag"]},
-        "text": _narrative(doc["title"], doc["summary"], doc.get("context") or "", doc["action"]),
-        "identifier": [{"system": ALERT_ID_SYSTEM, "value": raised}],
+        "text": _narrative(doc["title"], doc["summary"], doc.get("context"), doc["action"]),
+        "identifier": _identifiers(record, raised),
         "status": "inactive" if ended else "active",
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": _TERMINOLOGY + "flag-category",
-                        "code": category[0],
-                        "display": category[1],
-                    }
-                ]
-            }
-        ],
-        "code": {
-            "coding": [
-                {
-                    "system": ALERT_TYPE_SYSTEM,
-                    "code": doc["type"],
-                    "display": doc["type"].replace("_", " "),
-                }
-            ],
-            "text": doc["title"],
-        },
+        "category": [{"coding": [{"system": _TERMINOLOGY + "flag-category", **category}]}],
+        "code": {"coding": [kind], "text": _clean(doc["title"])},
         "subject": subject,
         "period": period,
-        "author": _ref("Device", hub),
+        "author": _local(hub),
     }
-    if extension:
-        flag = {"resourceType": "Flag", "id": raised, "extension": extension} | flag
     return flag
 
 
-def _communication(doc: dict[str, Any], subject: dict[str, Any], hub: str) -> dict[str, Any]:
+def _communication(
+    doc: dict[str, Any], record: str, subject: dict[str, Any], hub: str, flag: str
+) -> dict[str, Any]:
+    ended = doc.get("phase") == "ended"
+    words = [doc["title"], doc["summary"], doc.get("context"), doc["action"]]
     out: dict[str, Any] = {
         "resourceType": "Communication",
-        "id": _id("communication", doc["id"]),
         "meta": {"profile": [UK_CORE + "Communication"]},
         "text": _narrative(doc["title"], doc["action"]),
-        "identifier": [{"system": ALERT_ID_SYSTEM, "value": doc["id"]}],
+        "identifier": _identifiers(record, doc["id"]),
         "status": "completed",
         "category": [
             {
                 "coding": [
                     {
                         "system": _TERMINOLOGY + "communication-category",
-                        "code": "alert" if doc["phase"] == "raised" else "notification",
+                        "code": "notification" if ended else "alert",
                     }
                 ]
             }
         ],
-        "priority": _NOTIFY.get(doc["severity"], "routine"),
+        "priority": "routine" if ended else _NOTIFY.get(doc["severity"], "routine"),
         "subject": subject,
-        "about": [_ref("Flag", doc["ends"] or doc["id"])],
-        "sent": doc["detected_at"],
-        "recipient": [{"display": name} for name in doc.get("recipients", [])],
-        "sender": _ref("Device", hub),
-        "payload": [
-            {"contentString": text}
-            for text in (doc["title"], doc["summary"], doc.get("context"), doc["action"])
-            if text
-        ],
+        "about": [_local(flag)],
+        "sent": _utc(doc["detected_at"]),
+        "recipient": [{"display": _clean(n)} for n in doc.get("recipients", []) if _clean(n)],
+        "sender": _local(hub),
+        "payload": [{"contentString": _clean(w)} for w in words if w and _clean(w)],
     }
     if not out["recipient"]:
         del out["recipient"]
@@ -269,22 +299,27 @@ def fhir_bundle(doc: dict[str, Any], patient: dict[str, str], home: str) -> dict
     resident ``patient`` (``patient_reference``), from the hub of ``home``. The evidence is in
     it only if ``doc`` has it: a recipient who agreed to the summary only gets no
     Observations."""
-    device = _device(doc, home)
-    subject = patient_reference(patient, home)
-    observations = _observations(doc, subject, device["id"])
-    flag = _flag(doc, subject, device["id"], [o["id"] for o in observations])
-    resources = [device, flag, *observations, _communication(doc, subject, device["id"])]
+    key = _patient_key(patient)
+    subject = patient_reference(patient, _clean(home) or doc["household"])
+    hub, device = _device(doc, key, home)
+    observations = _observations(doc, key, subject, hub)
+    flag_id = _uuid("flag", key, doc.get("ends") or doc["id"])
+    flag = _flag(doc, flag_id, subject, hub, [o for o, _ in observations])
+    told_id = _uuid("communication", key, doc["id"])
+    told = _communication(doc, told_id, subject, hub, flag_id)
+    ended = doc.get("phase") == "ended"
+    entries = [
+        (hub, device, _update("Device", hub)),
+        (flag_id, flag, (_update if ended else _create)("Flag", flag_id)),
+        *((o, r, _create("Observation", o)) for o, r in observations),
+        (told_id, told, _create("Communication", told_id)),
+    ]
     return {
         "resourceType": "Bundle",
-        "id": _id("bundle", doc["id"]),
         "type": "transaction",
-        "timestamp": doc["detected_at"],
+        "timestamp": _utc(doc["detected_at"]),
         "entry": [
-            {
-                "fullUrl": f"urn:uuid:{r['id']}",
-                "resource": r,
-                "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
-            }
-            for r in resources
+            {"fullUrl": f"urn:uuid:{uid}", "resource": r, "request": request}
+            for uid, r, request in entries
         ],
     }

@@ -13,6 +13,7 @@ naming only them, in the detail they agreed to; and the one line a console shows
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,8 @@ from agent.config.recipients import Recipient
 from agent.config.schema import HearthConfig
 from agent.delivery.fhir import fhir_bundle
 from models.alert_policy import Alert
+
+log = logging.getLogger("hearth.delivery")
 
 
 def topic_prefix(cfg: HearthConfig) -> str:
@@ -183,9 +186,12 @@ def on_the_wire(cfg: HearthConfig, payload: str) -> str:
         return payload
     for r in cfg.alerts.recipients:
         if r.name in named and r.fhir is not None:
-            bundle = fhir_bundle(
-                doc, r.fhir.as_patient(), cfg.household.display_name or doc["household"]
-            )
+            home = cfg.household.display_name or cfg.household.id
+            try:
+                bundle = fhir_bundle(doc, r.fhir.as_patient(), home)
+            except Exception:  # one it cannot render (an old release's row) must not jam the rest
+                log.exception("alert %s cannot be made FHIR: sent as Hearth's JSON", doc.get("id"))
+                return payload
             return json.dumps(bundle, separators=(",", ":"), ensure_ascii=False)
     return payload
 
@@ -214,7 +220,7 @@ def what_each_receives(cfg: HearthConfig) -> list[str]:
         if r.upstream is not None:
             where += f" at {r.upstream.host}:{r.upstream.port}, a broker of their own"
         if r.fhir is not None:
-            who = r.fhir.patient or f"NHS number {r.fhir.nhs_number}"
+            who = r.fhir.patient or f"the NHS number ending {str(r.fhir.nhs_number)[-4:]}"
             where += f", as FHIR R4 about {who}"
         out.append(f"{r.name} receives: {what}, {detail}, on {where}")
         nots = [f"{s} alerts of other types" for s in r.severities if r.types is not None]
