@@ -15,6 +15,7 @@ ALERT_TYPES = (
     "not_returned",
     "night_restlessness",
     "digest",
+    "weekly_summary",
     "monitoring_gap",
     "sensor_silent",
     "sensor_offline",

@@ -26,6 +26,7 @@ ACTIONS: dict[str, str] = {
     ),
     "night_restlessness": "Ring now to check all is well, or first thing if that is agreed.",
     "digest": "Nothing to do now: talk it over at the next visit or call.",
+    "weekly_summary": "Nothing to do: the week in a few lines; talk any change over at a call.",
     "monitoring_gap": (
         "Check in by phone today: until the sensor works these alerts cannot come."
         " Ask the technician to look at it."

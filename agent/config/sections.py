@@ -52,13 +52,14 @@ def _field(annotation: Any, default: Any, metadata: typing.Mapping[str, Any]) ->
 
 
 def section_model(
-    name: str, settings: type[Any], enabled: str | None = None
+    name: str, settings: type[Any], enabled: str | None = None, on: bool = True
 ) -> type[SettingsSection]:
-    """The YAML section of one settings dataclass; with ``enabled`` (its description) first."""
+    """The YAML section of one settings dataclass; with ``enabled`` (its description; on by
+    default, or off) first."""
     hints = typing.get_type_hints(settings)
     fields: dict[str, Any] = {}
     if enabled is not None:
-        fields["enabled"] = (bool, Field(True, title="Enabled", description=enabled))
+        fields["enabled"] = (bool, Field(on, title="Enabled", description=enabled))
     for key in yaml_keys(settings):
         f = settings.__dataclass_fields__[key]
         fields[key] = _field(hints[key], f.default, f.metadata)
@@ -75,7 +76,7 @@ def config_model() -> type[HearthConfig]:
         return _built[1]
     sections: dict[str, Any] = {}
     for spec in specs:
-        model = section_model(spec.name, spec.settings, spec.watches)
+        model = section_model(spec.name, spec.settings, spec.watches, spec.enabled_by_default)
         sections[spec.name] = (model, Field(default_factory=model, title=spec.title))
     health = section_model("sensor_health", SensorHealthSettings)
     sections["sensor_health"] = (

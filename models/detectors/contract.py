@@ -32,8 +32,9 @@ learned (nights of sleep, whole days of records), for ``hearth status`` and ``he
 It never reads a clock: the time is ``now``.
 
 >>> import models.detectors
->>> [spec.name for spec in registered()]
-['inactivity', 'missed_morning', 'night_exit', 'not_returned', 'night_restlessness', 'digest']
+>>> [spec.name for spec in registered()]  # doctest: +NORMALIZE_WHITESPACE
+['inactivity', 'missed_morning', 'night_exit', 'not_returned', 'night_restlessness', 'digest',
+ 'weekly_summary']
 >>> spec = REGISTRY["inactivity"]
 >>> spec.settings().once_in_days, spec.title
 (10.0, 'Inactivity')
@@ -136,6 +137,8 @@ class DetectorSpec:
     progress: Callable[[HouseholdRoutine, Any], tuple[float, int, str]] | None = None
     # It raises a safety net (a fixed limit) while still learning.
     safety_net: bool = False
+    # On unless the YAML turns it off; False: off unless the YAML turns it on.
+    enabled_by_default: bool = True
 
 
 REGISTRY: dict[str, DetectorSpec] = {}
