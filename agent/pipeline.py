@@ -17,6 +17,7 @@ from agent.errors import ControlError, StateError
 from agent.sources.control import Command
 from models.alert_context import ABOUT_THE_RESIDENT, context_of
 from models.alert_policy import Alert, AlertPolicy
+from models.check_in import CheckIns
 from models.detectors.sensor_findings import told_together
 from models.detectors.wording import duration_text
 from models.episode_ends import SILENCES, EpisodeEnds
@@ -58,6 +59,7 @@ class Pipeline:
         # When the household last paused alerts or went away (not saved: after a restart in
         # one, no end seen is told until it is over).
         self.quiet_from: datetime | None = None
+        self.check_ins = CheckIns(cfg.check_in.settings())
         if state is None:
             self.monitor = Monitor(self.household, self.settings)
             self.policy = AlertPolicy(cfg.household.id, cooldown)
@@ -69,6 +71,8 @@ class Pipeline:
             self.policy = AlertPolicy.from_state(state["policy"], cfg.household.id, cooldown)
             # Saved since episodes were ended; none open in a state saved before.
             self.ends = EpisodeEnds.from_state(state.get("open_episodes", {}))
+            asking = state.get("check_ins", {})
+            self.check_ins = CheckIns.from_state(asking, cfg.check_in.settings())
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise StateError(f"{type(exc).__name__}: {exc}") from exc
 
@@ -82,6 +86,9 @@ class Pipeline:
         if self.monitor.observe(event):
             self.counters.learned += 1
         self.ends.observe(event, self.household)
+        if self.check_ins.asking and event.sensor in self.household.presence_sensors():
+            info = self.household.sensor(event.sensor)
+            self.check_ins.answered(event.at, f"movement in the {info.room if info else 'home'}")
 
     def counts(self) -> dict[str, int]:
         return {**asdict(self.counters), "out_of_order": self.monitor.routine.late_events}
@@ -92,11 +99,15 @@ class Pipeline:
         alerts = []
         found = [*self.monitor.tick(now), *also, *self.told]
         findings = told_together(found, self.policy.raised, self.household.tz)
+        # Those being asked about first (``models.check_in``) wait for the resident's answer.
+        findings = self.check_ins.gate(findings, now)
         self.told.clear()
         for finding in findings:
             alert = self.policy.decide(finding)
             if alert is not None and alert.type in ABOUT_THE_RESIDENT:
-                alert = replace(alert, context=context_of(self.monitor, now))
+                asked = self.check_ins.asked(finding.episode, self.household.tz)
+                said = " ".join(filter(None, (context_of(self.monitor, now), asked)))
+                alert = replace(alert, context=said)
             if alert is not None:
                 self.counters.alerts += 1
                 self.monitor.alerted(finding, alert.id)
@@ -113,7 +124,8 @@ class Pipeline:
         self.policy.decided += len(ended)  # each goes to the outbox as an alert does
         alerts += ended
         raised = all(self.policy.raised(f.episode) for f in findings)
-        self._settled = frozenset(f.type for f in findings) if raised else None
+        held = self.check_ins.holding()
+        self._settled = frozenset(f.type for f in findings) | held if raised else None
         return alerts
 
     def _open(self, finding: Finding, alert: Alert) -> None:
@@ -136,7 +148,9 @@ class Pipeline:
         """The earliest time :meth:`tick` could raise anything, if nothing is observed before."""
         if self.told or self.ends.pending:
             return now
-        return self.monitor.next_due(now, self._settled or frozenset())
+        due = self.monitor.next_due(now, self._settled or frozenset())
+        answer_by = self.check_ins.next_due()
+        return due if answer_by is None else max(now, min(due, answer_by))
 
     def remember(self, alert_id: str, memory: dict[str, JsonValue]) -> None:
         """An alert raised before a restart (its outbox row's memory): not raised again, and
@@ -180,6 +194,13 @@ class Pipeline:
         if cmd.name == "pause":
             self.policy.paused_until = cmd.until
             return f"paused by the resident{until}: no alerts to carers"
+        if cmd.name == "fine":
+            self.check_ins.answered(now, "the resident's button")
+            return (
+                "fine: the resident answered the check-in"
+                if self.check_ins.asking
+                else ("fine: no check-in was waiting for an answer")
+            )
         if cmd.name == "ordinary":
             assert cmd.alert_id is not None
             learned = self.monitor.ordinary(cmd.alert_id, now)
@@ -210,4 +231,5 @@ class Pipeline:
             "monitor": self.monitor.to_state(),
             "policy": self.policy.to_state(),
             "open_episodes": self.ends.to_state(),
+            "check_ins": self.check_ins.to_state(),
         }

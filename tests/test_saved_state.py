@@ -49,9 +49,10 @@ def saved(name: str) -> dict[str, Any]:
 def without_recipients(payload: str) -> dict[str, Any]:
     """The alert itself: not whom it is for, nor the version of its envelope, nor what
     versions since added or renamed without changing a figure (docs/schema/CHANGELOG.md: the
-    title and action, added in 3, say in other words what the summary says)."""
+    title and action, added in 3, and the context, added in 4, say in other words what the
+    summary and the evidence say, or what Hearth knew around it)."""
     doc: dict[str, Any] = json.loads(payload)
-    for added in ("recipients", "schema_version", "title", "action", "phase", "ends"):
+    for added in ("recipients", "schema_version", "title", "action", "phase", "ends", "context"):
         doc.pop(added, None)
     evidence = doc.get("evidence", {})
     if "after_this_sensor" in evidence:

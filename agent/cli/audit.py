@@ -67,6 +67,7 @@ def read_audit(cfg: HearthConfig, since: datetime) -> list[dict[str, Any]]:
     for at, topic, payload, key in rows:
         kind = "status" if topic.endswith("/status") else "alert"
         kind = "answer" if "/answers/" in topic else kind
+        kind = "check-in" if topic.endswith("/check_in") else kind
         kind = "not sent" if topic == WITHHELD else kind
         body: Any = payload
         if kind != "status":
@@ -109,6 +110,10 @@ def words(cfg: HearthConfig, sent: list[dict[str, Any]], back: timedelta) -> lis
             lines.append(f"{when}  answer from {p.get('by')} to the {p.get('severity')}"
                          f" {p.get('type')} alert{at}: {SAID.get(str(p.get('answer')), '?')}"
                          f"{note}")  # fmt: skip
+        elif m["kind"] == "check-in" and isinstance(p, dict):
+            how = f" ({p['how']})" if p.get("how") else ""
+            lines.append(f"{when}  check-in with the resident about {p.get('type')} (on the hub):"
+                         f" {p.get('check_in')}{how}")  # fmt: skip
         elif m["kind"] == "alert" and isinstance(p, dict):
             to = ", ".join(p.get("recipients") or []) or "nobody named"
             own = "" if m["broker"] == main else f" (at {m['broker']})"

@@ -1,6 +1,7 @@
 """``hearth acl``: the home broker's access list for this household, from its YAML: the
 sensors' publisher writes their topics; Hearth reads exactly the topics its sensors are on, and
-its controls; only the users ``controls.users`` names write the controls; Home Assistant, if
+its controls, and writes its check-in questions; only the users ``controls.users`` names write
+the controls (and read the questions); Home Assistant, if
 the resident shows Hearth there, reads what Hearth shows it. A client not named may do nothing
 (Mosquitto's ``acl_file``, with ``config/mosquitto/hearth.conf``)."""
 
@@ -45,9 +46,11 @@ def acl(cfg: HearthConfig) -> str:
     topic read zigbee2mqtt/kettle
     topic read zigbee2mqtt/kettle/availability
     topic readwrite hearth/h1/control/#
+    topic write hearth/h1/check_in
     <BLANKLINE>
     user button
     topic write hearth/h1/control/#
+    topic read hearth/h1/check_in
     <BLANKLINE>
     """
     hh = cfg.household.id
@@ -68,11 +71,15 @@ def acl(cfg: HearthConfig) -> str:
         sections.append(other + " ESPHome),\n# with topic write <its topic>.")
     own = [f"user {me}", *(f"topic read {t}" for t in reads)]
     own.append(f"topic readwrite hearth/{hh}/control/#")
+    own.append(f"topic write hearth/{hh}/check_in")
     if ha:
         own += [f"topic readwrite hearth/{hh}/home_assistant/#",
                 f"topic readwrite {ha.discovery_prefix}/#"]  # fmt: skip
     sections.append("\n".join(own))
-    sections += [f"user {u}\ntopic write hearth/{hh}/control/#" for u in cfg.controls.users]
+    sections += [
+        f"user {u}\ntopic write hearth/{hh}/control/#\ntopic read hearth/{hh}/check_in"
+        for u in cfg.controls.users
+    ]
     if ha:
         sections.append(
             f"user homeassistant\ntopic read hearth/{hh}/home_assistant/#\n"

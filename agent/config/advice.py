@@ -141,6 +141,9 @@ def warnings_of(cfg: HearthConfig, file: str, lines: dict[Path_, int]) -> list[C
         warn(at(("local_broker", "host"), f"the home broker's password goes to {home.host}"
                 " unencrypted across the home network: add tls:, or run the broker on this"
                 " hub"))  # fmt: skip
+    if cfg.check_in.enabled and cfg.local_broker is None:
+        said = "no local_broker: the check-in cannot reach the resident; alerts go at once"
+        warn(at(("check_in", "enabled"), said + " (a replay waits, as if unanswered)"))
     if not any("technical" in r.severities for r in cfg.alerts.recipients):
         warn(at(("alerts", "recipients"), "nobody receives technical alerts (a flat battery, a"
                 " silent sensor, Hearth's own faults): add a recipient with severities:"

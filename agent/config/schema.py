@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from agent.config.brokers import BrokerConfig, UpstreamConfig
+from agent.config.check_in import CheckInConfig
 from agent.config.durations import Duration
 from agent.config.household import HouseholdSection, Identifier
 from agent.config.recipients import AlertsConfig, Recipient
@@ -318,6 +319,7 @@ class HearthConfig(Strict):
     # Replaced by the registry's sections in the model ``config_model()`` builds.
     detectors: DetectorsSection = Field(default_factory=DetectorsSection, title="Detectors")
     controls: ControlsConfig = Field(default_factory=ControlsConfig, title="Household controls")
+    check_in: CheckInConfig = Field(default_factory=CheckInConfig, title="Check-in first")
     store: StoreConfig = Field(default_factory=StoreConfig, title="Store")
 
     @model_validator(mode="after")

@@ -39,7 +39,7 @@ from agent.delivery.upstream import Upstream
 from agent.drops import Drops
 from agent.errors import StoreError
 from agent.pipeline import Pipeline
-from agent.runtime import keeping
+from agent.runtime import check_in_link, keeping
 from agent.runtime.answers import take_answer
 from agent.runtime.clock_guard import ClockGuard
 from agent.runtime.links import Links, links_health
@@ -182,6 +182,7 @@ class Agent:
             links_health(self.health, links)
             for alert in self.pipeline.tick(now, links):
                 await self.upstream.enqueue(alert)
+            await check_in_link.pass_on(self, now)
             wait_s = until_due(self.pipeline, now, self.watch_every_s)
             self.watched_at = now
             # Only once the detectors have really looked at the time.

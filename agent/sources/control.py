@@ -1,5 +1,6 @@
-"""What the household tells Hearth: away mode, the resident's pause, and that an alert was about
-something ordinary after all (so that it is learned as part of her routine).
+"""What the household tells Hearth: away mode, the resident's pause, that an alert was about
+something ordinary after all (so that it is learned as part of her routine), and ``fine``: the
+resident's answer to a check-in (``models.check_in``), a press of the button.
 
 Commands arrive on the home broker, ``hearth/<household>/control/<command>``, from the
 ``hearth away|home|pause|resume`` commands or from any home app that can publish MQTT (a button,
@@ -28,7 +29,7 @@ from zoneinfo import ZoneInfo
 from agent.config.durations import parse_duration
 from agent.errors import ControlError
 
-COMMANDS = ("away", "home", "pause", "resume", "ordinary")
+COMMANDS = ("away", "home", "pause", "resume", "ordinary", "fine")
 # An alert's id, as every alert carries it (a UUID).
 ALERT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Needs an end: an away or pause left on by mistake would silence Hearth for good. How long it
@@ -57,7 +58,7 @@ def parse_command(
     name = parts[3]
     if name not in COMMANDS:
         raise ControlError(f"unknown command {name!r}; known: {', '.join(COMMANDS)}")
-    if name in ("home", "resume"):
+    if name in ("home", "resume", "fine"):
         return Command(name, None)
     text = payload.decode("utf-8", "replace").strip()
     if name == "ordinary":

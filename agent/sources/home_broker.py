@@ -153,6 +153,18 @@ class HomeBroker:
             mid, qos, _ = self._unacked.popleft()
             client._client.ack(mid, qos)
 
+    async def ask(self, topic: str, payload: bytes) -> bool:
+        """Publish to the home (a check-in's question); False if it cannot now."""
+        client = self._client
+        if client is None:
+            return False
+        try:
+            await client.publish(topic, payload, qos=1, timeout=10)
+        except Exception as exc:  # MqttError, a timeout: the caller does not wait on it
+            log.warning("could not publish %s on the home broker: %s", topic, exc)
+            return False
+        return True
+
     async def run(self, sensors: int) -> None:
         backoff = Backoff()
         topics = self.decoder.topics()
