@@ -23,7 +23,7 @@ from models.detectors.wording import duration_text
 from models.episode_ends import SILENCES, EpisodeEnds
 from models.events import SensorEvent
 from models.finding import Finding, JsonValue
-from models.household_changes import CHANGES, household_change
+from models.household_changes import CHANGES, household_change, snoozed
 from models.monitor import Monitor
 from models.routine.held import LEARNERS
 from models.saved_state import STATE_VERSION, migrate
@@ -209,6 +209,13 @@ class Pipeline:
             return f"ordinary: alert {cmd.alert_id} was about something usual; learning {learned}"
         self.policy.paused_until = None
         return "resumed: alerts on"
+
+    def snooze(self, kind: str, until: datetime, by: str, now: datetime) -> None:
+        """A carer's snooze: no alert of ``kind`` until ``until``; told to everyone at the next
+        tick, as a change to what is watched is."""
+        self._settled = None
+        self.policy.snoozed[kind] = until
+        self.told.append(snoozed(kind, until, by, now, self.household.tz))
 
     def resumed(self, stopped: timedelta, now: datetime) -> None:
         """Hearth was stopped for ``stopped`` until ``now``: nobody watched meanwhile. Quiet time

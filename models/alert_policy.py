@@ -105,6 +105,8 @@ class AlertPolicy:
     _last_of_type: dict[str, datetime] = field(default_factory=dict)
     # The last sign of life before the silence that a raised alert covers.
     _silence_alerted: datetime | None = None
+    # Alert types a carer snoozed, until when (``models.carers_answers``).
+    snoozed: dict[str, datetime] = field(default_factory=dict)
     suppressed: dict[str, int] = field(default_factory=dict)
     # Alerts decided this run (not saved): the agent saves only when each is in the outbox.
     decided: int = 0
@@ -119,6 +121,10 @@ class AlertPolicy:
             and finding.type != "household_control"  # the pause itself is told, and its end
         ):
             self._suppress("paused", finding)
+            return None
+        until = self.snoozed.get(finding.type)
+        if until is not None and finding.detected_at < until and finding.severity != "technical":
+            self._suppress("snoozed", finding)
             return None
         last = self._last_of_type.get(finding.type)
         wait = self.cooldown.get(finding.type)
@@ -197,6 +203,7 @@ class AlertPolicy:
             "raised": list(self._raised),
             "last_of_type": {k: v.isoformat() for k, v in self._last_of_type.items()},
             "silence_alerted": self._silence_alerted.isoformat() if self._silence_alerted else None,
+            "snoozed": {k: v.isoformat() for k, v in self.snoozed.items()},
         }
 
     @classmethod
@@ -212,4 +219,5 @@ class AlertPolicy:
         }
         silence = state["silence_alerted"]
         policy._silence_alerted = datetime.fromisoformat(silence) if silence else None
+        policy.snoozed = {k: datetime.fromisoformat(v) for k, v in state.get("snoozed", {}).items()}
         return policy

@@ -7,7 +7,9 @@ An answer that the episode was ordinary in this home (``was_fine``, ``false_alar
 learn it after all, as the household's own ``ordinary`` does: the alert held that episode out
 of what is learned. A visitor or an absence explains an alert without making it the resident's
 routine, so those are not learned. Learning an episode never silences an urgent detector: the
-limits no learning moves (``long_lie``, ``ceiling``) still hold.
+limits no learning moves (``long_lie``, ``ceiling``) still hold. A ``snooze`` (``"for": "2h"``,
+at most the YAML's ``alerts.longest_snooze``) holds back new alerts of that type for that long,
+and every recipient told of the resident is told that it did.
 
 >>> a = parse_answer("hearth/h1/answers/" + "0" * 8 + "-0000-5000-8000-" + "0" * 12,
 ...                  b'{"answer": "was_fine", "by": "Sarah"}', "hearth", "h1")
@@ -24,7 +26,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-ANSWERS = ("confirmed", "false_alarm", "was_fine", "visitor", "away")
+ANSWERS = ("confirmed", "false_alarm", "was_fine", "visitor", "away", "snooze")
 # In words, for the audit and ``hearth listen``.
 SAID = {
     "confirmed": "the alert was needed",
@@ -32,6 +34,7 @@ SAID = {
     "was_fine": "all was well: the usual in this home",
     "visitor": "a visitor explains it",
     "away": "the resident was away",
+    "snooze": "no more alerts of this kind for a while",
 }
 # The episode was ordinary for her: learn it after all.
 LEARNED = frozenset({"was_fine", "false_alarm"})
@@ -50,13 +53,17 @@ class Answer:
     answer: str
     by: str
     note: str = ""
+    # For a snooze: how long, as written ("2h"); the agent reads it and holds it to the YAML's
+    # alerts.longest_snooze.
+    for_: str = ""
 
     @property
     def learned(self) -> bool:
         return self.answer in LEARNED
 
     def to_json(self) -> dict[str, str]:
-        return {"alert": self.alert_id, "answer": self.answer, "by": self.by, "note": self.note}
+        out = {"alert": self.alert_id, "answer": self.answer, "by": self.by, "note": self.note}
+        return out | ({"for": self.for_} if self.for_ else {})
 
 
 def answers_topic(prefix: str, household: str, alert_id: str = "+") -> str:
@@ -76,7 +83,7 @@ def parse_answer(topic: str, payload: bytes, prefix: str, household: str) -> Ans
         raise AnswerError(f"the answer to {alert_id} is not JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise AnswerError(f'the answer to {alert_id} is not {{"answer": ..., "by": ...}}')
-    unknown = set(doc) - {"answer", "by", "note"}
+    unknown = set(doc) - {"answer", "by", "note", "for"}
     if unknown:
         keys = ", ".join(sorted(unknown))
         raise AnswerError(f"the answer to {alert_id} has unknown keys: {keys}")
@@ -87,7 +94,12 @@ def parse_answer(topic: str, payload: bytes, prefix: str, household: str) -> Ans
         raise AnswerError(f"the answer to {alert_id} must say who gives it (by: their name)")
     if not isinstance(note, str) or len(note) > LONGEST_NOTE:
         raise AnswerError(f"the answer to {alert_id}: note must be text of {LONGEST_NOTE} at most")
-    return Answer(alert_id, answer, by.strip(), note.strip())
+    how_long = doc.get("for", "")
+    if answer == "snooze" and (not isinstance(how_long, str) or not how_long.strip()):
+        raise AnswerError(f'a snooze of {alert_id} must say how long: "for": "2h"')
+    if answer != "snooze" and "for" in doc:
+        raise AnswerError(f"the answer to {alert_id}: only a snooze has a for")
+    return Answer(alert_id, answer, by.strip(), note.strip(), str(how_long).strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +137,7 @@ class Precision:
 
 def precision(answers: list[Answered]) -> Precision:
     """Of the alerts the carers answered, the share they say was needed; a later answer to one
-    alert replaces an earlier."""
-    last = {a.alert_id: a.answer for a in answers}
+    alert replaces an earlier, and a snooze says neither."""
+    last = {a.alert_id: a.answer for a in answers if a.answer != "snooze"}  # no verdict
     nots = Counter(v for v in last.values() if v != "confirmed")
     return Precision(sum(1 for v in last.values() if v == "confirmed"), nots)

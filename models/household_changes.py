@@ -19,6 +19,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from models.finding import Finding
+from models.what_to_do import HEADLINE_MOST
 
 CHANGES = ("pause", "resume", "away", "home")
 
@@ -50,4 +51,33 @@ def household_change(name: str, until: datetime | None, now: datetime, tz: ZoneI
         summary=summary,
         episode=f"household_control:{name}:{now.isoformat()}",
         evidence={"command": name, "until": None if until is None else until.isoformat()},
+    )
+
+
+def snoozed(kind: str, until: datetime, by: str, now: datetime, tz: ZoneInfo) -> Finding:
+    """A carer's snooze of one alert type (``models.carers_answers``): told to everyone told
+    of the resident, since it holds back alerts about them.
+
+    >>> from datetime import timezone
+    >>> at = datetime(2026, 12, 1, 15, 30, tzinfo=timezone.utc)
+    >>> snoozed("inactivity", at.replace(hour=17), "Sarah", at, ZoneInfo("UTC")).headline
+    'Inactivity alerts snoozed by Sarah until 17:30: none of that kind meanwhile.'
+    """
+    what = kind.replace("_", " ")
+    when = f"{until.astimezone(tz):%H:%M}"
+    headline = (
+        f"{what.capitalize()} alerts snoozed by {by} until {when}: none of that kind meanwhile."
+    )
+    if len(headline) > HEADLINE_MOST:  # a long name: the summary says who
+        headline = f"{what.capitalize()} alerts snoozed until {when}: none of that kind meanwhile."
+    return Finding(
+        type="household_control",
+        headline=headline,
+        severity="warning",
+        started_at=now,
+        detected_at=now,
+        summary=f"{by} snoozed {what} alerts until {until.astimezone(tz):%a %d %b %H:%M}: no"
+        " alert of that kind reaches anyone meanwhile; the others still come.",
+        episode=f"household_control:snooze:{kind}:{now.isoformat()}",
+        evidence={"command": "snooze", "until": until.isoformat(), "alert_type": kind, "by": by},
     )

@@ -34,7 +34,7 @@ from models.detectors.link_findings import (
     home_broker_lost,
     storage_full,
 )
-from models.household_changes import CHANGES, household_change
+from models.household_changes import CHANGES, household_change, snoozed
 from models.what_to_do import HOME_NAME_MOST, TITLE_MOST, suggested_action, title
 from tests.conftest import CONFIG, dataset
 from tests.fhir_checks import assert_valid_fhir
@@ -199,7 +199,10 @@ def test_the_alerts_no_recording_raises_read_as_one_line_that_adds_up_too() -> N
     at = datetime(2026, 12, 1, 23, 59, tzinfo=tz)
     later = at + timedelta(hours=26, minutes=7)
     sensors = [s.id for s in cfg.sensors] * 2
+    longest_by = "A recipient with a very long name indeed, as the YAML allows it, for once"
     findings = [household_change(c, later, at, tz) for c in CHANGES] + [
+        snoozed("night_restlessness", later, longest_by, at, tz),
+        snoozed("inactivity", later, "Sarah", at, tz),
         home_broker_lost("mosquitto.home.example.org:8883", at, later, sensors, tz),
         bridge_silent(
             "/dev/serial/by-id/usb-Raspberry_Pi_Pico_E66138935F2A1234-if00",

@@ -64,7 +64,9 @@ def test_an_answer_names_its_alert_what_and_who() -> None:
     [
         (TOPIC, b"was fine", "not JSON"),
         (TOPIC, b"[1]", "is not"),
-        (TOPIC, b'{"answer": "snooze", "by": "Ann"}', "unknown answer 'snooze'"),
+        (TOPIC, b'{"answer": "maybe", "by": "Ann"}', "unknown answer 'maybe'"),
+        (TOPIC, b'{"answer": "snooze", "by": "Ann"}', 'must say how long: "for"'),
+        (TOPIC, b'{"answer": "visitor", "by": "Ann", "for": "2h"}', "only a snooze has a for"),
         (TOPIC, b'{"answer": "confirmed"}', "who gives it"),
         (TOPIC, b'{"answer": "confirmed", "by": "Ann", "colour": 1}', "unknown keys: colour"),
         (TOPIC, b'{"answer": "confirmed", "by": "Ann", "note": 3}', "note must be text"),
@@ -86,7 +88,8 @@ def test_no_payload_or_topic_breaks_the_parser(payload: bytes, tail: str) -> Non
 
 def test_precision_is_the_share_needed_the_last_answer_counting() -> None:
     p = precision([Answered("a", "false_alarm"), Answered("a", "confirmed"),
-                   Answered("b", "was_fine"), Answered("c", "away")])  # fmt: skip
+                   Answered("b", "was_fine"), Answered("c", "away"),
+                   Answered("d", "snooze")])  # fmt: skip
     assert (p.answered, p.needed) == (3, 1)
     assert p.value is not None
     assert abs(p.value - 1 / 3) < 1e-9
@@ -135,6 +138,16 @@ def test_a_carers_answer_is_audited_learned_and_counted_and_a_bad_one_stops_noth
         await answer(upstream_broker, fall["id"], {"answer": "was_fine", "by": "Home-care team",
                                                    "note": "asleep in her chair"})  # fmt: skip
         await until(lambda: fall["id"] not in held, "the episode released to learning", 30)
+        # A snooze longer than the YAML allows is refused; one within it is told to everyone.
+        await answer(upstream_broker, fall["id"], {"answer": "snooze", "by": "Home-care team",
+                                                   "for": "3h"})  # fmt: skip
+        await until(lambda: agent.dropped["bad_answer"] == 5, "the long snooze refused", 30)
+        await answer(upstream_broker, fall["id"], {"answer": "snooze", "by": "Home-care team",
+                                                   "for": "90min"})  # fmt: skip
+        snoozes = "/alerts/household_control"
+        await until(lambda: any(m[0].endswith(snoozes) for m in received.messages),
+                    "the snooze told", 30)  # fmt: skip
+        facts["snoozed"] = dict(agent.pipeline.policy.snoozed)
         facts["fall"] = fall
         facts["status"] = agent.health.status()
         await publish(broker, agent, clock, at(17, 0), "zigbee2mqtt/lounge_motion",
@@ -150,15 +163,41 @@ def test_a_carers_answer_is_audited_learned_and_counted_and_a_bad_one_stops_noth
     assert facts["held_before"], "an urgent alert holds its episode out of learning"
     assert facts["status"] == "online"
     audit = read_audit(cfg, datetime(2000, 1, 1, tzinfo=UTC))
-    (taken,) = [m for m in audit if m["kind"] == "answer"]
+    taken, snoozing = [m for m in audit if m["kind"] == "answer"]
+    assert snoozing["payload"]["answer"] == "snooze"
+    assert snoozing["payload"]["for"] == "90min"
     assert taken["payload"]["episode_alert"] == fall["id"]
     assert taken["payload"]["answer"] == "was_fine"
     lines = words(cfg, audit, timedelta(days=3650))
     assert any(f"answer from Home-care team to the urgent {fall['type']} alert of" in line
                and 'the usual in this home ("asleep in her chair")' in line
                for line in lines), lines  # fmt: skip
+    (snooze,) = received.on("hearth/live-home/alerts/household_control")
+    assert snooze["evidence"] == {"command": "snooze", "until": snooze["evidence"]["until"],
+                                  "alert_type": fall["type"], "by": "Home-care team"}  # fmt: skip
+    assert "alerts snoozed by Home-care team until" in snooze["title"]
+    assert snooze["recipients"] == ["Home-care team"]  # the daughter's copy, on her own topic
+    assert list(facts["snoozed"]) == [fall["type"]]
     told = read_status(cfg, datetime.now(UTC)).answers
     assert told["answered"] == 1
     assert told["needed"] == 0
     assert told["not_needed"] == {"was_fine": 1}
     assert told["precision"] == 0.0
+
+
+def test_a_snooze_holds_back_new_alerts_of_its_type_until_it_ends_and_no_others() -> None:
+    from models.alert_policy import AlertPolicy
+    from models.finding import Finding
+
+    t = datetime(2026, 3, 28, 15, 0, tzinfo=UTC)
+    policy = AlertPolicy("h1")
+    policy.snoozed["inactivity"] = t + timedelta(hours=2)
+    still = Finding("inactivity", "urgent", t, t + timedelta(hours=1), "Still.", "inactivity:a")
+    door = Finding("night_exit", "urgent", t, t + timedelta(hours=1), "Door.", "night_exit:a")
+    assert policy.decide(still) is None
+    assert policy.suppressed == {"snoozed": 1}
+    assert policy.decide(door) is not None  # another type still comes
+    later = Finding("inactivity", "urgent", t, t + timedelta(hours=3), "Still.", "inactivity:b")
+    assert policy.decide(later) is not None  # after the snooze
+    again = AlertPolicy.from_state(json.loads(json.dumps(policy.to_state())), "h1")
+    assert again.snoozed == policy.snoozed  # kept across a restart

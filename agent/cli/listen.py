@@ -62,6 +62,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     a.add_argument("alert", help="the alert's id")
     a.add_argument("answer", choices=ANSWERS)
     a.add_argument("--note", default="", help="a few words for the record")
+    a.add_argument("--for", dest="for_", default="", help="for a snooze: how long (e.g. 2h)")
     a.set_defaults(func=run_answer)
 
 
@@ -151,15 +152,23 @@ def _as_alert(doc: Any) -> dict[str, Any]:
     }
 
 
-def answer_payload(answer: str, who: str, note: str) -> bytes:
-    return json.dumps({"answer": answer, "by": who, "note": note}, ensure_ascii=False).encode()
+def answer_payload(answer: str, who: str, note: str, for_: str = "") -> bytes:
+    doc = {"answer": answer, "by": who, "note": note} | ({"for": for_} if for_ else {})
+    return json.dumps(doc, ensure_ascii=False).encode()
 
 
 async def _publish_answer(
-    client: Any, prefix: str, household: str, alert_id: str, answer: str, who: str, note: str
+    client: Any,
+    prefix: str,
+    household: str,
+    alert_id: str,
+    answer: str,
+    who: str,
+    note: str,
+    for_: str = "",
 ) -> None:
     topic = answers_topic(prefix, household, alert_id)
-    await client.publish(topic, answer_payload(answer, who, note), qos=1, timeout=30)
+    await client.publish(topic, answer_payload(answer, who, note, for_), qos=1, timeout=30)
 
 
 def run_answer(args: argparse.Namespace) -> int:
@@ -172,7 +181,7 @@ def run_answer(args: argparse.Namespace) -> int:
     async def go() -> None:
         async with session(up, f"hearth-answer-{args.household}") as client:
             await _publish_answer(client, up.topic_prefix, args.household, args.alert.lower(),
-                                  args.answer, args.who, args.note)  # fmt: skip
+                                  args.answer, args.who, args.note, args.for_)  # fmt: skip
 
     _connected(go)
     print(f"answered {args.alert}: {SAID[args.answer]}")
@@ -220,14 +229,17 @@ def run_listen(args: argparse.Namespace) -> int:
 
 
 async def _answer_line(client: Any, prefix: str, seen: Seen, who: str, line: str) -> str:
-    """``<number> <answer> [note]``, as typed."""
+    """``<number> <answer> [note]``, as typed; ``<number> snooze <how long> [note]``."""
     parts = line.split(maxsplit=2)
     if not parts:
         return ""
     if len(parts) < 2 or not parts[0].strip("[]").isdigit() or parts[1] not in ANSWERS:
         raise HearthError(f"type <number> <answer> [note]; the answers: {', '.join(ANSWERS)}")
     alert = seen.alert(int(parts[0].strip("[]")))
-    note = parts[2].strip() if len(parts) > 2 else ""
+    rest = parts[2].strip() if len(parts) > 2 else ""
+    for_, note = rest.partition(" ")[::2] if parts[1] == "snooze" else ("", rest)
+    if parts[1] == "snooze" and not for_:
+        raise HearthError("type <number> snooze <how long, e.g. 2h> [note]")
     await _publish_answer(client, prefix, alert["household"], alert.get("ends") or alert["id"],
-                          parts[1], who, note)  # fmt: skip
+                          parts[1], who, note.strip(), for_)  # fmt: skip
     return f"answered [{parts[0].strip('[]')}]: {SAID[parts[1]]}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -164,6 +165,21 @@ class AlertsConfig(Strict):
         description="Raise an alert type at most once in this long, e.g. inactivity: 2h.",
     )
     console: bool = Field(True, title="Console", description="Also print alerts to the log.")
+    longest_snooze: Duration = Field(
+        timedelta(hours=2),
+        title="Longest snooze",
+        description=(
+            "The longest a carer's snooze may hold back alerts of one type (10min to 12h);"
+            " each is told to every recipient told of the resident."
+        ),
+    )
+
+    @field_validator("longest_snooze")
+    @classmethod
+    def _short(cls, v: timedelta) -> timedelta:
+        if not timedelta(minutes=10) <= v <= timedelta(hours=12):
+            raise ValueError("between 10min and 12h: a snooze must end soon")
+        return v
 
     @field_validator("recipients")
     @classmethod

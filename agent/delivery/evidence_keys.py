@@ -170,9 +170,13 @@ EVIDENCE: dict[str, dict[str, Key]] = {
     },
     "household_control": {
         "command": Key(
-            "string", "what the household did", extra={"enum": ["pause", "resume", "away", "home"]}
+            "string",
+            "what the household did, or a carer's snooze",
+            extra={"enum": ["pause", "resume", "away", "home", "snooze"]},
         ),
         "until": _time("until when (null: until resumed)", nullable=True),
+        "alert_type": Key("string", "for a snooze: the alert type held back", False),
+        "by": Key("string", "for a snooze: the recipient who asked for it", False),
     },
     "sensor_silent": {
         "sensor": Key("string", "the silent sensor (its id)", False),

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from agent.config.durations import parse_duration
 from agent.delivery.rendering import brokers
 from agent.errors import StoreError
 from agent.sources.control import Command
 from agent.store import Store, record_left
 from models.carers_answers import SAID, AnswerError, parse_answer
+from models.detectors.wording import duration_text
 
 if TYPE_CHECKING:
     from agent.runtime.agent import Agent
@@ -37,6 +40,20 @@ async def alert_told(store: Store, alert_id: str, to: str) -> dict[str, Any] | N
         raise StoreError(f"cannot read the audit: {exc}") from exc
     docs = [json.loads(r[0]) for r in rows]
     return next((d for d in docs if to in (d.get("recipients") or [])), None)
+
+
+def _snooze_until(agent: Agent, how_long: str, now: datetime) -> datetime:
+    try:
+        wait = parse_duration(how_long)
+    except ValueError as exc:
+        raise AnswerError(f"snooze for {how_long!r}: {exc}") from None
+    most = agent.cfg.alerts.longest_snooze
+    if not timedelta(0) < wait <= most:
+        raise AnswerError(
+            f"snooze for {how_long}: at most {duration_text(most.total_seconds())}"
+            " (alerts.longest_snooze in the household's YAML); nothing snoozed"
+        )
+    return now + wait
 
 
 async def take_answer(agent: Agent, broker: str, topic: str, payload: bytes) -> None:
@@ -63,6 +80,7 @@ async def _take(agent: Agent, broker: str, topic: str, payload: bytes) -> None:
         raise AnswerError(f"no alert {answer.alert_id} was sent to {answer.by!r} from this hub")
     episode = str(told.get("ends") or answer.alert_id)  # an end's answer is its alert's
     now = agent.clock.now()
+    until = _snooze_until(agent, answer.for_, now) if answer.answer == "snooze" else None
     record = answer.to_json() | {
         "episode_alert": episode,
         "type": told.get("type"),
@@ -76,6 +94,10 @@ async def _take(agent: Agent, broker: str, topic: str, payload: bytes) -> None:
         agent.upstream.unaudited.append((now, topic, text, broker))
         log.warning("answer from %s kept in memory, not yet in the audit: %s", answer.by, exc)
     said = f"{answer.by} answered alert {episode} ({told.get('type')}): {SAID[answer.answer]}"
+    if until is not None:
+        agent.pipeline.snooze(str(told.get("type")), until, answer.by, now)
+        agent.heard.set()  # told to everyone at the next look
+        said += f" until {until.isoformat()}"
     if answer.learned:
         said += "; " + agent.pipeline.command(Command("ordinary", None, episode), now)
         agent.save_soon = True
