@@ -13,20 +13,21 @@ from typing import Any
 
 from agent.config import household_of, monitor_settings_of
 from agent.config.schema import HearthConfig
-from agent.errors import ControlError, StateError
+from agent.errors import StateError
+from agent.household_commands import apply_command
 from agent.sources.control import Command
 from models.alert_context import ABOUT_THE_RESIDENT, context_of
 from models.alert_policy import Alert, AlertPolicy
 from models.check_in import CheckIns
 from models.detectors.sensor_findings import told_together
-from models.detectors.wording import duration_text
 from models.episode_ends import SILENCES, EpisodeEnds
 from models.events import SensorEvent
 from models.finding import Finding, JsonValue
-from models.household_changes import CHANGES, household_change, snoozed
+from models.household_changes import snoozed
 from models.monitor import Monitor
 from models.routine.held import LEARNERS
 from models.saved_state import STATE_VERSION, migrate
+from models.tightening import Place, Tightening
 
 log = logging.getLogger("hearth.pipeline")
 
@@ -60,6 +61,8 @@ class Pipeline:
         # one, no end seen is told until it is over).
         self.quiet_from: datetime | None = None
         self.check_ins = CheckIns(cfg.check_in.settings())
+        long_lie = getattr(cfg.detectors, "inactivity").long_lie  # noqa: B009 (a registry section)
+        self.tightening = Tightening(long_lie=long_lie)
         if state is None:
             self.monitor = Monitor(self.household, self.settings)
             self.policy = AlertPolicy(cfg.household.id, cooldown)
@@ -71,6 +74,7 @@ class Pipeline:
             self.policy = AlertPolicy.from_state(state["policy"], cfg.household.id, cooldown)
             # Saved since episodes were ended; none open in a state saved before.
             self.ends = EpisodeEnds.from_state(state.get("open_episodes", {}))
+            self.tightening = Tightening.from_state(state.get("tightened", []), long_lie)
             asking = state.get("check_ins", {})
             self.check_ins = CheckIns.from_state(asking, cfg.check_in.settings())
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
@@ -99,7 +103,9 @@ class Pipeline:
         alerts = []
         found = [*self.monitor.tick(now), *also, *self.told]
         findings = told_together(found, self.policy.raised, self.household.tz)
-        # Those being asked about first (``models.check_in``) wait for the resident's answer.
+        # Where the carers called alerts false, those wait longer (``models.tightening``);
+        # those being asked about first (``models.check_in``) wait for the resident's answer.
+        findings = self.tightening.gate(findings, now, self.household.tz)
         findings = self.check_ins.gate(findings, now)
         self.told.clear()
         for finding in findings:
@@ -169,46 +175,14 @@ class Pipeline:
                 self.monitor.routine.hold(alert_id, learner, key, datetime.fromisoformat(at))
 
     def command(self, cmd: Command, now: datetime) -> str:
-        """Apply a household command; returns what was done, for the log. A change to what is
-        watched is told to the care team at the next tick; one longer than the YAML allows
-        (``controls``) is a ``ControlError``, and nothing changes."""
-        tz = self.household.tz
-        longest = {"pause": self.cfg.controls.longest_pause, "away": self.cfg.controls.longest_away}
-        most = longest.get(cmd.name)
-        if cmd.until is not None and most is not None and cmd.until - now > most:
-            raise ControlError(
-                f"{cmd.name} may last at most {duration_text(most.total_seconds())}"
-                f" (controls.longest_{cmd.name} in the YAML); nothing changed"
-            )
+        """Apply a household command (``agent.household_commands``); what was done, for the log."""
         self._settled = None
-        if cmd.name in CHANGES:
-            self.told.append(household_change(cmd.name, cmd.until, now, tz))
-            self.quiet_from = now if cmd.name in ("pause", "away") else self.quiet_from
-        until = "" if cmd.until is None else f" until {cmd.until.astimezone(tz):%a %d %b %H:%M}"
-        if cmd.name == "away":
-            self.monitor.set_away(now, cmd.until)
-            return f"away mode{until}: no alerts about the resident, sensor checks go on"
-        if cmd.name == "home":
-            self.monitor.set_away(now, None)
-            return "home again: alerts on"
-        if cmd.name == "pause":
-            self.policy.paused_until = cmd.until
-            return f"paused by the resident{until}: no alerts to carers"
-        if cmd.name == "fine":
-            self.check_ins.answered(now, "the resident's button")
-            return (
-                "fine: the resident answered the check-in"
-                if self.check_ins.asking
-                else ("fine: no check-in was waiting for an answer")
-            )
-        if cmd.name == "ordinary":
-            assert cmd.alert_id is not None
-            learned = self.monitor.ordinary(cmd.alert_id, now)
-            if learned is None:
-                return f"ordinary: no alert {cmd.alert_id} is held back from learning"
-            return f"ordinary: alert {cmd.alert_id} was about something usual; learning {learned}"
-        self.policy.paused_until = None
-        return "resumed: alerts on"
+        return apply_command(self, cmd, now)
+
+    def tighten(self, place: Place, at: datetime) -> None:
+        """The carers called an alert here false: its detector waits longer here."""
+        self._settled = None
+        self.tightening.add(place, at)
 
     def snooze(self, kind: str, until: datetime, by: str, now: datetime) -> None:
         """A carer's snooze: no alert of ``kind`` until ``until``; told to everyone at the next
@@ -239,4 +213,5 @@ class Pipeline:
             "policy": self.policy.to_state(),
             "open_episodes": self.ends.to_state(),
             "check_ins": self.check_ins.to_state(),
+            "tightened": self.tightening.to_state(),
         }

@@ -178,7 +178,12 @@ def test_a_carers_answer_is_audited_learned_and_counted_and_a_bad_one_stops_noth
     assert "alerts snoozed by Home-care team until" in snooze["title"]
     assert snooze["recipients"] == ["Home-care team"]  # the daughter's copy, on her own topic
     assert list(facts["snoozed"]) == [fall["type"]]
-    told = read_status(cfg, datetime.now(UTC)).answers
+    status = read_status(cfg, datetime.now(UTC))
+    # The false alarm taught where it came: that detector waits longer there, and says so.
+    (tightened,) = status.tightened
+    assert tightened.startswith(fall["type"].replace("_", " "))
+    assert tightened.endswith("waits longer after 1 false alarm")
+    told = status.answers
     assert told["answered"] == 1
     assert told["needed"] == 0
     assert told["not_needed"] == {"was_fine": 1}

@@ -27,6 +27,7 @@ from agent.store_folder import store_files
 from models.carers_answers import Answered, precision
 from models.detectors.wording import duration_text
 from models.learning import Learning, learning
+from models.tightening import Tightening
 
 if TYPE_CHECKING:
     from models.monitor import Monitor
@@ -77,6 +78,8 @@ class HubStatus:
     unencrypted_to: str | None = None
     # What the carers answered to the alerts (the audit's year): how many, and the share needed.
     answers: dict[str, Any] = field(default_factory=dict)
+    # Where the carers' false alarms make a detector wait longer (``models.tightening``).
+    tightened: list[str] = field(default_factory=list)
 
 
 @contextmanager
@@ -161,7 +164,16 @@ def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
         learning=learnt,
         unencrypted_to=unencrypted_to(cfg),
         answers=_answers([row[0] for row in answered]),
+        tightened=_tightened(state.get(STATE_KEY)),
     )
+
+
+def _tightened(text: str | bytes | None) -> list[str]:
+    with suppress(StateError, ValueError, KeyError, TypeError, AttributeError):
+        state = decode_state(text) if text is not None else None
+        if isinstance(state, dict):
+            return Tightening.from_state(state.get("tightened", [])).words()
+    return []
 
 
 def _answers(payloads: list[str]) -> dict[str, Any]:
@@ -256,6 +268,7 @@ def words(s: HubStatus) -> list[str]:
         routine,
         *(f"  {x.words()}" for x in s.learning),
         f"carers' answers: {s.answers.get('words', 'not noted')}",
+        *(f"  tightened: {t}" for t in s.tightened),
         f"outbox: {s.alerts_waiting} alerts waiting"
         + (f", the oldest since {_ago(s.oldest_waiting, now)}" if s.oldest_waiting else ""),
         f"store: {s.store}, {s.store_bytes / 2**20:.1f} MiB, {s.disk_free_bytes / 2**30:.1f} GiB"

@@ -18,6 +18,7 @@ from agent.sources.control import Command
 from agent.store import Store, record_left
 from models.carers_answers import SAID, AnswerError, parse_answer
 from models.detectors.wording import duration_text
+from models.tightening import place_of_alert
 
 if TYPE_CHECKING:
     from agent.runtime.agent import Agent
@@ -100,5 +101,9 @@ async def _take(agent: Agent, broker: str, topic: str, payload: bytes) -> None:
         said += f" until {until.isoformat()}"
     if answer.learned:
         said += "; " + agent.pipeline.command(Command("ordinary", None, episode), now)
+        place = place_of_alert(told, agent.pipeline.household.tz)
+        if place is not None:
+            agent.pipeline.tighten(place, now)
+            said += f"; {place.words()} waits longer"
         agent.save_soon = True
     log.warning("%s", said)

@@ -1,0 +1,172 @@
+"""What the carers' false alarms teach (``models.carers_answers``): an alert they call a false
+alarm, or "all was well", in a context (its hour, the room she was last in, a weekday or the
+weekend) makes that detector wait longer there before alerting again.
+
+The limits, so that no answer can silence an urgent detector:
+
+- only the learned limit moves; the fixed ones (``long_lie`` by day, ``ceiling``) never do;
+- a stillness waits at most twice its learned limit (each answer adds half), and never past
+  the long-lie limit (2 h unless set), by day or night; a missed morning at most an hour past
+  its learned time (each answer adds half an hour);
+- an answer counts for ``KEEP_DAYS`` (60), then is forgotten;
+- every answer is in the audit, and ``hearth status`` lists what is tightened where.
+
+>>> from datetime import UTC, datetime, timedelta
+>>> from zoneinfo import ZoneInfo
+>>> from models.finding import Finding
+>>> tz, t = ZoneInfo("UTC"), datetime(2026, 3, 25, 13, 38, tzinfo=UTC)
+>>> still = Finding("inactivity", "urgent", t, t + timedelta(minutes=110), "Still.", "i:1",
+...                 evidence={"quiet_minutes": 110.0, "alert_after_minutes": 110.0,
+...                           "basis": "learned", "last_activity_room": "lounge"})
+>>> tight = Tightening()
+>>> tight.add(place_of(still, tz), t)
+>>> tight.gate([still], t + timedelta(minutes=110), tz)
+[]
+>>> tight.wait_of(still, tz)
+1.5
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from models.finding import Finding
+
+TIGHTENED = ("inactivity", "missed_morning")
+KEEP_DAYS = 60
+# Each answer: a stillness waits half its learned limit more (at most twice it); a late
+# morning half an hour more (at most an hour).
+STILLNESS_STEP, STILLNESS_MOST = 0.5, 2.0
+MORNING_STEP_MIN, MORNING_MOST_MIN = 30.0, 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where in the week and the home an alert came: what a false alarm there teaches."""
+
+    type: str
+    hour: int
+    room: str
+    weekend: bool
+
+    def near(self, other: Place) -> bool:
+        hours = min((self.hour - other.hour) % 24, (other.hour - self.hour) % 24)
+        same = (self.type, self.room, self.weekend) == (other.type, other.room, other.weekend)
+        return same and hours <= 1
+
+    def words(self) -> str:
+        where = f" in the {self.room}" if self.room else ""
+        days = "weekends" if self.weekend else "weekdays"
+        kind = self.type.replace("_", " ")
+        return f"{kind}{where}, around {self.hour:02d}:00 (±1 h), on {days}"
+
+
+def place_of(finding: Finding, tz: tzinfo) -> Place:
+    local = finding.started_at.astimezone(tz)
+    room = finding.evidence.get("last_activity_room")
+    return Place(
+        finding.type, local.hour, room if isinstance(room, str) else "", local.weekday() >= 5
+    )
+
+
+def place_of_alert(doc: dict[str, Any], tz: tzinfo) -> Place | None:
+    """The place of an alert as it was sent (its JSON), if its type is one that tightens."""
+    if doc.get("type") not in TIGHTENED or not isinstance(doc.get("started_at"), str):
+        return None
+    evidence = doc.get("evidence") if isinstance(doc.get("evidence"), dict) else {}
+    local = datetime.fromisoformat(doc["started_at"]).astimezone(tz)
+    room = evidence.get("last_activity_room") if evidence else None
+    return Place(
+        str(doc["type"]), local.hour, room if isinstance(room, str) else "", local.weekday() >= 5
+    )
+
+
+@dataclass
+class Tightening:
+    answers: list[tuple[Place, datetime]] = field(default_factory=list)
+    # The inactivity detector's long-lie limit: no stillness waits past it, day or night.
+    long_lie: timedelta = timedelta(hours=2)
+    held: int = 0  # findings held back by it this run (counted, for the log)
+
+    def add(self, place: Place, at: datetime) -> None:
+        self.answers.append((place, at))
+
+    def forget_before(self, now: datetime) -> None:
+        oldest = now - timedelta(days=KEEP_DAYS)
+        self.answers = [(p, at) for p, at in self.answers if at >= oldest]
+
+    def count(self, place: Place) -> int:
+        return sum(1 for p, _ in self.answers if p.near(place))
+
+    def wait_of(self, finding: Finding, tz: tzinfo) -> float:
+        """For a stillness: how many times its learned limit it waits (1: as learned)."""
+        n = self.count(place_of(finding, tz))
+        return min(1.0 + STILLNESS_STEP * n, STILLNESS_MOST)
+
+    def gate(self, findings: list[Finding], now: datetime, tz: tzinfo) -> list[Finding]:
+        """The findings that are unusual enough here, with what the carers have said."""
+        self.forget_before(now)
+        if not self.answers:
+            return findings
+        out = []
+        for f in findings:
+            due = self.due(f, tz)
+            if due is not None and now < due:
+                self.held += 1
+                continue
+            out.append(f)
+        return out
+
+    def due(self, f: Finding, tz: tzinfo) -> datetime | None:
+        """When a tightened finding may pass (None: it is not tightened)."""
+        if f.type not in TIGHTENED or not self.answers:
+            return None
+        n = self.count(place_of(f, tz))
+        if n == 0:
+            return None
+        if f.type == "inactivity":
+            limit = f.evidence.get("alert_after_minutes")
+            if f.evidence.get("basis") != "learned" or not isinstance(limit, int | float):
+                return None  # the fixed limits never move
+            factor = min(1.0 + STILLNESS_STEP * n, STILLNESS_MOST)
+            wait = min(
+                timedelta(minutes=limit * factor), max(self.long_lie, timedelta(minutes=limit))
+            )
+            return f.started_at + wait
+        extra = min(MORNING_STEP_MIN * n, MORNING_MOST_MIN)
+        return f.started_at + timedelta(minutes=extra)  # a late morning begins at its deadline
+
+    def words(self) -> list[str]:
+        """What is tightened where, for ``hearth status``."""
+        out: dict[Place, int] = {}
+        for p, _ in self.answers:
+            key = next((q for q in out if q.near(p)), p)
+            out[key] = out.get(key, 0) + 1
+        return [
+            f"{p.words()}: waits longer after {n} false alarm{'s' * (n > 1)}"
+            for p, n in out.items()
+        ]
+
+    def to_state(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": p.type,
+                "hour": p.hour,
+                "room": p.room,
+                "weekend": p.weekend,
+                "at": at.isoformat(),
+            }
+            for p, at in self.answers
+        ]
+
+    @classmethod
+    def from_state(
+        cls, state: list[dict[str, Any]], long_lie: timedelta | None = None
+    ) -> Tightening:
+        answers = []
+        for a in state:
+            place = Place(a["type"], int(a["hour"]), a["room"], bool(a["weekend"]))
+            answers.append((place, datetime.fromisoformat(a["at"])))
+        return cls(answers, long_lie or timedelta(hours=2))
