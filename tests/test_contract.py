@@ -40,6 +40,8 @@ DEMO_DOC: dict[str, Any] = yaml.safe_load((CONFIG / "demo-home.yaml").read_text(
 DEMO = load_config_text(yaml.safe_dump(DEMO_DOC), "demo-home.yaml")
 HOME = household_of(DEMO)
 BUILT_IN = [spec.name for spec in registered()]
+# What a household's YAML runs unless it says otherwise (the weekly summary is off).
+ON_BY_DEFAULT = [spec.name for spec in registered() if spec.enabled_by_default]
 
 
 def key(f: Finding) -> tuple[object, ...]:
@@ -84,9 +86,9 @@ def run(
 
 def only(name: str, settings: MonitorSettings | None = None) -> MonitorSettings:
     base = settings or monitor_settings_of(DEMO)
-    return MonitorSettings(
-        base.learning_days, base.routine, {name: base.detectors[name]}, base.health
-    )
+    spec = next(s for s in registered() if s.name == name)
+    mine = base.detectors.get(name) or spec.settings()  # one off unless turned on: its defaults
+    return MonitorSettings(base.learning_days, base.routine, {name: mine}, base.health)
 
 
 @cache
@@ -274,7 +276,7 @@ def test_a_toy_detector_is_named_in_the_agents_start_up_log(
     with caplog.at_level(logging.INFO, logger="hearth.runtime"):
         asyncio.run(start_and_stop())
     (line,) = [r.getMessage() for r in caplog.records if "detectors:" in r.getMessage()]
-    assert line.endswith(", ".join([*BUILT_IN, "late_kettle"]))
+    assert line.endswith(", ".join([*ON_BY_DEFAULT, "late_kettle"]))
 
 
 # --- every learner keeps all it knows ---------------------------------------------------------

@@ -364,6 +364,7 @@ def test_only_alerts_and_status_leave_the_home(
         "ends",
         "title",
         "summary",
+        "context",
         "action",
         "detected_at",
         "started_at",
