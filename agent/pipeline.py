@@ -60,8 +60,8 @@ class Pipeline:
         # When the household last paused alerts or went away (not saved: after a restart in
         # one, no end seen is told until it is over).
         self.quiet_from: datetime | None = None
-        self.check_ins = CheckIns(cfg.check_in.settings())
         long_lie = getattr(cfg.detectors, "inactivity").long_lie  # noqa: B009 (a registry section)
+        self.check_ins = CheckIns(cfg.check_in.settings(long_lie))
         self.tightening = Tightening(long_lie=long_lie)
         if state is None:
             self.monitor = Monitor(self.household, self.settings)
@@ -76,7 +76,7 @@ class Pipeline:
             self.ends = EpisodeEnds.from_state(state.get("open_episodes", {}))
             self.tightening = Tightening.from_state(state.get("tightened", []), long_lie)
             asking = state.get("check_ins", {})
-            self.check_ins = CheckIns.from_state(asking, cfg.check_in.settings())
+            self.check_ins = CheckIns.from_state(asking, cfg.check_in.settings(long_lie))
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise StateError(f"{type(exc).__name__}: {exc}") from exc
 
@@ -90,7 +90,11 @@ class Pipeline:
         if self.monitor.observe(event):
             self.counters.learned += 1
         self.ends.observe(event, self.household)
-        if self.check_ins.asking and event.sensor in self.household.presence_sensors():
+        if (
+            self.check_ins.asking
+            and event.is_activity  # a battery or signal report is the sensor's, not hers
+            and event.sensor in self.household.presence_sensors()
+        ):
             info = self.household.sensor(event.sensor)
             self.check_ins.answered(event.at, f"movement in the {info.room if info else 'home'}")
 

@@ -3,10 +3,11 @@ a missed morning first becomes unusual, Hearth asks the resident (a Zigbee butto
 speaker, a tablet, on the home broker) and waits a few minutes before the carers are alerted.
 
 - No answer within ``wait``: the alert goes to the carers at once, saying it was asked.
-- An answer (a press of the button, or any movement indoors) holds that episode back for
-  ``recheck``. An answer says she is all right now, not for the rest of the day: if the same
-  stillness or late morning is still found after that, the alert goes out, without asking
-  again.
+- An answer (a press of the button, or movement indoors: a motion sensor seeing someone, not
+  its battery or signal report) holds that episode back for ``recheck``, a stillness at most
+  the long-lie limit past the question. An answer says she is all right now, not for the rest
+  of the day: if the same stillness or late morning is still found after that, the alert goes
+  out, without asking again.
 - An episode that ends while Hearth is asking (she got up, the kettle went on) is never sent.
 
 Every ask, answer and outcome is kept in ``records``, for the audit. The episodes being asked
@@ -41,6 +42,9 @@ class CheckInSettings:
     wait: timedelta = timedelta(minutes=5)
     recheck: timedelta = timedelta(hours=1)
     types: tuple[str, ...] = ASKED_ABOUT
+    # The inactivity detector's long-lie limit: an answer holds a stillness back no longer
+    # than this past the question (a press made from the floor must not hold it for hours).
+    long_lie: timedelta = timedelta(hours=2)
 
 
 @dataclass
@@ -111,9 +115,10 @@ class CheckIns:
         if ask.answered_at is None:
             wait = duration_text(self.settings.wait.total_seconds())
             return f"Hearth asked the resident at {when} and had no answer in {wait}."
+        answered = f"{ask.answered_at.astimezone(tz):%H:%M}"
         return (
-            f"Hearth asked the resident at {when} and was answered ({ask.how}), but it"
-            f" went on for {duration_text(self.settings.recheck.total_seconds())} more."
+            f"Hearth asked the resident at {when} and was answered at {answered} ({ask.how}),"
+            " but it went on."
         )
 
     def next_due(self) -> datetime | None:
@@ -128,7 +133,10 @@ class CheckIns:
     def _until(self, ask: Ask) -> datetime:
         if ask.answered_at is None:
             return ask.asked_at + self.settings.wait
-        return ask.answered_at + self.settings.recheck
+        held = ask.answered_at + self.settings.recheck
+        if ask.type == "inactivity":
+            return min(held, ask.asked_at + max(self.settings.long_lie, self.settings.wait))
+        return held
 
     def _record(self, what: str, episode: str, ask: Ask, at: datetime) -> None:
         self.records.append({"check_in": what, "episode": episode, "type": ask.type,

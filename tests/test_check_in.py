@@ -119,7 +119,7 @@ def test_the_button_holds_it_back_for_the_recheck_and_then_it_goes_if_still_so()
     still = next(a for a in asked if a.id == fall.id)
     assert still.detected_at >= pressed[0] + timedelta(hours=1)
     assert still.context is not None
-    assert "was answered (the resident's button), but it went on for 1 h more" in still.context
+    assert "(the resident's button), but it went on." in still.context
     said = [r["check_in"] for r in p.check_ins.records if r["type"] == "inactivity"]
     assert said[:3] == ["asked", "answered", "still so"]
 
@@ -188,7 +188,7 @@ def test_live_the_question_reaches_the_home_and_a_press_holds_the_alert(
 
     asyncio.run(scenario())
     (fall,) = care.on("hearth/live-home/alerts/inactivity")
-    assert "was answered (the resident's button), but it went on for 1 h more" in fall["context"]
+    assert "(the resident's button), but it went on." in fall["context"]
     lines = words(cfg, read_audit(cfg, datetime(2000, 1, 1).astimezone()), timedelta(days=3650))
     said = [line for line in lines if "check-in with the resident about inactivity" in line]
     button = "(the resident's button)"
@@ -221,3 +221,49 @@ def test_a_question_that_cannot_reach_the_home_is_not_waited_for(tmp_path: Path)
 
     told = asyncio.run(go())
     assert [a.id for a in told if a.type == "inactivity"] == [fall.id]
+
+
+def test_a_sensors_own_reports_are_no_answer_and_an_answer_holds_a_stillness_briefly() -> None:
+    """A motion sensor's battery or signal report, or its motion clearing, is not her; and a
+    press, even with a 4 h recheck, holds a stillness back no longer than the long-lie limit
+    past the question."""
+    evs = events()
+    _, plain = replayed(demo(None), evs)
+    fall = first(plain, "inactivity")
+    after = fall.detected_at + timedelta(minutes=2)
+    reports = [SensorEvent(after, "bathroom_motion", "battery", 87.0),
+               SensorEvent(after, "lounge_motion", "link_quality", 120.0),
+               SensorEvent(after, "hall_motion", "motion", 0.0)]  # fmt: skip
+    _, asked = replayed(demo({"enabled": True, "recheck": "4h"}),
+                        sorted([*evs, *reports], key=lambda e: e.at))  # fmt: skip
+    sent = first(asked, "inactivity")
+    assert sent.id == fall.id
+    assert sent.detected_at - fall.detected_at < WAIT + timedelta(minutes=2)
+    assert "had no answer in 5 min" in str(sent.context)
+    pressed: list[datetime] = []
+
+    def press(p: Pipeline, now: datetime) -> None:
+        if not pressed and "inactivity" in p.check_ins.holding() and now >= fall.detected_at:
+            p.command(Command("fine", None), now)
+            pressed.append(now)
+
+    _, held = replayed(demo({"enabled": True, "recheck": "4h"}), evs, press)
+    assert pressed
+    long_lie = demo(None).detectors.inactivity.long_lie  # type: ignore[attr-defined]
+    late = first(held, "inactivity")
+    assert late.detected_at <= fall.detected_at + long_lie + timedelta(minutes=1)
+    assert late.detected_at >= fall.detected_at + long_lie - timedelta(minutes=1)
+
+
+def test_an_answer_before_the_question_is_no_answer() -> None:
+    from models.check_in import CheckIns, CheckInSettings
+    from models.finding import Finding
+
+    c = CheckIns(CheckInSettings(enabled=True))
+    t = datetime(2026, 3, 28, 15, 28).astimezone()
+    still = Finding("inactivity", "urgent", t, t, "Still.", "inactivity:x")
+    assert c.gate([still], t) == []
+    c.answered(t - timedelta(seconds=1), "the resident's button")  # a message from before
+    assert c.asking["inactivity:x"].answered_at is None
+    c.answered(t + timedelta(seconds=1), "the resident's button")
+    assert c.asking["inactivity:x"].answered_at is not None

@@ -64,5 +64,5 @@ class CheckInConfig(Strict):
             raise ValueError(f"{', '.join(unknown)}: only {', '.join(ASKED_ABOUT)} are asked about")
         return v
 
-    def settings(self) -> CheckInSettings:
-        return CheckInSettings(self.enabled, self.wait, self.recheck, tuple(self.types))
+    def settings(self, long_lie: timedelta) -> CheckInSettings:
+        return CheckInSettings(self.enabled, self.wait, self.recheck, tuple(self.types), long_lie)
