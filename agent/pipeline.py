@@ -20,6 +20,7 @@ from models.alert_context import ABOUT_THE_RESIDENT, context_of
 from models.alert_policy import Alert, AlertPolicy
 from models.check_in import CheckIns
 from models.detectors.sensor_findings import told_together
+from models.detectors.weekly_summary import with_the_weeks_alerts
 from models.episode_ends import SILENCES, EpisodeEnds
 from models.events import SensorEvent
 from models.finding import Finding, JsonValue
@@ -29,6 +30,7 @@ from models.routine.held import LEARNERS
 from models.saved_state import STATE_VERSION, migrate
 from models.tightening import Place, Tightening
 
+WEEK = timedelta(days=7)
 log = logging.getLogger("hearth.pipeline")
 
 # How often the detectors look at the time: a minute is as precise as any carer needs.
@@ -74,7 +76,7 @@ class Pipeline:
             self.policy = AlertPolicy.from_state(state["policy"], cfg.household.id, cooldown)
             # Saved since episodes were ended; none open in a state saved before.
             self.ends = EpisodeEnds.from_state(state.get("open_episodes", {}))
-            self.tightening = Tightening.from_state(state.get("tightened", []), long_lie)
+            self.tightening = Tightening.from_state(state.get("tightened", {}), long_lie)
             asking = state.get("check_ins", {})
             self.check_ins = CheckIns.from_state(asking, cfg.check_in.settings(long_lie))
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
@@ -113,6 +115,9 @@ class Pipeline:
         findings = self.check_ins.gate(findings, now)
         self.told.clear()
         for finding in findings:
+            if finding.type == "weekly_summary":  # not "all well" in a week with alerts
+                week = [t for t in self.policy.types_since(now - WEEK) if t in ABOUT_THE_RESIDENT]
+                finding = with_the_weeks_alerts(finding, week)
             alert = self.policy.decide(finding)
             if alert is not None and alert.type in ABOUT_THE_RESIDENT:
                 asked = self.check_ins.asked(finding.episode, self.household.tz)
@@ -183,10 +188,10 @@ class Pipeline:
         self._settled = None
         return apply_command(self, cmd, now)
 
-    def tighten(self, place: Place, at: datetime) -> None:
+    def tighten(self, place: Place, at: datetime, alert_id: str = "") -> None:
         """The carers called an alert here false: its detector waits longer here."""
         self._settled = None
-        self.tightening.add(place, at)
+        self.tightening.add(place, at, alert_id)
 
     def snooze(self, kind: str, until: datetime, by: str, now: datetime) -> None:
         """A carer's snooze: no alert of ``kind`` until ``until``; told to everyone at the next

@@ -96,7 +96,7 @@ class AlertPolicy:
     """
 
     # Counted from this run's start, for the log.
-    NOT_SAVED: ClassVar[frozenset[str]] = frozenset({"suppressed", "decided"})
+    NOT_SAVED: ClassVar[frozenset[str]] = frozenset({"suppressed", "decided", "_snoozed_episodes"})
 
     household: str
     cooldown: dict[str, timedelta] = field(default_factory=dict)
@@ -107,6 +107,7 @@ class AlertPolicy:
     _silence_alerted: datetime | None = None
     # Alert types a carer snoozed, until when (``models.carers_answers``).
     snoozed: dict[str, datetime] = field(default_factory=dict)
+    _snoozed_episodes: set[str] = field(default_factory=set)
     suppressed: dict[str, int] = field(default_factory=dict)
     # Alerts decided this run (not saved): the agent saves only when each is in the outbox.
     decided: int = 0
@@ -123,8 +124,17 @@ class AlertPolicy:
             self._suppress("paused", finding)
             return None
         until = self.snoozed.get(finding.type)
-        if until is not None and finding.detected_at < until and finding.severity != "technical":
-            self._suppress("snoozed", finding)
+        if (
+            until is not None
+            and finding.detected_at < until
+            and finding.severity != "technical"
+            and finding.type != "household_control"  # a snooze, a pause: always told
+        ):
+            # Not marked raised (unlike a pause): still going on when the snooze ends, it is
+            # raised then. Counted once an episode.
+            if finding.episode not in self._snoozed_episodes:
+                self._snoozed_episodes.add(finding.episode)
+                self.suppressed["snoozed"] = self.suppressed.get("snoozed", 0) + 1
             return None
         last = self._last_of_type.get(finding.type)
         wait = self.cooldown.get(finding.type)
@@ -152,6 +162,10 @@ class AlertPolicy:
             memory=memory_of(finding),
             headline=finding.headline or first_sentence(finding.summary),
         )
+
+    def types_since(self, since: datetime) -> list[str]:
+        """The alert types last raised at or after ``since``."""
+        return sorted(t for t, at in self._last_of_type.items() if at >= since)
 
     def raised(self, episode: str) -> bool:
         """An alert was raised on this episode: it is not raised again."""

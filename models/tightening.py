@@ -86,16 +86,23 @@ def place_of_alert(doc: dict[str, Any], tz: tzinfo) -> Place | None:
 @dataclass
 class Tightening:
     answers: list[tuple[Place, datetime]] = field(default_factory=list)
+    # The alerts already taught from: one alert teaches once, however often it is answered.
+    taught: set[str] = field(default_factory=set)
     # The inactivity detector's long-lie limit: no stillness waits past it, day or night.
     long_lie: timedelta = timedelta(hours=2)
     held: int = 0  # findings held back by it this run (counted, for the log)
 
-    def add(self, place: Place, at: datetime) -> None:
+    def add(self, place: Place, at: datetime, alert_id: str = "") -> None:
+        if alert_id and alert_id in self.taught:
+            return
+        self.taught.add(alert_id)
         self.answers.append((place, at))
 
     def forget_before(self, now: datetime) -> None:
         oldest = now - timedelta(days=KEEP_DAYS)
         self.answers = [(p, at) for p, at in self.answers if at >= oldest]
+        if not self.answers:
+            self.taught.clear()  # none left to count twice
 
     def count(self, place: Place) -> int:
         return sum(1 for p, _ in self.answers if p.near(place))
@@ -149,24 +156,22 @@ class Tightening:
             for p, n in out.items()
         ]
 
-    def to_state(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "type": p.type,
-                "hour": p.hour,
-                "room": p.room,
-                "weekend": p.weekend,
-                "at": at.isoformat(),
-            }
+    def to_state(self) -> dict[str, Any]:
+        answers = [
+            {"type": p.type, "hour": p.hour, "room": p.room, "weekend": p.weekend,
+             "at": at.isoformat()}
             for p, at in self.answers
-        ]
+        ]  # fmt: skip
+        return {"answers": answers, "taught": sorted(a for a in self.taught if a)}
 
     @classmethod
     def from_state(
-        cls, state: list[dict[str, Any]], long_lie: timedelta | None = None
+        cls, state: dict[str, Any] | list[dict[str, Any]], long_lie: timedelta | None = None
     ) -> Tightening:
+        saved: dict[str, Any] = state if isinstance(state, dict) else {"answers": state}
         answers = []
-        for a in state:
+        for a in saved.get("answers", []):
             place = Place(a["type"], int(a["hour"]), a["room"], bool(a["weekend"]))
             answers.append((place, datetime.fromisoformat(a["at"])))
-        return cls(answers, long_lie or timedelta(hours=2))
+        taught = {str(a) for a in saved.get("taught", [])}
+        return cls(answers, taught, long_lie or timedelta(hours=2))

@@ -190,7 +190,7 @@ def test_a_carers_answer_is_audited_learned_and_counted_and_a_bad_one_stops_noth
     assert told["precision"] == 0.0
 
 
-def test_a_snooze_holds_back_new_alerts_of_its_type_until_it_ends_and_no_others() -> None:
+def test_a_snooze_holds_back_alerts_of_its_type_until_it_ends_and_no_others() -> None:
     from models.alert_policy import AlertPolicy
     from models.finding import Finding
 
@@ -202,7 +202,64 @@ def test_a_snooze_holds_back_new_alerts_of_its_type_until_it_ends_and_no_others(
     assert policy.decide(still) is None
     assert policy.suppressed == {"snoozed": 1}
     assert policy.decide(door) is not None  # another type still comes
+    assert policy.decide(still) is None  # the same, a minute on: counted once
+    assert policy.suppressed == {"snoozed": 1}
+    # Still going on when the snooze ends: raised then, the same episode.
+    going_on = Finding("inactivity", "urgent", t, t + timedelta(hours=2, minutes=1), "Still.",
+                       "inactivity:a")  # fmt: skip
+    assert policy.decide(going_on) is not None
     later = Finding("inactivity", "urgent", t, t + timedelta(hours=3), "Still.", "inactivity:b")
     assert policy.decide(later) is not None  # after the snooze
     again = AlertPolicy.from_state(json.loads(json.dumps(policy.to_state())), "h1")
     assert again.snoozed == policy.snoozed  # kept across a restart
+
+
+def test_an_answer_counts_only_from_its_recipient_on_their_broker_about_what_they_were_sent_once(
+    tmp_path: Path,
+) -> None:
+    """A real agent and store; the answers handed in as each broker's link would."""
+    from agent.config import load_config_text
+    from agent.runtime.answers import take_answer
+    from agent.store import Store, record_left
+
+    alert = "4d3c8a5e-2f1b-5c7d-9e0f-1a2b3c4d5e6f"
+    doc = {
+        "household": {"id": "h1", "timezone": "Europe/London"},
+        "sensors": [{"id": "k", "kind": "power", "room": "kitchen", "role": "kettle"}],
+        "upstream": {"host": "127.0.0.1", "port": 1, "topic_prefix": "hearth"},
+        "store": {"path": str(tmp_path / "hub.sqlite")},
+        "alerts": {"recipients": [
+            {"name": "Team", "severities": ["urgent"]},
+            {"name": "GP", "severities": ["urgent"],
+             "upstream": {"host": "127.0.0.1", "port": 2, "topic_prefix": "gp"}},
+        ]},
+    }  # fmt: skip
+    cfg = load_config_text(json.dumps(doc))
+    sent = {"id": alert, "type": "inactivity", "severity": "urgent", "ends": None,
+            "started_at": "2026-03-28T13:38:00+00:00", "detected_at": "2026-03-28T15:28:00+00:00",
+            "evidence": {"last_activity_room": "lounge"}, "recipients": ["Team"]}  # fmt: skip
+
+    def said(by: str, answer: str = "false_alarm") -> bytes:
+        return json.dumps({"answer": answer, "by": by}).encode()
+
+    async def go() -> tuple[Agent, list[str]]:
+        async with await Store.open(tmp_path / "hub.sqlite") as store:
+            at = datetime(2026, 3, 28, 15, 29, tzinfo=UTC)
+            await record_left(store, at, "hearth/h1/alerts/inactivity", json.dumps(sent))
+            agent = Agent(cfg, store, ManualClock(at))
+            mine, gps = f"hearth/h1/answers/{alert}", f"gp/h1/answers/{alert}"
+            await take_answer(agent, "", mine, said("GP"))  # not on the broker GP reads
+            await take_answer(agent, "GP", gps, said("GP"))  # GP was not sent it
+            await take_answer(agent, "", mine, said("Team"), retained=True)
+            await take_answer(agent, "", mine, said("Team"))  # taken
+            await take_answer(agent, "", mine, said("Team"))  # the same again: once is enough
+            async with store.db.execute(
+                "SELECT payload FROM audit WHERE topic LIKE '%/answers/%'"
+            ) as cur:
+                rows = [r[0] for r in await cur.fetchall()]
+            return agent, rows
+
+    agent, rows = asyncio.run(go())
+    assert agent.dropped["bad_answer"] == 3
+    assert [json.loads(r)["by"] for r in rows] == ["Team"]
+    assert len(agent.pipeline.tightening.answers) == 1

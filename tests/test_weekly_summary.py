@@ -17,7 +17,7 @@ import yaml
 from agent.config import household_of, load_config_text
 from agent.delivery.rendering import alert_payload
 from agent.replay import replay
-from agent.simulation.persona import Persona
+from agent.simulation.persona import DEMO_BAD_DAYS, Persona
 from models.detectors.weekly_summary import WeeklySummary, WeeklySummarySettings
 from models.routine import HouseholdRoutine
 from models.routine.daily_record import DayRecord
@@ -38,7 +38,8 @@ def demo(weekly: dict[str, Any] | None) -> Any:
 
 
 def weeks_of(cfg: Any) -> list[dict[str, Any]]:
-    events = Persona(date(2026, 3, 2), ZoneInfo(cfg.household.timezone), seed=7).events(42)
+    persona = Persona(date(2026, 3, 2), ZoneInfo(cfg.household.timezone), seed=7)
+    events = persona.events(42, DEMO_BAD_DAYS)  # a fall and a missed morning among them
     return [json.loads(alert_payload(cfg, a)) for a in replay(cfg, events).alerts]
 
 
@@ -62,6 +63,16 @@ def test_on_it_says_each_week_on_its_day_at_its_hour_that_all_was_well() -> None
     days = [datetime.fromisoformat(a["detected_at"]).date() for a in weekly]
     assert all(b - a == timedelta(days=7) for a, b in pairwise(days))
     assert any(a["summary"].startswith("All well this week") for a in weekly)
+    # A week in which the carers were alerted about her is never "all well".
+    alerts = [a for a in weeks_of(cfg) if a["severity"] == "urgent" and a["phase"] == "raised"]
+    for w in weekly:
+        at = datetime.fromisoformat(w["detected_at"])
+        week = (at - timedelta(days=7), at)
+        alerted = [
+            a for a in alerts if week[0] <= datetime.fromisoformat(a["detected_at"]) <= week[1]
+        ]
+        assert w["summary"].startswith("Not all well") == bool(alerted), (w["summary"], alerted)
+    assert any(w["summary"].startswith("Not all well") for w in weekly)
 
 
 def routine_with(days: list[DayRecord]) -> HouseholdRoutine:

@@ -172,7 +172,7 @@ def _tightened(text: str | bytes | None) -> list[str]:
     with suppress(StateError, ValueError, KeyError, TypeError, AttributeError):
         state = decode_state(text) if text is not None else None
         if isinstance(state, dict):
-            return Tightening.from_state(state.get("tightened", [])).words()
+            return Tightening.from_state(state.get("tightened", {})).words()
     return []
 
 

@@ -158,6 +158,7 @@ EVIDENCE: dict[str, dict[str, Key]] = {
         "outings_count": Key("integer", "outings in the week"),
         "night_bathroom_visits_a_night": Key("number", "bathroom visits a night, on average"),
         "changes": _names("the digest's changes against the weeks before, if any"),
+        "alerts_this_week": _names("the types the carers were alerted of this week", False),
     },
     "monitoring_gap": {
         "paused": _names("the alert types paused"),

@@ -61,7 +61,7 @@ class Upstream:
         store: Store,
         now: Callable[[], datetime],
         health: Health | None = None,
-        on_answer: Callable[[str, str, bytes], Awaitable[None]] | None = None,
+        on_answer: Callable[[str, str, bytes, bool], Awaitable[None]] | None = None,
     ) -> None:
         self.cfg = cfg
         self.store = store
@@ -277,11 +277,11 @@ async def withheld(store: Store, now: datetime, alert: Alert) -> None:
 async def _until_disconnected(
     client: aiomqtt.Client,
     broker: str,
-    on_answer: Callable[[str, str, bytes], Awaitable[None]] | None,
+    on_answer: Callable[[str, str, bytes, bool], Awaitable[None]] | None,
 ) -> None:
     async for message in client.messages:
         if on_answer is not None:  # acknowledged once recorded: a crash before, sent again
-            await on_answer(broker, str(message.topic), as_bytes(message.payload))
+            await on_answer(broker, str(message.topic), as_bytes(message.payload), message.retain)
             client._client.ack(message.mid, message.qos)
 
 

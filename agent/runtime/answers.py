@@ -43,6 +43,29 @@ async def alert_told(store: Store, alert_id: str, to: str) -> dict[str, Any] | N
     return next((d for d in docs if to in (d.get("recipients") or [])), None)
 
 
+# The answers already taken for an episode, as the audit holds them.
+TAKEN = (
+    "SELECT payload FROM audit WHERE topic LIKE '%/answers/%' AND CASE WHEN json_valid(payload)"
+    " THEN json_extract(payload, '$.episode_alert') END = ?"
+)
+
+
+async def _already(store: Store, episode: str, said: dict[str, str]) -> bool:
+    """The same answer, by the same carer, to the same episode, taken before (sent twice, or
+    given again by the broker after a restart): not taken again, nor taught twice."""
+    try:
+        async with store.db.execute(TAKEN, (episode,)) as cur:
+            rows = await cur.fetchall()
+    except Exception as exc:  # sqlite3.Error, as the store's own reads
+        raise StoreError(f"cannot read the audit: {exc}") from exc
+    keys = ("answer", "by", "note", "for")
+    for (text,) in rows:
+        doc = json.loads(text)
+        if all(doc.get(k, "") == said.get(k, "") for k in keys):
+            return True
+    return False
+
+
 def _snooze_until(agent: Agent, how_long: str, now: datetime) -> datetime:
     try:
         wait = parse_duration(how_long)
@@ -57,9 +80,16 @@ def _snooze_until(agent: Agent, how_long: str, now: datetime) -> datetime:
     return now + wait
 
 
-async def take_answer(agent: Agent, broker: str, topic: str, payload: bytes) -> None:
+async def take_answer(
+    agent: Agent, broker: str, topic: str, payload: bytes, retained: bool = False
+) -> None:
     """One message on a broker's answers topic (``Upstream.on_answer``)."""
     try:
+        if retained:
+            raise AnswerError(
+                f"{topic}: a retained answer is not taken (the broker would give it again at"
+                " every reconnect): publish answers without retain"
+            )
         await _take(agent, broker, topic, payload)
     except (AnswerError, StoreError) as exc:
         agent.dropped.count("bad_answer", str(exc))
@@ -80,6 +110,9 @@ async def _take(agent: Agent, broker: str, topic: str, payload: bytes) -> None:
     if told is None:
         raise AnswerError(f"no alert {answer.alert_id} was sent to {answer.by!r} from this hub")
     episode = str(told.get("ends") or answer.alert_id)  # an end's answer is its alert's
+    if await _already(agent.store, episode, answer.to_json()):
+        log.info("answer from %s to alert %s already taken: once is enough", answer.by, episode)
+        return
     now = agent.clock.now()
     until = _snooze_until(agent, answer.for_, now) if answer.answer == "snooze" else None
     record = answer.to_json() | {
@@ -103,7 +136,7 @@ async def _take(agent: Agent, broker: str, topic: str, payload: bytes) -> None:
         said += "; " + agent.pipeline.command(Command("ordinary", None, episode), now)
         place = place_of_alert(told, agent.pipeline.household.tz)
         if place is not None:
-            agent.pipeline.tighten(place, now)
+            agent.pipeline.tighten(place, now, episode)
             said += f"; {place.words()} waits longer"
         agent.save_soon = True
     log.warning("%s", said)

@@ -16,7 +16,7 @@ the kitchen used about 6 times a day, out 7 times, about 1 bathroom visit a nigh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from statistics import mean, median
 from typing import Any
@@ -176,3 +176,32 @@ SPEC = register(
         enabled_by_default=False,
     )
 )
+
+
+def with_the_weeks_alerts(f: Finding, alerted: list[str]) -> Finding:
+    """The week's summary, told that the carers were alerted about the resident this week:
+    then it is not "all well", whatever the routine's figures say.
+
+    >>> from datetime import UTC, datetime
+    >>> t = datetime(2026, 3, 29, 17, tzinfo=UTC)
+    >>> f = Finding("weekly_summary", "info", t, t, "All well this week: up around 07:40.",
+    ...             "w:1", headline="All well this week: the usual routine.")
+    >>> g = with_the_weeks_alerts(f, ["inactivity"])
+    >>> g.headline
+    'Not all well this week: the carers were alerted (inactivity).'
+    >>> g.summary
+    'Not all well this week: the carers were alerted (inactivity). The week: up around 07:40.'
+    """
+    if not alerted:
+        return f
+    said = ", ".join(a.replace("_", " ") for a in alerted)
+    head = f"Not all well this week: the carers were alerted ({said})."
+    rest = f.summary.split(": ", 1)[1] if ": " in f.summary else f.summary
+    if len(head) > HEADLINE_MOST:
+        head = f"Not all well this week: the carers were alerted {len(alerted)} times."
+    return replace(
+        f,
+        headline=head,
+        summary=f"{head} The week: {rest}",
+        evidence={**f.evidence, "alerts_this_week": list[JsonValue](alerted)},
+    )
