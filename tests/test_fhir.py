@@ -180,6 +180,20 @@ def test_what_fhir_cannot_carry_is_left_out_or_made_so() -> None:
     assert all("flag-priority" not in x["url"] for x in flag["extension"])
 
 
+def test_a_notice_is_no_standing_warning_on_the_record() -> None:
+    week = Alert(FALL_ID, "h1", "weekly_summary", "info", AT, AT, "All well this week.",
+                 {"days_recorded": 7})  # fmt: skip
+    pause = Alert(END_ID, "h1", "household_control", "warning", AT, AT, "Paused.",
+                  {"command": "pause", "until": None})  # fmt: skip
+    for notice in (week, pause):
+        b = bundle_of(notice)
+        assert_valid_fhir(b)
+        flag = resources(b, "Flag")[0]
+        assert flag["status"] == "inactive"
+        assert flag["period"] == {"start": AT.isoformat(), "end": AT.isoformat()}
+    assert resources(bundle_of(FALL), "Flag")[0]["status"] == "active"
+
+
 def test_an_alert_it_cannot_render_leaves_as_json_and_the_rest_still_leave() -> None:
     cfg = home([GP])
     (d,) = deliveries(cfg, FALL)

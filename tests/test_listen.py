@@ -139,3 +139,14 @@ def test_listen_says_what_is_wrong_with_the_broker_settings(tmp_path: Path) -> N
     r = hearth("answer", "--host", "127.0.0.1", "--port", "1", "h1", FALL_ID, "confirmed")
     assert r.returncode == 1
     assert "--as" in r.stderr
+
+
+def test_what_is_not_an_alert_is_said_so_and_never_stops_it() -> None:
+    from agent.cli.listen import Seen
+
+    seen = Seen()
+    for junk in (b"{}", b"[1]", b'"x"', b"\xff", b'{"id": 1, "ends": [1]}', b"{" * 5000,
+                 b'{"resourceType": "Bundle", "entry": []}'):  # fmt: skip
+        assert seen.lines("hearth/h1/alerts/x", junk) == [
+            "    (not an alert Hearth wrote, on hearth/h1/alerts/x)"]  # fmt: skip
+    assert seen.shown == []

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -101,21 +102,25 @@ class Seen:
             return [f"    hub of {household}: {payload.decode('utf-8', 'replace')}"]
         try:
             doc = _as_alert(json.loads(payload))
-        except (ValueError, KeyError, TypeError, IndexError):
+            key = str(doc["id"])
+            at = datetime.fromisoformat(str(doc["detected_at"])).astimezone(self.tz)
+            said = "ENDED" if doc["phase"] == "ended" else str(doc["severity"]).upper()
+            head = f"[{len(self.shown) + 1}] {at:%a %d %b %H:%M %Z}".rstrip()
+            head += f"  {said:8} {doc['title']}"
+            what = f"    {doc['action']}"
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError, StopIteration):
             return [f"    (not an alert Hearth wrote, on {topic})"]
-        if doc["id"] in self.numbers:
+        if key in self.numbers:
             return []  # a repeat (QoS 1 may deliver twice): shown once
         self.shown.append(doc)
-        n = self.numbers[doc["id"]] = len(self.shown)
-        at = datetime.fromisoformat(doc["detected_at"]).astimezone(self.tz)
-        said = "ENDED" if doc["phase"] == "ended" else str(doc["severity"]).upper()
-        head = f"[{n}] {at:%a %d %b %H:%M %Z}".rstrip() + f"  {said:8} {doc['title']}"
+        self.numbers[key] = len(self.shown)
         out = [head]
-        if doc.get("ends") in self.numbers:
-            out.append(f"    ends [{self.numbers[doc['ends']]}]")
+        ends = doc.get("ends")
+        if isinstance(ends, str) and ends in self.numbers:
+            out.append(f"    ends [{self.numbers[ends]}]")
         if doc.get("context"):
             out.append(f"    {doc['context']}")
-        out.append(f"    {doc['action']}")
+        out.append(what)
         return out
 
     def alert(self, number: int) -> dict[str, Any]:
@@ -126,6 +131,8 @@ class Seen:
 
 def _as_alert(doc: Any) -> dict[str, Any]:
     """Hearth's JSON as it is, or its fields from a FHIR Bundle (``agent.delivery.fhir``)."""
+    if not isinstance(doc, dict):
+        raise TypeError("not an object")
     if doc.get("resourceType") != "Bundle":
         return dict(doc)
     by_kind = {e["resource"]["resourceType"]: e["resource"] for e in doc["entry"]}
@@ -179,7 +186,7 @@ def run_answer(args: argparse.Namespace) -> int:
     up = broker_of(args)
 
     async def go() -> None:
-        async with session(up, f"hearth-answer-{args.household}") as client:
+        async with session(up, f"hearth-answer-{secrets.token_hex(4)}") as client:
             await _publish_answer(client, up.topic_prefix, args.household, args.alert.lower(),
                                   args.answer, args.who, args.note, args.for_)  # fmt: skip
 
@@ -213,7 +220,8 @@ def run_listen(args: argparse.Namespace) -> int:
             print(said, flush=True)
 
     async def go() -> None:
-        async with session(up, "hearth-listen") as client:
+        # Each its own client: two carers listening must not knock each other off the broker.
+        async with session(up, f"hearth-listen-{secrets.token_hex(4)}") as client:
             for t in topics:
                 await client.subscribe(t, qos=1)
             print(f"listening on {up.host}:{up.port} to {', '.join(topics)}", flush=True)

@@ -52,6 +52,7 @@ FLAG_PRIORITY = "http://hl7.org/fhir/StructureDefinition/flag-priority"
 FLAG_PRIORITY_CODES = "http://hl7.org/fhir/flag-priority-code"
 FLAG_DETAIL = "http://hl7.org/fhir/StructureDefinition/flag-detail"
 _IDS = uuid.UUID("6f0f3a52-8d55-4f57-9a44-3c2f1b0e7d21")
+NOTICES = frozenset({"household_control"})
 
 # What each severity asks of the reader, in FHIR's words (flag-priority: PH high, PM medium;
 # request-priority for the notification: an urgent alert says "ring now"). An end asks nothing.
@@ -223,7 +224,9 @@ def _flag(
     doc: dict[str, Any], record: str, subject: dict[str, Any], hub: str, details: list[str]
 ) -> dict[str, Any]:
     raised = doc.get("ends") or doc["id"]
-    ended = doc.get("phase") == "ended"
+    # A notice (the digest, the week's summary, a household's or a carer's change) is no
+    # standing warning: its Flag is over as it is written, not left active on the record.
+    ended = doc.get("phase") == "ended" or doc["severity"] == "info" or doc["type"] in NOTICES
     period = {"start": _utc(doc["started_at"])}
     end = (doc.get("evidence") or {}).get("ended_at")
     if ended:
