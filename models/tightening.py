@@ -6,8 +6,10 @@ The limits, so that no answer can silence an urgent detector:
 
 - only the learned limit moves; the fixed ones (``long_lie`` by day, ``ceiling``) never do;
 - a stillness waits at most twice its learned limit (each answer adds half), and never past
-  the long-lie limit (2 h unless set), by day or night; a missed morning at most an hour past
-  its learned time (each answer adds half an hour);
+  the long-lie limit (2 h unless set), by day or night; the others wait, past when they were
+  first found, half an hour more for each answer up to an hour (a missed morning, an outing
+  not returned from), a quarter of an hour up to half an hour (restlessness at night), ten
+  minutes up to twenty (a door at night);
 - an answer counts for ``KEEP_DAYS`` (60), then is forgotten;
 - every answer is in the audit, and ``hearth status`` lists what is tightened where.
 
@@ -34,12 +36,18 @@ from typing import Any
 
 from models.finding import Finding
 
-TIGHTENED = ("inactivity", "missed_morning")
 KEEP_DAYS = 60
-# Each answer: a stillness waits half its learned limit more (at most twice it); a late
-# morning half an hour more (at most an hour).
+# Each answer: a stillness waits half its learned limit more (at most twice it).
 STILLNESS_STEP, STILLNESS_MOST = 0.5, 2.0
-MORNING_STEP_MIN, MORNING_MOST_MIN = 30.0, 60.0
+# The others, minutes more past when it was first found, for each answer and at most: a door
+# at night least of all (she may be out in the cold), an outing and a late morning most.
+EXTRA_MIN = {
+    "missed_morning": (30.0, 60.0),
+    "not_returned": (30.0, 60.0),
+    "night_restlessness": (15.0, 30.0),
+    "night_exit": (10.0, 20.0),
+}
+TIGHTENED = ("inactivity", *EXTRA_MIN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +96,9 @@ class Tightening:
     answers: list[tuple[Place, datetime]] = field(default_factory=list)
     # The alerts already taught from: one alert teaches once, however often it is answered.
     taught: set[str] = field(default_factory=set)
-    # The inactivity detector's long-lie limit: no stillness waits past it, day or night.
     long_lie: timedelta = timedelta(hours=2)
+    # When each tightened episode was first found (not saved: after a restart, from then).
+    first_found: dict[str, datetime] = field(default_factory=dict)
     held: int = 0  # findings held back by it this run (counted, for the log)
 
     def add(self, place: Place, at: datetime, alert_id: str = "") -> None:
@@ -118,7 +127,10 @@ class Tightening:
         if not self.answers:
             return findings
         out = []
+        seen = {f.episode for f in findings}
+        self.first_found = {e: at for e, at in self.first_found.items() if e in seen}
         for f in findings:
+            self.first_found.setdefault(f.episode, now)
             due = self.due(f, tz)
             if due is not None and now < due:
                 self.held += 1
@@ -133,17 +145,20 @@ class Tightening:
         n = self.count(place_of(f, tz))
         if n == 0:
             return None
+        if f.evidence.get("basis") in ("long_lie", "safety_ceiling"):
+            return None  # the fixed limits never move
         if f.type == "inactivity":
             limit = f.evidence.get("alert_after_minutes")
             if f.evidence.get("basis") != "learned" or not isinstance(limit, int | float):
-                return None  # the fixed limits never move
+                return None
             factor = min(1.0 + STILLNESS_STEP * n, STILLNESS_MOST)
             wait = min(
                 timedelta(minutes=limit * factor), max(self.long_lie, timedelta(minutes=limit))
             )
             return f.started_at + wait
-        extra = min(MORNING_STEP_MIN * n, MORNING_MOST_MIN)
-        return f.started_at + timedelta(minutes=extra)  # a late morning begins at its deadline
+        step, most = EXTRA_MIN[f.type]
+        first = self.first_found.get(f.episode, f.detected_at)
+        return first + timedelta(minutes=min(step * n, most))
 
     def words(self) -> list[str]:
         """What is tightened where, for ``hearth status``."""

@@ -106,3 +106,19 @@ def test_the_demos_fall_taught_as_false_comes_later_but_by_the_long_lie() -> Non
     long_lie = cfg.detectors.inactivity.long_lie  # type: ignore[attr-defined]
     assert again.detected_at <= since + long_lie + timedelta(minutes=1)
     assert again.detected_at >= since + long_lie - timedelta(minutes=1)  # 1.5 x 109 min is past it
+
+
+def test_a_door_at_night_waits_ten_minutes_more_at_most_twenty_past_when_first_found() -> None:
+    door = datetime(2026, 3, 25, 3, 12, tzinfo=UTC)
+    exit_ = Finding("night_exit", "urgent", door, door + timedelta(minutes=12), "Door.", "ne:1")
+    t = Tightening([(place_of(exit_, UTC_), door)])
+    first = door + timedelta(minutes=12)
+    assert t.gate([exit_], first, UTC_) == []
+    assert t.due(exit_, UTC_) == first + timedelta(minutes=10)
+    assert t.gate([exit_], first + timedelta(minutes=10), UTC_) == [exit_]
+    t.answers *= 5
+    assert t.due(exit_, UTC_) == first + timedelta(minutes=20)
+    fixed = Finding("not_returned", "urgent", door, first, "Out.", "nr:1",
+                    evidence={"basis": "safety_ceiling"})  # fmt: skip
+    t.answers.append((place_of(fixed, UTC_), door))
+    assert t.gate([fixed], first, UTC_) == [fixed]  # a fixed limit: never held
