@@ -253,6 +253,12 @@ def test_an_answer_counts_only_from_its_recipient_on_their_broker_about_what_the
             await take_answer(agent, "", mine, said("Team"), retained=True)
             await take_answer(agent, "", mine, said("Team"))  # taken
             await take_answer(agent, "", mine, said("Team"))  # the same again: once is enough
+            # The household's own changes are always told: not to be snoozed.
+            pause = dict(sent, id=alert.replace("4d3c", "5e4d"), type="household_control",
+                         severity="warning")  # fmt: skip
+            await record_left(store, at, "hearth/h1/alerts/household_control", json.dumps(pause))
+            snooze = json.dumps({"answer": "snooze", "by": "Team", "for": "1h"}).encode()
+            await take_answer(agent, "", f"hearth/h1/answers/{pause['id']}", snooze)
             async with store.db.execute(
                 "SELECT payload FROM audit WHERE topic LIKE '%/answers/%'"
             ) as cur:
@@ -260,6 +266,7 @@ def test_an_answer_counts_only_from_its_recipient_on_their_broker_about_what_the
             return agent, rows
 
     agent, rows = asyncio.run(go())
-    assert agent.dropped["bad_answer"] == 3
+    assert agent.dropped["bad_answer"] == 4
+    assert agent.pipeline.policy.snoozed == {}
     assert [json.loads(r)["by"] for r in rows] == ["Team"]
     assert len(agent.pipeline.tightening.answers) == 1

@@ -114,6 +114,13 @@ async def _take(agent: Agent, broker: str, topic: str, payload: bytes) -> None:
         log.info("answer from %s to alert %s already taken: once is enough", answer.by, episode)
         return
     now = agent.clock.now()
+    if answer.answer == "snooze" and (
+        told.get("type") == "household_control" or told.get("severity") == "technical"
+    ):
+        raise AnswerError(
+            f"{told.get('type')} alerts cannot be snoozed: only those about the resident"
+            " (the household's changes and the technician's alerts are always told)"
+        )
     until = _snooze_until(agent, answer.for_, now) if answer.answer == "snooze" else None
     record = answer.to_json() | {
         "episode_alert": episode,

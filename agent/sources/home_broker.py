@@ -159,7 +159,8 @@ class HomeBroker:
         if client is None:
             return False
         try:
-            await client.publish(topic, payload, qos=1, timeout=10)
+            # Short: the watching waits on it, and a question not carried is not waited for.
+            await client.publish(topic, payload, qos=1, timeout=3)
         except Exception as exc:  # MqttError, a timeout: the caller does not wait on it
             log.warning("could not publish %s on the home broker: %s", topic, exc)
             return False
