@@ -205,6 +205,7 @@ class Pipeline:
         is carried across the stop, and a morning that began unseen is not called missed."""
         self._settled = None
         self.monitor.shift(stopped)
+        self.check_ins.shift(stopped)
         self.monitor.routine.observing_since = now
 
     def clock_jumped(self, jump: timedelta, now: datetime) -> None:
@@ -214,6 +215,7 @@ class Pipeline:
         self.monitor.shift(jump, now)
         self.policy.shift(jump)
         self.ends.shift(jump)
+        self.check_ins.shift(jump)
 
     def to_state(self) -> dict[str, Any]:
         return {

@@ -121,6 +121,18 @@ class CheckIns:
             " but it went on."
         )
 
+    def shift(self, jump: timedelta) -> None:
+        """The wall clock set by ``jump`` without time passing: a question asked a minute ago
+        was still asked a minute ago, and its episode (named by when it began, which moved
+        with the clock) is the same one."""
+        moved = {}
+        for episode, ask in self.asking.items():
+            ask.asked_at += jump
+            if ask.answered_at is not None:
+                ask.answered_at += jump
+            moved[shifted_episode(episode, jump)] = ask
+        self.asking = moved
+
     def next_due(self) -> datetime | None:
         """When a question's wait, or an answer's recheck, runs out."""
         times = [self._until(a) for a in self.asking.values() if not a.told]
@@ -160,3 +172,21 @@ class CheckIns:
                               datetime.fromisoformat(answered) if answered else None,
                               a.get("how", ""), bool(a.get("told")))  # fmt: skip
         return c
+
+
+def shifted_episode(episode: str, jump: timedelta) -> str:
+    """An episode named by an instant (``inactivity:<when it began>``), as it is named once
+    the clock moved by ``jump``; one named by a day keeps its name.
+
+    >>> shifted_episode("inactivity:2026-03-28T13:38:00+00:00", timedelta(hours=1))
+    'inactivity:2026-03-28T14:38:00+00:00'
+    >>> shifted_episode("missed_morning:2026-03-28", timedelta(hours=1))
+    'missed_morning:2026-03-28'
+    """
+    kind, _, when = episode.partition(":")
+    if "T" not in when:
+        return episode
+    try:
+        return f"{kind}:{(datetime.fromisoformat(when) + jump).isoformat()}"
+    except ValueError:
+        return episode

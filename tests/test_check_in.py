@@ -267,3 +267,25 @@ def test_an_answer_before_the_question_is_no_answer() -> None:
     assert c.asking["inactivity:x"].answered_at is None
     c.answered(t + timedelta(seconds=1), "the resident's button")
     assert c.asking["inactivity:x"].answered_at is not None
+
+
+def test_a_clock_set_while_it_asks_neither_ends_the_question_nor_asks_again() -> None:
+    evs = events()
+    cfg = demo({"enabled": True, "wait": "5min"})
+    fall = first(replayed(demo(None), evs)[1], "inactivity")
+    p = Pipeline(cfg)
+
+    def tick(now: datetime) -> None:
+        p.tick(now)
+
+    drive([e for e in evs if e.at <= fall.detected_at], p.observe, tick,
+          until=fall.detected_at, next_look=p.next_due)  # fmt: skip
+    assert "inactivity" in p.check_ins.holding()
+    jump = timedelta(hours=1)
+    p.clock_jumped(jump, fall.detected_at + jump)
+    assert [a for a in p.tick(fall.detected_at + jump + timedelta(minutes=2))
+            if a.type == "inactivity"] == []  # fmt: skip
+    sent = [a for a in p.tick(fall.detected_at + jump + WAIT) if a.type == "inactivity"]
+    assert [a.id for a in sent] != []
+    said = [r["check_in"] for r in p.check_ins.records if r["type"] == "inactivity"]
+    assert said == ["asked", "not answered"], said
