@@ -15,6 +15,8 @@ from models.what_to_do import first_sentence, suggested_action, title
 # What each version changed: docs/schema/CHANGELOG.md.
 ALERT_SCHEMA_VERSION = 4
 ALERT_NAMESPACE = uuid.UUID("0b7c1f0e-6d1c-4f3e-9a51-4e6f2b7d8a90")
+# An alert's id as every alert carries it (a UUID, as ``decide`` makes it).
+ALERT_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 @dataclass(frozen=True, slots=True)

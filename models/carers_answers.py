@@ -26,6 +26,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from models.alert_policy import ALERT_ID_PATTERN
+
 ANSWERS = ("confirmed", "false_alarm", "was_fine", "visitor", "away", "snooze")
 # In words, for the audit and ``hearth listen``.
 SAID = {
@@ -38,7 +40,7 @@ SAID = {
 }
 # The episode was ordinary for her: learn it after all.
 LEARNED = frozenset({"was_fine", "false_alarm"})
-ALERT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+ALERT_ID = re.compile(ALERT_ID_PATTERN)
 LONGEST_NAME = 80
 LONGEST_NOTE = 500
 

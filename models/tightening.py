@@ -99,7 +99,6 @@ class Tightening:
     long_lie: timedelta = timedelta(hours=2)
     # When each tightened episode was first found (not saved: after a restart, from then).
     first_found: dict[str, datetime] = field(default_factory=dict)
-    held: int = 0  # findings held back by it this run (counted, for the log)
 
     def add(self, place: Place, at: datetime, alert_id: str = "") -> None:
         if alert_id and alert_id in self.taught:
@@ -133,7 +132,6 @@ class Tightening:
             self.first_found.setdefault(f.episode, now)
             due = self.due(f, tz)
             if due is not None and now < due:
-                self.held += 1
                 continue
             out.append(f)
         return out

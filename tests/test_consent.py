@@ -42,10 +42,12 @@ RECIPIENTS: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
-async def listen(b: Mosquitto, into: list[tuple[str, bytes]], ready: asyncio.Event) -> None:
-    """Everything published on ``b`` (``#``), into ``into``, until cancelled."""
+async def listen(
+    b: Mosquitto, into: list[tuple[str, bytes]], ready: asyncio.Event, topics: str = "#"
+) -> None:
+    """Everything published on ``b`` (on ``topics``), into ``into``, until cancelled."""
     async with aiomqtt.Client(b.host, b.port) as c:
-        await c.subscribe("#", qos=1)
+        await c.subscribe(topics, qos=1)
         ready.set()
         async for m in c.messages:
             p = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from agent.config.schema import HearthConfig
 from agent.delivery.rendering import alert_payload, deliveries, on_the_wire, what_each_receives
 from agent.delivery.upstream import Upstream
 from agent.errors import ConfigError
@@ -305,6 +306,17 @@ def test_only_the_fhir_readers_topic_is_fhir() -> None:
     assert json.loads(alert_payload(cfg, FALL))["id"] == FALL_ID
 
 
+async def hub_sends(cfg: HearthConfig, store_at: Path, alerts: list[Alert]) -> None:
+    """The hub's real outbox: ``alerts`` queued, then sent until none waits."""
+    async with await Store.open(store_at) as store:
+        up = Upstream(cfg, store, lambda: datetime.now(UTC))
+        for a in alerts:
+            await up.enqueue(a)
+        up.stopping.set()
+        await asyncio.wait_for(up.run(), 60)
+        assert await store.unsent() == []
+
+
 def test_a_real_broker_carries_the_bundles_a_care_record_takes(
     upstream_broker: Mosquitto, tmp_path: Path
 ) -> None:
@@ -321,13 +333,7 @@ def test_a_real_broker_carries_the_bundles_a_care_record_takes(
         ready = asyncio.Event()
         listener = asyncio.create_task(listen(upstream_broker, heard, ready))
         await asyncio.wait_for(ready.wait(), 10)
-        async with await Store.open(tmp_path / "hub.sqlite") as store:
-            up = Upstream(cfg, store, lambda: datetime.now(UTC))
-            for a in (FALL, ENDED):
-                await up.enqueue(a)
-            up.stopping.set()
-            await asyncio.wait_for(up.run(), 60)
-            assert await store.unsent() == []
+        await hub_sends(cfg, tmp_path / "hub.sqlite", [FALL, ENDED])
         await asyncio.sleep(0.5)
         listener.cancel()
 

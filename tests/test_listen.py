@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import aiomqtt
 
-from agent.delivery.upstream import Upstream
 from agent.sources.mqtt import as_bytes
-from agent.store import Store
 from models.carers_answers import parse_answer
 from tests.conftest import ROOT, Mosquitto, hearth
-from tests.test_consent import home
-from tests.test_fhir import DAUGHTER, ENDED, FALL, FALL_ID, GP
+from tests.test_consent import home, listen
+from tests.test_fhir import DAUGHTER, ENDED, FALL, FALL_ID, GP, hub_sends
 
 
 async def line_with(out: asyncio.StreamReader, text: str, seen: list[str]) -> str:
@@ -44,25 +41,9 @@ def test_a_carer_reads_the_alerts_and_answers_one(
     said: list[str] = []
     answers: list[tuple[str, bytes]] = []
 
-    async def hub_sends() -> None:
-        async with await Store.open(tmp_path / "hub.sqlite") as store:
-            up = Upstream(cfg, store, lambda: datetime.now(UTC))
-            for a in (FALL, ENDED):
-                await up.enqueue(a)
-            up.stopping.set()
-            await asyncio.wait_for(up.run(), 60)
-
-    async def hub_hears(ready: asyncio.Event) -> None:
-        async with aiomqtt.Client(upstream_broker.host, upstream_broker.port) as c:
-            await c.subscribe("hearth/h1/answers/#", qos=1)
-            ready.set()
-            async for m in c.messages:
-                p = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
-                answers.append((str(m.topic), p))
-
     async def go() -> None:
         ready = asyncio.Event()
-        hears = asyncio.create_task(hub_hears(ready))
+        hears = asyncio.create_task(listen(upstream_broker, answers, ready, "hearth/h1/answers/#"))
         await asyncio.wait_for(ready.wait(), 10)
         carer = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "agent.cli", "listen", "--host", upstream_broker.host,
@@ -75,7 +56,7 @@ def test_a_carer_reads_the_alerts_and_answers_one(
         assert carer.stdin is not None
         try:
             await line_with(carer.stdout, "listening on", said)
-            await hub_sends()
+            await hub_sends(cfg, tmp_path / "hub.sqlite", [FALL, ENDED])
             await line_with(carer.stdout, "[2]", said)
             await line_with(carer.stdout, "ends [1]", said)
             carer.stdin.write(b"9 was_fine\n")

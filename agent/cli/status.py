@@ -27,9 +27,9 @@ from agent.store_folder import store_files
 from models.carers_answers import Answered, precision
 from models.detectors.wording import duration_text
 from models.learning import Learning, learning
-from models.tightening import Tightening
 
 if TYPE_CHECKING:
+    from agent.pipeline import Pipeline
     from models.monitor import Monitor
 
 
@@ -96,15 +96,20 @@ def read_only(cfg: HearthConfig) -> Iterator[sqlite3.Connection]:
         raise HearthError(f"cannot read the store {path}: {exc}") from None
 
 
-def saved_monitor(cfg: HearthConfig, text: str | bytes) -> Monitor:
-    """The monitor of the routine saved as ``text``; one that cannot be read is a
-    ``HearthError`` saying why."""
+def saved_pipeline(cfg: HearthConfig, text: str | bytes) -> Pipeline:
+    """The pipeline saved as ``text``; one that cannot be read is a ``HearthError`` saying
+    why."""
     from agent.pipeline import Pipeline
 
     try:
-        return Pipeline(cfg, decode_state(text)).monitor
+        return Pipeline(cfg, decode_state(text))
     except (ValueError, StateError) as exc:
         raise HearthError(f"the routine saved in {cfg.store.path} cannot be read: {exc}") from None
+
+
+def saved_monitor(cfg: HearthConfig, text: str | bytes) -> Monitor:
+    """The monitor of the routine saved as ``text`` (``saved_pipeline``)."""
+    return saved_pipeline(cfg, text).monitor
 
 
 def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
@@ -132,7 +137,7 @@ def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
             "SELECT payload FROM audit WHERE topic LIKE '%/answers/%' ORDER BY at, rowid"
         ).fetchall()  # fmt: skip
     looked, note = _watching(state.get(WATCHING_KEY))
-    days, learnt = _learning(cfg, state.get(STATE_KEY))
+    days, learnt, tightened = _learning(cfg, state.get(STATE_KEY))
     sensors = {s.id: SensorStatus(s.id, s.kind, s.room) for s in cfg.sensors}
     for sensor, at, today in heard:
         if sensor in sensors:
@@ -164,16 +169,8 @@ def read_status(cfg: HearthConfig, now: datetime) -> HubStatus:
         learning=learnt,
         unencrypted_to=unencrypted_to(cfg),
         answers=_answers([row[0] for row in answered]),
-        tightened=_tightened(state.get(STATE_KEY)),
+        tightened=tightened,
     )
-
-
-def _tightened(text: str | bytes | None) -> list[str]:
-    with suppress(StateError, ValueError, KeyError, TypeError, AttributeError):
-        state = decode_state(text) if text is not None else None
-        if isinstance(state, dict):
-            return Tightening.from_state(state.get("tightened", {})).words()
-    return []
 
 
 def _answers(payloads: list[str]) -> dict[str, Any]:
@@ -208,16 +205,19 @@ def _watching(text: str | bytes | None) -> tuple[datetime | None, dict[str, Any]
         return None, {}
 
 
-def _learning(cfg: HearthConfig, text: str | bytes | None) -> tuple[int | None, list[Learning]]:
-    """The days learned and each detector's learning; None and none when there is no saved
-    routine it can read (the agent would start afresh)."""
+def _learning(
+    cfg: HearthConfig, text: str | bytes | None
+) -> tuple[int | None, list[Learning], list[str]]:
+    """The days learned, each detector's learning, and where the carers' false alarms make a
+    detector wait longer; None and none when there is no saved routine it can read (the
+    agent would start afresh)."""
     if text is None:
-        return None, []
+        return None, [], []
     try:
-        monitor = saved_monitor(cfg, text)
+        saved = saved_pipeline(cfg, text)
     except HearthError:
-        return None, []
-    return monitor.routine.days_learned, learning(monitor)
+        return None, [], []
+    return saved.monitor.routine.days_learned, learning(saved.monitor), saved.tightening.words()
 
 
 def _iso(epoch: float) -> str:

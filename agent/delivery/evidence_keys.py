@@ -7,12 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from models.alert_policy import ALERT_ID_PATTERN
 from models.episode_ends import SILENCES
 from models.finding import Severity
 
 _TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$"
 _CLOCK = r"^\d{2}:\d{2}$"
-_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+_UUID = ALERT_ID_PATTERN
 
 
 @dataclass(frozen=True, slots=True)

@@ -179,6 +179,8 @@ def on_the_wire(cfg: HearthConfig, payload: str) -> str:
     topic's readers take FHIR (``Recipient.fhir``; recipients sharing a topic share it). What
     it says is decided before, by ``deliveries`` and ``as_agreed_now``: this only changes the
     format, so an alert the outbox holds leaves in whatever format its readers take now."""
+    if not any(r.fhir is not None for r in cfg.alerts.recipients):
+        return payload  # as queued, unparsed: the usual home has no FHIR reader
     try:
         doc = json.loads(payload)
         named = set(doc["recipients"])

@@ -25,45 +25,35 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hearth.answers")
 
-# The alert as it left, from the audit (kept a year): not a status, not one withheld.
-TOLD = (
-    "SELECT payload FROM audit WHERE topic LIKE '%/alerts/%' AND CASE WHEN json_valid(payload)"
-    " THEN json_extract(payload, '$.id') END = ? ORDER BY at"
+# What the audit (kept a year) holds on one kind of topic with one value at a JSON path: the
+# alerts as they left (not a status, not one withheld), or the answers taken.
+AUDITED = (
+    "SELECT payload FROM audit WHERE topic LIKE ? AND CASE WHEN json_valid(payload)"
+    " THEN json_extract(payload, ?) END = ? ORDER BY at"
 )
+
+
+async def _audited(store: Store, topics: str, path: str, value: str) -> list[dict[str, Any]]:
+    try:
+        async with store.db.execute(AUDITED, (f"%/{topics}/%", path, value)) as cur:
+            rows = await cur.fetchall()
+    except Exception as exc:  # sqlite3.Error, as the store's own reads
+        raise StoreError(f"cannot read the audit: {exc}") from exc
+    return [json.loads(r[0]) for r in rows]
 
 
 async def alert_told(store: Store, alert_id: str, to: str) -> dict[str, Any] | None:
     """The alert ``alert_id`` as this hub sent it to recipient ``to``, or None if it did not."""
-    try:
-        async with store.db.execute(TOLD, (alert_id,)) as cur:
-            rows = await cur.fetchall()
-    except Exception as exc:  # sqlite3.Error, as the store's own reads
-        raise StoreError(f"cannot read the audit: {exc}") from exc
-    docs = [json.loads(r[0]) for r in rows]
+    docs = await _audited(store, "alerts", "$.id", alert_id)
     return next((d for d in docs if to in (d.get("recipients") or [])), None)
-
-
-# The answers already taken for an episode, as the audit holds them.
-TAKEN = (
-    "SELECT payload FROM audit WHERE topic LIKE '%/answers/%' AND CASE WHEN json_valid(payload)"
-    " THEN json_extract(payload, '$.episode_alert') END = ?"
-)
 
 
 async def _already(store: Store, episode: str, said: dict[str, str]) -> bool:
     """The same answer, by the same carer, to the same episode, taken before (sent twice, or
     given again by the broker after a restart): not taken again, nor taught twice."""
-    try:
-        async with store.db.execute(TAKEN, (episode,)) as cur:
-            rows = await cur.fetchall()
-    except Exception as exc:  # sqlite3.Error, as the store's own reads
-        raise StoreError(f"cannot read the audit: {exc}") from exc
     keys = ("answer", "by", "note", "for")
-    for (text,) in rows:
-        doc = json.loads(text)
-        if all(doc.get(k, "") == said.get(k, "") for k in keys):
-            return True
-    return False
+    taken = await _audited(store, "answers", "$.episode_alert", episode)
+    return any(all(doc.get(k, "") == said.get(k, "") for k in keys) for doc in taken)
 
 
 def _snooze_until(agent: Agent, how_long: str, now: datetime) -> datetime:

@@ -28,10 +28,11 @@ from zoneinfo import ZoneInfo
 
 from agent.config.durations import parse_duration
 from agent.errors import ControlError
+from models.alert_policy import ALERT_ID_PATTERN
 
 COMMANDS = ("away", "home", "pause", "resume", "ordinary", "fine")
 # An alert's id, as every alert carries it (a UUID).
-ALERT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+ALERT_ID = re.compile(ALERT_ID_PATTERN)
 # Needs an end: an away or pause left on by mistake would silence Hearth for good. How long it
 # may be is the YAML's (``controls``, checked by the pipeline); none is read past a year.
 LONGEST = timedelta(days=365)
